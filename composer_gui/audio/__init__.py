@@ -1,0 +1,1 @@
+"""Built-in synthesizer, audio device output, offline WAV rendering."""

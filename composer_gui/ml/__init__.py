@@ -1,0 +1,1 @@
+"""The only package that imports torch (lazily): config, models, data, training, sampling, metrics."""

@@ -1,0 +1,1 @@
+"""numpy bridge between songs and piano-roll arrays [tracks, steps, pitches]; no Qt, no torch."""
