@@ -89,7 +89,7 @@ def _as_roll(array: np.ndarray, what: str = "roll") -> np.ndarray:
     roll = np.asarray(array)
     if roll.ndim != 2 or roll.shape[1] != N_PITCHES:
         raise ValueError(f"{what} must have shape [steps, 128], got {roll.shape}")
-    return roll != 0
+    return roll if roll.dtype == np.bool_ else roll != 0
 
 
 def _split(track: TrackRoll) -> tuple[np.ndarray | None, np.ndarray]:
@@ -139,9 +139,14 @@ def notes_from_roll(track: TrackRoll) -> np.ndarray:
     following_start[:-1] = starts[1:] | ~held[1:]
     ends = held & following_start
     # Per pitch, starts and ends alternate in time: pair them in pitch-major order.
-    start_pitch, start_step = np.nonzero(starts.T)
-    _, end_step = np.nonzero(ends.T)
-    notes = np.stack([start_pitch, start_step, end_step - start_step + 1], axis=1)
+    start_step, start_pitch = np.nonzero(starts)
+    end_step, end_pitch = np.nonzero(ends)
+    by_start = np.argsort(start_pitch, kind="stable")  # nonzero is time-major
+    by_end = np.argsort(end_pitch, kind="stable")
+    notes = np.stack(
+        [start_pitch[by_start], start_step[by_start], end_step[by_end] - start_step[by_start] + 1],
+        axis=1,
+    )
     order = np.lexsort((notes[:, 0], notes[:, 1]))
     return notes[order].astype(np.int64).reshape(-1, 3)
 
@@ -310,9 +315,10 @@ def melody_doubling_rate(track: TrackRoll, melody: TrackRoll) -> float:
     if notes.shape[0] == 0:
         return float("nan")
     melody_notes = notes_from_roll(melody)
-    onset_classes = {(int(start), int(pitch) % 12) for pitch, start, _ in melody_notes}
-    doubled = [(int(start), int(pitch) % 12) in onset_classes for pitch, start, _ in notes]
-    return float(np.mean(doubled))
+    steps = max(int(notes[:, 1].max()), int(melody_notes[:, 1].max(initial=0))) + 1
+    melody_onset_class = np.zeros((steps, 12), dtype=bool)
+    melody_onset_class[melody_notes[:, 1], melody_notes[:, 0] % 12] = True
+    return float(np.mean(melody_onset_class[notes[:, 1], notes[:, 0] % 12]))
 
 
 # --------------------------------------------------------------------------- keys
