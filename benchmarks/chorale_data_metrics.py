@@ -7,14 +7,18 @@ as a pipeline reading only the MIDI sees them (a pickup bar is not marked in the
 files); ``--bars-json`` takes true bar offsets in quarters per file instead (e.g.
 from music21's corpus).
 
-    python benchmarks/chorale_data_metrics.py [DATA_DIR] [--steps-per-beat 4]
-        [--key file|estimate] [--bars-json FILE] [--seed 0]
+    PYTHONPATH=. python benchmarks/chorale_data_metrics.py [DATA_DIR] [--steps-per-beat 4]
+        [--key file|estimate] [--bars-json FILE] [--seed 0] [--json OUT.json]
+
+DATA_DIR defaults to $COMPOSER_GUI_DATASETS/bach_chorales, else ../shared/datasets/...
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -85,14 +89,18 @@ def load(path: Path, steps_per_beat: int, key_mode: str, bars: dict | None):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="?", default="../shared/datasets/bach_chorales")
+    datasets = os.environ.get("COMPOSER_GUI_DATASETS", "../shared/datasets")
+    parser.add_argument("data", nargs="?", default=f"{datasets}/bach_chorales")
     parser.add_argument("--steps-per-beat", type=int, default=4)
     parser.add_argument("--key", choices=("file", "estimate"), default="file")
     parser.add_argument("--bars-json", type=Path)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="also write the table as JSON")
     args = parser.parse_args()
     bars = json.loads(args.bars_json.read_text()) if args.bars_json else None
     paths = sorted(Path(args.data).glob("*.mid"))
+    if not paths:
+        sys.exit(f"no .mid files in {args.data}")
     songs = [load(path, args.steps_per_beat, args.key, bars) for path in paths]
     songs = [song for song in songs if song is not None]
     started = time.perf_counter()
@@ -104,6 +112,8 @@ def main() -> None:
     )
     print(metrics.format_table(table, roles=ROLES))
     print(f"aggregate_metrics: {elapsed:.2f} s for {len(songs)} songs")
+    if args.json:
+        args.json.write_text(json.dumps(table, indent=1) + "\n")
 
 
 if __name__ == "__main__":

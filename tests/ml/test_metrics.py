@@ -366,3 +366,55 @@ def test_format_table_prints_a_markdown_row_per_role_and_metric():
 def test_metrics_import_without_torch():
     code = "import sys, composer_gui.ml.metrics; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_empty_rolls_give_nan_instead_of_failing():
+    empty = roll(0)
+    assert m.notes_from_roll(empty).shape == (0, 3)
+    assert math.isnan(m.empty_bar_rate(empty, 4))
+    assert math.isnan(m.qualified_note_rate(empty, 4))
+    assert math.isnan(m.in_scale_rate(empty, "C"))
+
+
+def _chorale(path, steps_per_beat: int = 4) -> m.SongRolls:
+    import symusic
+
+    score = symusic.Score(str(path))
+    scale = steps_per_beat / score.ticks_per_quarter
+    parts = {}
+    for track in score.tracks:  # these files carry an empty second "Soprano" track
+        if track.notes:
+            parts.setdefault(track.name.lower(), track.notes)
+    # No step past the last note: with a bar length, a trailing partial bar counts.
+    steps = round(max(n.end for notes in parts.values() for n in notes) * scale)
+    rolls = {
+        name: roll(
+            steps,
+            *[(n.pitch, round(n.start * scale), max(1, round(n.duration * scale))) for n in notes],
+        )
+        for name, notes in parts.items()
+    }
+    bar = score.time_signatures[0]
+    steps_per_bar = bar.numerator * 4 * steps_per_beat // bar.denominator
+    return m.SongRolls(
+        melody=rolls["soprano"],
+        tracks={role: rolls[role] for role in ("alto", "tenor", "bass")},
+        steps_per_bar=steps_per_bar,
+        steps_per_beat=steps_per_beat,
+    )
+
+
+def test_real_chorale_voices_are_closer_to_their_own_soprano_than_to_another_songs(
+    datasets_dir,
+):
+    paths = sorted((datasets_dir / "bach_chorales").glob("*.mid"))[:20]
+    table = m.aggregate_metrics([_chorale(path) for path in paths], seed=0)
+    for role in ("alto", "tenor", "bass"):
+        values = table[role]
+        assert values[m.TONAL_DISTANCE] < values[m.TONAL_DISTANCE_SHUFFLED]
+        assert values[m.EMPTY_BAR_RATE] < 0.05  # the four voices sing all the way through
+        assert values[m.POLYPHONY_RATE] == 0.0  # one voice, one note at a time
+        assert values[m.IN_SCALE_RATE] > 0.8
+    # A bass line with its real soprano meets every target against its own data.
+    met = m.targets_met(table, table)
+    assert all(all(role.values()) for role in met.values())
