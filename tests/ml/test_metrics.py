@@ -45,6 +45,21 @@ def test_an_onset_pair_splits_repeated_notes_and_counts_onset_only_cells():
     assert notes == [[C4, 0, 2], [C4, 2, 2], [E4, 5, 3], [G4, 7, 1]]
 
 
+def test_notes_rebuild_the_roll_they_came_from():
+    rng = np.random.default_rng(7)
+    held = rng.random((64, 128)) < 0.3
+    onsets = held & (rng.random((64, 128)) < 0.3)
+    for track in (held, (onsets, held)):
+        notes = m.notes_from_roll(track)
+        rebuilt = roll(64, *map(tuple, notes))
+        assert np.array_equal(rebuilt, held)
+        assert notes[:, 2].sum() == held.sum()  # no two notes cover the same cell
+        starts = np.zeros_like(held)
+        starts[notes[:, 1], notes[:, 0]] = True
+        assert not np.any(onsets & ~starts) or track is held  # every onset starts a note
+        assert np.all(np.diff(notes[:, 1]) >= 0)  # sorted by start
+
+
 def test_a_float_roll_is_binarized_at_nonzero_and_a_short_roll_can_be_widened():
     narrow = np.zeros((4, 84), dtype=np.float32)
     narrow[1:3, C4 - 24] = 0.7  # column 0 is MIDI 24
