@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 from contextlib import contextmanager
 from unittest import mock
 
@@ -36,16 +37,15 @@ from composer_gui.core.edits import (
 from composer_gui.core.song import Note, Song, SongError, Track, normalize_notes
 from tests.core.strategies import is_valid_track, note_lists, songs
 
-# Both planning paths (bisect per note, and one bulk pass) must give identical results;
-# the tiny scan limit forces the numpy neighbour search too.
+# Both planning paths (note by note with bisect, and one bulk pass) must give identical
+# results; the hypothesis songs are small, so the bulk path is forced by a zero threshold.
 ENGINES = ["bisect", "bulk"]
 
 
 @contextmanager
 def engine(name: str):
     if name == "bisect":
-        with mock.patch.object(notediff, "_SCAN_LIMIT", 2):
-            yield
+        yield
     else:
         with mock.patch.object(notediff, "SMALL_EDIT", 0):
             yield
@@ -417,3 +417,27 @@ def test_big_track_small_edit_matches_full_normalisation():
     assert song.tracks[0].notes == normalize_notes(others(notes, chosen) + moved)
     edit.revert(song)
     assert song.tracks[0].notes == notes
+
+
+@pytest.mark.parametrize("mode", ENGINES)
+def test_note_diff_engine_on_denser_tracks(mode):
+    """Seeded stress of the planner: hundreds of notes, few pitches, many collisions."""
+    rng = random.Random(11)
+    for _ in range(150):
+        notes = normalize_notes(
+            Note(rng.randint(60, 63), rng.randrange(0, 20_000), rng.randint(1, 900))
+            for _ in range(rng.randint(0, 400))
+        )
+        remove = rng.sample(notes, rng.randint(0, min(len(notes), 30)))
+        add = [
+            Note(rng.randint(59, 64), rng.randrange(0, 20_000), rng.randint(1, 3000))
+            for _ in range(rng.randint(0, 40))
+        ]
+        with engine(mode):
+            change = notediff.plan_change(notes, remove, add)
+            track = list(notes)
+            notediff.apply_change(track, change)
+            kept = [n for n in notes if n not in set(remove)]
+            assert track == normalize_notes(kept + add)
+            notediff.apply_change(track, change.inverse())
+            assert track == notes
