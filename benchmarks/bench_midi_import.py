@@ -36,7 +36,9 @@ def synthetic_song(n_notes: int, seed: int = 1) -> Song:
         tick = 0
         for _ in range(per_track):
             tick += rng.choice((0, 0, 120, 240, 480))
-            notes.append(Note(rng.randint(36, 96), tick, rng.randint(30, 900), rng.randint(40, 120)))
+            notes.append(
+                Note(rng.randint(36, 96), tick, rng.randint(30, 900), rng.randint(40, 120))
+            )
             if rng.random() < 0.1:
                 events.append(Event.make(tick, "control_change", control=64, value=127))
             if rng.random() < 0.05:
