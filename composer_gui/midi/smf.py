@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -184,7 +185,7 @@ def _parse_track(
     # Open notes: key (channel << 7 | pitch) -> start tick, velocity; stacks in `stacked`.
     open_start = [-1] * 2048
     open_vel = [0] * 2048
-    stacked: dict[int, list[tuple[int, int]]] = {}
+    stacked: dict[int, deque[tuple[int, int]]] = {}
     tick = 0
     status = 0
     last_ch_status = -1
@@ -233,7 +234,7 @@ def _parse_track(
                     open_start[k] = tick
                     open_vel[k] = v
                 else:
-                    stacked.setdefault(k, []).append((tick, v))
+                    stacked.setdefault(k, deque()).append((tick, v))
             else:
                 start = open_start[k]
                 if start >= 0:
@@ -244,7 +245,7 @@ def _parse_track(
                     else:
                         emit((start, p, tick - start, open_vel[k], ch))
                     if stacked and stacked.get(k):
-                        open_start[k], open_vel[k] = stacked[k].pop(0)
+                        open_start[k], open_vel[k] = stacked[k].popleft()
                     else:
                         open_start[k] = -1
             continue
@@ -348,7 +349,7 @@ def _parse_track(
     for k, start in enumerate(open_start):
         if start < 0:
             continue
-        held = [(start, open_vel[k])] + stacked.get(k, [])
+        held = [(start, open_vel[k]), *stacked.get(k, ())]
         ch, p = k >> 7, k & 0x7F
         for start, vel in held:
             emit((start, p, max(1, end_tick - start), vel, ch))
