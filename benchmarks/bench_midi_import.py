@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -47,6 +48,19 @@ def synthetic_song(n_notes: int, seed: int = 1) -> Song:
     return song
 
 
+def default_datasets() -> Path:
+    """$COMPOSER_GUI_DATASETS, else ../shared/datasets of the checkout or of its parent."""
+    env = os.environ.get("COMPOSER_GUI_DATASETS")
+    for candidate in (
+        env,
+        REPO.parent / "shared" / "datasets",
+        REPO.parents[1] / "shared" / "datasets",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return REPO.parent / "shared" / "datasets"
+
+
 def median_time(func, runs: int) -> float:
     times = []
     for _ in range(runs):
@@ -60,7 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--big", action="store_true", help="also time a 1,000,000-note file")
-    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    parser.add_argument("--datasets", type=Path, default=default_datasets())
     args = parser.parse_args()
 
     data = song_to_bytes(synthetic_song(10_000))
