@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import mido
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from composer_gui.core.song import Event, Note
+from composer_gui.core.song import Event, Note, normalize_notes
 from composer_gui.midi import MidiFileError, read_midi, read_midi_bytes
-from composer_gui.midi.smf import ImportReport
+from composer_gui.midi.smf import ImportReport, _build_notes
 from tests.midi.smf_builders import key, meta, meter, name, off, on, smf, tempo, track
 
 
@@ -197,3 +199,19 @@ def test_format_2_and_smpte_are_refused_by_name():
     data[12:14] = bytes((0xE7, 0x28))  # -25 fps, 40 ticks per frame
     with pytest.raises(MidiFileError, match=r"smpte\.mid: SMPTE"):
         read_midi_bytes(bytes(data), "smpte.mid")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 300), st.integers(60, 63), st.integers(1, 200), st.integers(1, 127)
+        ),
+        max_size=30,
+    )
+)
+def test_import_trims_overlaps_exactly_like_normalize_notes(items):
+    # The reader's tuple-level trimming must be core.song.normalize_notes' rule.
+    raw = [(s, p, d, v, 0) for s, p, d, v in items]
+    expected = normalize_notes(Note(p, s, d, v) for s, p, d, v in items)
+    assert _build_notes(raw, None) == expected
