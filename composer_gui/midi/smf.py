@@ -99,12 +99,16 @@ __all__ = [
 class ImportReport:
     """What an import changed on the way in (filled by :func:`read_midi_bytes`).
 
-    Each list holds ``(pitch, start_tick)`` pairs of the notes concerned.
+    Notes are ``(pitch, start, duration, velocity)`` tuples as they came from the file's
+    note-on / note-off pairs (``trimmed`` holds (before, after) pairs).
     """
 
-    closed_at_track_end: list[tuple[int, int]] = field(default_factory=list)
-    dropped_same_start: list[tuple[int, int]] = field(default_factory=list)
-    zero_length: list[tuple[int, int]] = field(default_factory=list)
+    closed_at_track_end: list[tuple[int, int, int, int]] = field(default_factory=list)
+    dropped_same_start: list[tuple[int, int, int, int]] = field(default_factory=list)
+    zero_length: list[tuple[int, int, int, int]] = field(default_factory=list)  # given 1 tick
+    trimmed: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = field(
+        default_factory=list
+    )
 
 
 def _decode_text(raw: bytes) -> str:
@@ -243,7 +247,7 @@ def _parse_track(
                     if tick == start:
                         emit((start, p, 1, o & 0x7F, ch))
                         if report is not None:
-                            report.zero_length.append((p, start))
+                            report.zero_length.append((p, start, 1, o & 0x7F))
                     else:
                         emit((start, p, tick - start, o & 0x7F, ch))
                     if stacked and stacked.get(k):
@@ -353,10 +357,10 @@ def _parse_track(
             continue
         ch, p = k >> 7, k & 0x7F
         for packed in (o, *stacked.get(k, ())):
-            start = packed >> 7
-            emit((start, p, max(1, end_tick - start), packed & 0x7F, ch))
+            item = (packed >> 7, p, max(1, end_tick - (packed >> 7)), packed & 0x7F, ch)
+            emit(item)
             if report is not None:
-                report.closed_at_track_end.append((p, start))
+                report.closed_at_track_end.append((p, item[0], item[2], item[3]))
     if len(channels) == 1:
         td.notes[channels[0]] = found
     else:
@@ -395,11 +399,14 @@ def _build_notes(
             prev = raw[where[p]]
             if start > prev[0]:
                 raw[where[p]] = (prev[0], p, start - prev[0], prev[3], prev[4])
+                if report is not None:
+                    before = (p, prev[0], prev[2], prev[3])
+                    report.trimmed.append((before, (p, prev[0], start - prev[0], prev[3])))
             else:
                 raw[where[p]] = None  # type: ignore[call-overload]
                 dropped = True
                 if report is not None:
-                    report.dropped_same_start.append((p, start))
+                    report.dropped_same_start.append((p, prev[0], prev[2], prev[3]))
         ends[p] = start + item[2]
         where[p] = idx
     # Slots filled directly (see _NOTE_SETTERS), inline: a call per note is measurable.

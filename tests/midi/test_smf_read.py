@@ -42,7 +42,7 @@ def test_same_pitch_same_start_keeps_one_note():
     report = ImportReport()
     song = read_midi_bytes(smf(body), "dup.mid", report)
     assert notes_of(song) == [(60, 0, 150, 20)]
-    assert report.dropped_same_start == [(60, 0)]
+    assert report.dropped_same_start == [(60, 0, 100, 10)]
 
 
 def test_notes_held_at_track_end_are_closed_there():
@@ -50,7 +50,7 @@ def test_notes_held_at_track_end_are_closed_there():
     report = ImportReport()
     song = read_midi_bytes(smf(body), "held.mid", report)
     assert notes_of(song) == [(60, 0, 480, 100), (62, 0, 100, 100)]
-    assert report.closed_at_track_end == [(60, 0)]
+    assert report.closed_at_track_end == [(60, 0, 480, 100)]
 
 
 def test_zero_length_note_gets_one_tick():
