@@ -104,7 +104,7 @@ def cross_check(path: str | Path) -> CrossCheck:
     diff.subtract(theirs)
     result.extra = sorted(k for k, v in diff.items() if v > 0 for _ in range(v))
     result.missing = sorted(k for k, v in diff.items() if v < 0 for _ in range(-v))
-    onset_diff = _onsets(+expected)
+    onset_diff = _onsets(expected)
     onset_diff.subtract(_onsets(theirs))
     result.onsets_match = not any(onset_diff.values())
     return result

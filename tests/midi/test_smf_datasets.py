@@ -89,7 +89,7 @@ def test_cross_check_reports_a_lost_note(tmp_path, monkeypatch):
 
     def lossy(data, name, report):
         song = real(data, name, report)
-        del song.tracks[0].notes[-1]
+        del song.tracks[0].notes[0]
         return song
 
     monkeypatch.setattr(crosscheck, "read_midi_bytes", lossy)
