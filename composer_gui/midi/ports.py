@@ -1,16 +1,21 @@
 """MIDI ports through python-rtmidi: API choice, listing, matching, input and output.
 
-Threading rules (see docs/DESIGN.md, "Hazard"): a Python callback running on the driver
-thread while the port is closed from another thread can abort the interpreter. So the
-input callback here does one thing only, appends an immutable :class:`MidiRecord` to a
-deque, and :meth:`MidiInput.close` always cancels the callback, waits a little and only
-then closes the port. Nothing here imports Qt; the GUI polls :meth:`MidiInput.drain` on a
-timer (or a worker does) and :class:`PortWatcher` on a 2 s timer for hot-plugging.
+Threading rules (see docs/DESIGN.md, "Hazard"): no Python code ever runs on the MIDI
+driver's thread. A driver callback racing a port close aborted the interpreter there,
+and even rtmidi's cancel_callback() + wait + close_port() pattern segfaulted here in
+about one run of 200 open/close cycles under a message flood (a callback waiting for
+the GIL while its callable is released). So :class:`MidiInput` uses rtmidi's own queue:
+a Python thread of ours polls it every millisecond or two, turns each message into an
+immutable :class:`MidiRecord` and appends it to a deque (and, optionally, hands it to
+a ``listener`` such as the synthesizer for monitoring). Closing stops and joins that
+thread first, then closes the port: nothing can touch a closed port. Nothing here
+imports Qt; the GUI drains the deque on a timer, and polls :class:`PortWatcher` every
+2 s for hot-plugging.
 
-Timestamps: each record carries ``time`` on the :func:`time.perf_counter` clock. The
-driver's own message deltas (exact, taken when the message reached the port) are summed
-and anchored to the clock at the earliest-looking arrival, so a late wake-up of the
-callback thread does not shift a note; see :meth:`MidiInput.retime`.
+Timestamps: each record's ``time`` is on the :func:`time.perf_counter` clock. The
+driver stamps each message with the time since the previous one (exact, taken when it
+reached the port); their running sum is anchored to the clock at the earliest-looking
+arrival, so polling late does not shift a note; see :meth:`MidiInput.retime`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import rtmidi
@@ -211,17 +216,19 @@ def match_port(query: str, names: Sequence[str], kind: str = "input") -> str:
     )
 
 
-# The longest a driver callback can still be running after cancel_callback(): one
-# delivery, which only appends to a deque. A few ms is plenty; 20 ms is generous.
-_CALLBACK_DRAIN_S = 0.02
+#: How long the reader thread sleeps when rtmidi's queue is empty. Timestamps do not
+#: depend on it (see the module notes); monitoring latency does, by up to this much.
+POLL_S = 0.001
 
 
 class MidiInput:
     """An open MIDI input: connected to a named source port, or a virtual port.
 
-    Messages are collected by the driver callback as :class:`MidiRecord` items and
-    taken with :meth:`drain` from any one thread. Always :meth:`close` it (or use it as
-    a context manager).
+    Messages are collected by a reader thread as :class:`MidiRecord` items and taken
+    with :meth:`drain` from any one thread. ``listener``, when given, is also called
+    with each record on the reader thread (it must be quick and thread-safe, such as
+    :meth:`composer_gui.audio.engine.Engine.send`; never a Qt call). Always
+    :meth:`close` it (or use it as a context manager).
     """
 
     def __init__(
@@ -232,19 +239,22 @@ class MidiInput:
         client_name: str = DEFAULT_CLIENT,
         port_name: str = "input",
         virtual: bool = False,
+        listener: Callable[[MidiRecord], None] | None = None,
     ) -> None:
         self.api = api if isinstance(api, int) else resolve_api(api)
+        self.listener = listener
         self._records: deque[MidiRecord] = deque()
         self._stamp = 0.0
         self._anchor = float("inf")
         self._closed = False
-        self._lock = threading.Lock()  # close() against close(), never held by the callback
+        self._lock = threading.Lock()  # close() against close()
         try:
             self._midi = rtmidi.MidiIn(self.api, name=client_name)
         except (rtmidi.RtMidiError, OSError) as exc:
             raise MidiApiError(f"cannot start MIDI input ({api_name(self.api)}): {exc}") from exc
         # Take everything: rtmidi's filter would hide clock/sensing messages from the
         # running sum of deltas, and that sum is what the timestamps are built on.
+        # (Its queue holds 1024 messages; at one poll a millisecond it never fills.)
         self._midi.ignore_types(sysex=False, timing=False, active_sense=False)
         try:
             if virtual:
@@ -256,7 +266,6 @@ class MidiInput:
                 self.name = match_port(port, self._midi.get_ports(), "input")
                 index = self._midi.get_ports().index(self.name)
                 self._midi.open_port(index, port_name)
-            self._midi.set_callback(self._on_message)
         except (rtmidi.RtMidiError, OSError, ValueError) as exc:
             self._midi.delete()
             raise MidiPortError(f"cannot open MIDI input {port!r}: {exc}") from exc
@@ -264,18 +273,35 @@ class MidiInput:
             self._midi.delete()
             raise
         self.source = None if virtual else self.name
-
-    # Runs on the driver's thread: build one immutable record and hand it over.
-    def _on_message(self, event, _data=None) -> None:
-        message, delta = event
-        arrival = time.perf_counter()
-        self._stamp += delta
-        offset = arrival - self._stamp
-        if offset < self._anchor:
-            self._anchor = offset
-        self._records.append(
-            MidiRecord(self._anchor + self._stamp, tuple(message), stamp=self._stamp)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._poll_loop, name=f"midi-in {self.name}", daemon=True
         )
+        self._thread.start()
+
+    def _poll_loop(self) -> None:
+        """Our reader thread: empties rtmidi's queue every ``POLL_S`` until closed."""
+        get = self._midi.get_message
+        records = self._records
+        listener = self.listener
+        while not self._stop.is_set():
+            try:
+                event = get()
+            except (rtmidi.RtMidiError, OSError):
+                event = None
+            if event is None:
+                time.sleep(POLL_S)
+                continue
+            message, delta = event
+            arrival = time.perf_counter()
+            self._stamp += delta
+            offset = arrival - self._stamp
+            if offset < self._anchor:
+                self._anchor = offset
+            record = MidiRecord(self._anchor + self._stamp, tuple(message), stamp=self._stamp)
+            records.append(record)
+            if listener is not None:
+                listener(record)
 
     def drain(self) -> list[MidiRecord]:
         """Take the records that arrived since the last call (oldest first)."""
@@ -305,14 +331,15 @@ class MidiInput:
         return self._closed
 
     def close(self) -> None:
-        """Stop the callback, let a running delivery finish, then close the port."""
+        """Stop and join the reader thread, then close the port."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
         try:
-            self._midi.cancel_callback()
-            time.sleep(_CALLBACK_DRAIN_S)
             self._midi.close_port()
         except (rtmidi.RtMidiError, OSError):
             pass  # the driver is gone already; nothing left to release but the handle
