@@ -9,8 +9,8 @@ import pytest
 from composer_gui.core.quantize import grid_ticks
 from composer_gui.core.song import Song, TempoChange, TimeSignature
 from composer_gui.core.timing import TimeMap
-from composer_gui.midi.records import MidiRecord
 from composer_gui.midi.recorder import TakeRecorder
+from composer_gui.midi.records import MidiRecord
 
 from .conftest import melody_events
 
