@@ -202,13 +202,18 @@ def record_take(
                 on_recording()
         if not take.poll(now):
             break
+        # Wake exactly on the next beat or the downbeat (spinning its last 2 ms), else
+        # just sleep: a spinning loop would steal the CPU from the MIDI driver's thread.
         deadline = now + poll_interval
-        # Wake exactly on the next beat or the downbeat rather than up to a poll late.
-        if i < len(beats):
-            deadline = min(deadline, beats[i].time)
-        if not announced:
-            deadline = min(deadline, take.start_time)
-        sleep_until(deadline)
+        exact = False
+        if i < len(beats) and beats[i].time < deadline:
+            deadline, exact = beats[i].time, True
+        if not announced and take.start_time < deadline:
+            deadline, exact = take.start_time, True
+        if exact:
+            sleep_until(deadline)
+        else:
+            time.sleep(poll_interval)
     return take.result()
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+# Imported here, not inside play(): a first import there costs ~0.2 s and would make the
+# first note of a melody late.
+from composer_gui.midi.live import sleep_until
+
 JACK_PERIOD = 64
 JACK_RATE = 48000
 
@@ -94,8 +98,6 @@ class VirtualKeyboard:
 
     def play(self, events, t0: float) -> None:
         """Send ``(seconds_after_t0, message)`` pairs on time (sleep, then spin)."""
-        from composer_gui.midi.live import sleep_until
-
         for at, data in sorted(events, key=lambda e: e[0]):
             sleep_until(t0 + at)
             self.send(data)
