@@ -119,8 +119,11 @@ def keyboard(jack_server, unique):
 @pytest.fixture(scope="session")
 def synth():
     """The built-in synthesizer with the shipped SoundFont (loaded once: ~2-5 s)."""
-    from composer_gui.audio.synth import SoundFontSynth
+    from composer_gui.audio.synth import SoundFontSynth, synth_available
 
+    missing = synth_available()
+    if missing is not None:
+        pytest.skip(missing)
     return SoundFontSynth()
 
 

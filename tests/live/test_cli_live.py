@@ -107,7 +107,19 @@ def test_play_to_port_delivers_every_note(jack_server, unique, tmp_path):
     assert (0xC2, 73) in got  # the track's program
 
 
-def test_play_to_wav(tmp_path):
+def test_play_through_built_in_sound(jack_server, synth, tmp_path):
+    """No --port, no --wav: the built-in synthesizer to the sound card (here JACK)."""
+    path = tmp_path / "song.mid"
+    _two_note_file(path)
+    started = time.perf_counter()
+    proc = _cli("play", str(path))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "playing" in err
+    assert time.perf_counter() - started > 0.75  # it played in real time
+
+
+def test_play_to_wav(synth, tmp_path):
     path = tmp_path / "song.mid"
     _two_note_file(path)
     wav = tmp_path / "song.wav"
