@@ -107,7 +107,9 @@ class PortPlayer:
 
     # ------------------------------------------------------------------ control
 
-    def play(self, seconds: float | None = None) -> None:
+    def play(self, seconds: float | None = None, *, at: float | None = None) -> None:
+        """Play from ``seconds`` (default: where it paused); ``at`` is the perf_counter
+        time at which that point should sound (default: now; may be in the future)."""
         with self._cond:
             if seconds is not None:
                 self._pos = max(0.0, seconds)
@@ -116,7 +118,7 @@ class PortPlayer:
                     self.output.send(message)
                 self._send_mix()
                 self._cursor = self.timeline.index_at(self._pos)
-                self._origin = time.perf_counter() - self._pos
+                self._origin = (time.perf_counter() if at is None else at) - self._pos
                 self._playing = True
                 self._finished = False
             self._cond.notify_all()

@@ -65,6 +65,19 @@ class TakeResult:
     message: str  # one line for the user: what was recorded, or what went wrong
 
 
+class _NoInput:
+    """Stands in for a MIDI input when only the on-screen keys are recorded."""
+
+    source = None
+    name = "on-screen keyboard"
+
+    def drain(self) -> list:
+        return []
+
+    def retime(self, records):
+        return list(records)
+
+
 class LiveTake:
     """The schedule and the notes of one take from ``midi_input``.
 
@@ -76,7 +89,7 @@ class LiveTake:
 
     def __init__(
         self,
-        midi_input: MidiInput,
+        midi_input: MidiInput | None,
         song: Song,
         *,
         start_tick: int = 0,
@@ -88,7 +101,7 @@ class LiveTake:
     ) -> None:
         if count_in_bars < 0 or (bars is not None and bars < 1):
             raise MidiPortError("bars must be at least 1 and the count-in 0 or more")
-        self.input = midi_input
+        self.input = _NoInput() if midi_input is None else midi_input
         self.time_map = tm = TimeMap.of(song)
         self.start_tick = start_tick
         first_bar = tm.bar_of(start_tick)
@@ -128,12 +141,16 @@ class LiveTake:
 
     # ------------------------------------------------------------------ running
 
-    def poll(self, now: float | None = None) -> bool:
-        """Take the waiting messages, watch the source; False once the take is over."""
+    def poll(self, now: float | None = None, records=None) -> bool:
+        """Take the waiting messages, watch the source; False once the take is over.
+
+        ``records`` feeds these instead of draining the input (for an owner that drains
+        the input itself, to show the notes and to record them).
+        """
         if self.finished:
             return False
         now = time.perf_counter() if now is None else now
-        self.recorder.feed(self.input.drain())
+        self.recorder.feed(self.input.drain() if records is None else records)
         if self.end_time is not None and now >= self.end_time:
             self.stop(self.end_time)
             return False
