@@ -219,7 +219,7 @@ class PortPlayer:
                 if self._cursor >= len(times):
                     if pos >= self.timeline.end + _PORT_TAIL_S and self._loop is None:
                         self._halt()
-                        self._pos = self.timeline.end
+                        self._pos = pos
                         self._finished = True
                         continue
                     due = self.timeline.end + _PORT_TAIL_S
