@@ -162,7 +162,10 @@ def test_source_port_vanishing_mid_take_keeps_notes(jack_server, keyboard, uniqu
         first = [(60, 0, 0.5, 90), (62, 1, 0.5, 91), (64, 2, 0.5, 92)]
         keyboard.play(melody_events(first, tempo=240.0), take.start_time)
         keyboard.send((0x90, 67, 93))  # held when the keyboard is pulled
-        time.sleep(0.05)  # let JACK deliver it before the port goes
+        deadline = time.perf_counter() + 2
+        while 67 not in take.recorder.held_pitches and time.perf_counter() < deadline:
+            take.poll()  # until the app has seen the key go down
+            time.sleep(0.005)
         keyboard.close()
         pulled = time.perf_counter()
         while take.poll():
