@@ -92,6 +92,62 @@ def bench_recorder(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(reader), np.array(visible)
 
 
+def bench_screen(n: int) -> np.ndarray:
+    """MIDI in -> the on-screen keyboard repainted with the key lit (offscreen Qt),
+    through the app's LiveInput worker (10 ms drain timer) and a real event loop."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from composer_gui.ui.keyboard_widget import PianoKeyboard
+    from composer_gui.workers.recording import LiveInput
+
+    app = QApplication.instance() or QApplication([])
+    name = f"kb{uuid.uuid4().hex[:6]}"
+    kb = _keyboard(name)
+    piano = PianoKeyboard(36, 96)
+    piano.show()
+    live = LiveInput(api="jack")
+    shown: dict[int, float] = {}
+
+    def on_started(pitch: int, _velocity: int) -> None:
+        piano.set_note_active(pitch, True)
+        piano.repaint()  # paint now, synchronously: the key is on screen after this
+        shown[pitch] = time.perf_counter()
+
+    live.note_started.connect(on_started)
+    live.note_stopped.connect(lambda p: piano.set_note_active(p, False))
+    assert live.open_port(f"{name}:keys")
+    lat = []
+    state = {"i": 0, "sent": 0.0, "pitch": None}
+
+    def step() -> None:
+        pitch = state["pitch"]
+        if pitch is not None:
+            if pitch not in shown:
+                QTimer.singleShot(1, step)
+                return
+            lat.append(shown.pop(pitch) - state["sent"])
+            kb.send_message([0x80, pitch, 0])
+            state["pitch"] = None
+            # Next note at a random phase of the drain timer, as a player would.
+            QTimer.singleShot(random.randint(5, 30), step)
+            return
+        if state["i"] >= n:
+            app.quit()
+            return
+        pitch = 36 + state["i"] % 60
+        state.update(i=state["i"] + 1, pitch=pitch, sent=time.perf_counter())
+        kb.send_message([0x90, pitch, 100])
+        QTimer.singleShot(1, step)
+
+    QTimer.singleShot(300, step)
+    app.exec()
+    live.shutdown()
+    kb.close_port()
+    return np.array(lat)
+
+
 def bench_audio(n: int, buffer_ms: int) -> tuple[np.ndarray, float, str]:
     """(arrival -> rendered latencies, device buffer seconds, backend)."""
     from composer_gui.audio.device import AudioOutput
@@ -139,6 +195,8 @@ def main() -> None:
             print(f"run {run + 1}: MIDI in -> reader thread       {ms(reader)}")
             print(f"run {run + 1}: MIDI in -> note in recorder    {ms(visible)}"
                   f"  (GUI timer {GUI_TIMER_S * 1000:.0f} ms)")
+            screen = bench_screen(args.notes)
+            print(f"run {run + 1}: MIDI in -> key lit on screen   {ms(screen)}")
             lat, buffer_s, backend = bench_audio(args.notes, args.buffer_ms)
             total = lat + buffer_s
             print(f"run {run + 1}: MIDI in -> first audio frame   {ms(lat)}  ({backend})")
