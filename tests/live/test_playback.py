@@ -241,3 +241,36 @@ def test_engine_player_runs_from_the_audio_thread(synth, jack_server):
                 done.set()
             time.sleep(0.02)
     assert done.is_set()
+
+
+# ------------------------------------------------------------------ missing pieces
+
+
+def test_missing_synth_package_is_named(monkeypatch):
+    import sys
+
+    from composer_gui.audio.synth import SoundFontSynth, SoundUnavailable, synth_available
+
+    monkeypatch.setitem(sys.modules, "tinysoundfont", None)  # as if not installed
+    assert "pip install --no-deps tinysoundfont" in synth_available()
+    with pytest.raises(SoundUnavailable, match="tinysoundfont"):
+        SoundFontSynth()
+
+
+def test_missing_audio_device_is_a_clear_error(monkeypatch):
+    from composer_gui.audio.device import AudioOutput
+    from composer_gui.audio.synth import SoundUnavailable
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "no-such-server")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    engine = Engine.__new__(Engine)  # the device never gets to render
+    engine.sample_rate = SR
+    with pytest.raises(SoundUnavailable, match="audio backend jack is not available"):
+        AudioOutput(engine, backend="jack")
+
+
+def test_missing_soundfont_file_is_named(tmp_path):
+    from composer_gui.audio.synth import SoundUnavailable, find_soundfont
+
+    with pytest.raises(SoundUnavailable, match="nothing.sf2: SoundFont not found"):
+        find_soundfont(tmp_path / "nothing.sf2")
