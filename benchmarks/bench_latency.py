@@ -39,7 +39,7 @@ def _start_jack():
         sys.exit("jackd not found (apt-get install jackd2)")
     name = f"bench-{uuid.uuid4().hex[:6]}"
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
-    proc = subprocess.Popen([jackd, "-n", name, "--no-realtime", "--sync", "-d", "dummy", "-r", "48000",
+    proc = subprocess.Popen([jackd, "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000",
                              "-p", "64"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)
     return proc
