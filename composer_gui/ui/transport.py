@@ -7,10 +7,16 @@ owner runs the players and reports back through the ``set_*`` slots. It holds no
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
 
 __all__ = ["TransportBar"]
+
+_LIGHT_OFF = "QLabel { color: #888; border: 1px solid #888; border-radius: 3px; padding: 1px; }"
+_LIGHT_ON = (
+    "QLabel { color: black; background: #5fd35f; border: 1px solid #3a3;"
+    " border-radius: 3px; padding: 1px; }"
+)
 
 
 def _button(text: str, tip: str, checkable: bool = False) -> QToolButton:
@@ -48,6 +54,11 @@ class TransportBar(QWidget):
         self.count_in = QComboBox()
         self.count_in.addItems(["No count-in", "Count-in 1 bar", "Count-in 2 bars"])
         self.count_in.setCurrentIndex(1)
+        self.midi_light = QLabel("MIDI")
+        self.midi_light.setToolTip("Lights while MIDI input arrives")
+        self.midi_light.setStyleSheet(_LIGHT_OFF)
+        self._light_timer = QTimer(self, singleShot=True, interval=150)
+        self._light_timer.timeout.connect(lambda: self.midi_light.setStyleSheet(_LIGHT_OFF))
         self.position_label = QLabel("1.1.000")
         self.position_label.setMinimumWidth(80)
         self.metronome_button.setChecked(True)
@@ -59,7 +70,7 @@ class TransportBar(QWidget):
         for widget in (self.play_button, self.pause_button, self.stop_button,
                        self.record_button, self.arm_button, self.count_in,
                        self.metronome_button, self.loop_button, self.follow_button,
-                       self.position_label):
+                       self.position_label, self.midi_light):
             layout.addWidget(widget)
         layout.addStretch(1)
 
@@ -93,6 +104,15 @@ class TransportBar(QWidget):
         self.record_button.setCheckable(True)
         self.record_button.setChecked(recording)
         self.arm_button.setEnabled(not recording)
+
+    def _on_midi_activity(self) -> None:
+        """Flash the MIDI light (connect ``LiveInput.activity`` here)."""
+        self.midi_light.setStyleSheet(_LIGHT_ON)
+        self._light_timer.start()
+
+    @property
+    def midi_light_on(self) -> bool:
+        return self.midi_light.styleSheet() == _LIGHT_ON
 
     def set_position_text(self, text: str) -> None:
         """The playhead as the owner formats it ("bar.beat.tick")."""

@@ -125,6 +125,22 @@ def test_transport_buttons_emit_requests(qtbot):
     assert not bar.play_button.isEnabled() and bar.pause_button.isEnabled()
 
 
+def test_midi_activity_light_flashes(qtbot, jack_server, keyboard):
+    from composer_gui.workers.recording import LiveInput
+
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    live = LiveInput()
+    live.activity.connect(bar._on_midi_activity)
+    assert live.open_port(keyboard.port)
+    time.sleep(0.1)
+    assert not bar.midi_light_on
+    keyboard.send((0x90, 60, 100))
+    qtbot.waitUntil(lambda: bar.midi_light_on, timeout=2000)
+    qtbot.waitUntil(lambda: not bar.midi_light_on, timeout=2000)  # and goes out
+    live.shutdown()
+
+
 def test_mixer_strips_report_changes(qtbot):
     panel = MixerPanel()
     qtbot.addWidget(panel)
@@ -224,3 +240,26 @@ def test_playback_controller_to_a_port_reports_position_and_end(qtbot, jack_serv
         got = [r.data for r in sink.drain() if r.data[0] == 0x90]
     assert [d[1] for d in got] == [60, 61, 62, 63]
     assert positions == sorted(positions) and positions[-1] >= 3 * 240
+
+
+def test_hot_plug_and_unplug_reported_within_two_seconds(qtbot, jack_server, unique):
+    from composer_gui.workers.recording import LiveInput
+
+    from .conftest import VirtualKeyboard
+
+    live = LiveInput()
+    with qtbot.waitSignal(live.ports_changed):
+        live.start_watching()
+    kb = VirtualKeyboard(unique + "usb")
+    plugged = time.monotonic()
+    with qtbot.waitSignal(live.ports_changed, timeout=3000) as changed:
+        pass
+    assert kb.port in changed.args[0] and time.monotonic() - plugged < 2.2
+    assert live.open_port(kb.port)
+    kb.close()
+    unplugged = time.monotonic()
+    with qtbot.waitSignal(live.input_lost, timeout=3000) as lost:
+        pass
+    assert "disconnected" in lost.args[0] and time.monotonic() - unplugged < 2.2
+    assert live.port_name is None
+    live.shutdown()
