@@ -42,9 +42,11 @@ class SoundLoader(QObject):
 
     def load(self, soundfont: str | None = None, backend: str | None = None,
              open_device: bool = True) -> None:
-        """Start loading (returns at once)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
+        """Start loading (returns at once; ignored while a load is still running)."""
+        if self._thread is not None:
+            self._thread.join(0.2)  # a load that just reported is about to end
+            if self._thread.is_alive():
+                return
         self._thread = threading.Thread(target=self._run, args=(soundfont, backend, open_device),
                                         name="sound-loader", daemon=True)
         self._thread.start()

@@ -263,3 +263,21 @@ def test_hot_plug_and_unplug_reported_within_two_seconds(qtbot, jack_server, uni
     assert "disconnected" in lost.args[0] and time.monotonic() - unplugged < 2.2
     assert live.port_name is None
     live.shutdown()
+
+
+def test_sound_loader_reports_ready_or_what_is_missing(qtbot, tmp_path):
+    import os
+
+    import pretty_midi
+
+    from composer_gui.workers.playback import SoundLoader
+
+    small = os.path.join(os.path.dirname(pretty_midi.__file__), "TimGM6mb.sf2")
+    loader = SoundLoader()
+    with qtbot.waitSignal(loader.sound_ready, timeout=10000) as ready:
+        loader.load(small, open_device=False)
+    assert ready.args[0].synth.path.name == "TimGM6mb.sf2"
+    with qtbot.waitSignal(loader.sound_unavailable, timeout=10000) as missing:
+        loader.load(str(tmp_path / "gone.sf2"), open_device=False)
+    assert "gone.sf2: SoundFont not found" in missing.args[0]
+    loader.shutdown()
