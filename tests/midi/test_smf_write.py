@@ -118,7 +118,7 @@ def songs(draw):
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(songs())
 def test_round_trip_is_exact(song):
     assert read_midi_bytes(song_to_bytes(song), "rt.mid") == song
