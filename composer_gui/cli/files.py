@@ -133,7 +133,7 @@ def run_info(args: argparse.Namespace) -> int:
 
     song = read_midi(args.file)
     if args.json:
-        json.dump(song_to_json(song), sys.stdout, ensure_ascii=False)
+        json.dump(song_to_json(song), sys.stdout)  # ASCII escapes: safe on any console
         sys.stdout.write("\n")
     else:
         print(format_info(song, args.file))
