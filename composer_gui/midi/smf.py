@@ -613,7 +613,12 @@ def read_midi(path: str | os.PathLike[str]) -> Song:
     if path.is_dir():
         raise MidiFileError(path, "is a folder, not a MIDI file")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            if head and head not in (b"MThd", b"RIFF"):
+                # Say no at once, even to a large file that is something else.
+                raise MidiFileError(path, "not a MIDI file (no MThd header)")
+            data = head + handle.read()
     except FileNotFoundError:
         raise MidiFileError(path, "no such file") from None
     except OSError as exc:
