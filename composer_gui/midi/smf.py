@@ -23,7 +23,7 @@ Import rules
   rule: the earlier note ends where the later starts; two notes of one pitch starting on the
   same tick keep only the one whose note-off came later in the file.
 * Each MIDI track becomes one :class:`Track` per channel it uses, in the order the channels
-  first appear; channel 10 (index 9) is the drum channel. A track holding no channel
+  first appear, each with the MIDI track's name; channel 10 (index 9) is the drum channel. A track holding no channel
   message makes no :class:`Track`: its meta and SysEx events go to
   ``Song.conductor_events`` and, for the first track, its name becomes ``Song.title``
   (the names of later such tracks are dropped).

@@ -251,3 +251,9 @@ def test_symusic_reads_the_exported_notes(song):
     assert theirs == ours
     assert score.ticks_per_quarter == song.ticks_per_beat
     assert [t.qpm for t in score.tempos] == pytest.approx([t.bpm for t in song.tempos], rel=1e-6)
+
+
+def test_a_tick_beyond_what_midi_can_store_is_refused():
+    song = Song(tracks=[Track(notes=[Note(60, 1 << 28, 10)])])
+    with pytest.raises(SongError, match="too far"):
+        song_to_bytes(song)
