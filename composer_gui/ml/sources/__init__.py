@@ -1,0 +1,29 @@
+"""Dataset readers that turn special collections into plain songs (numpy only, no torch).
+
+* :mod:`composer_gui.ml.sources.pop909` — POP909 songs with bar lines from the beat
+  annotation and the PIANO track split into bass and piano parts.
+* :mod:`composer_gui.ml.sources.groove` — the Groove MIDI Dataset: its index, drum songs,
+  bar windows with conditioning labels, and drum statistics.
+
+Nothing here imports torch, so the data side can be tested and benchmarked without it.
+"""
+
+from composer_gui.ml.sources.pop909 import (
+    Pop909Error,
+    Pop909Meter,
+    load_pop909_beats,
+    load_pop909_song,
+    pop909_meter,
+    pop909_meter_supported,
+    split_piano,
+)
+
+__all__ = [
+    "Pop909Error",
+    "Pop909Meter",
+    "load_pop909_beats",
+    "load_pop909_song",
+    "pop909_meter",
+    "pop909_meter_supported",
+    "split_piano",
+]
