@@ -8,7 +8,22 @@
 Nothing here imports torch, so the data side can be tested and benchmarked without it.
 """
 
+from composer_gui.ml.sources.groove import (
+    DrumWindow,
+    GrooveError,
+    GrooveRow,
+    aggregate_drum_stats,
+    drum_bar_stats,
+    drum_roll,
+    drum_windows,
+    groove_split_counts,
+    load_groove_index,
+    load_groove_song,
+    quantization_stats,
+    song_drum_stats,
+)
 from composer_gui.ml.sources.pop909 import (
+    BeatAnnotation,
     Pop909Error,
     Pop909Meter,
     load_pop909_beats,
@@ -19,8 +34,21 @@ from composer_gui.ml.sources.pop909 import (
 )
 
 __all__ = [
+    "DrumWindow",
+    "GrooveError",
+    "GrooveRow",
+    "aggregate_drum_stats",
+    "drum_bar_stats",
+    "drum_roll",
+    "drum_windows",
+    "groove_split_counts",
+    "load_groove_index",
+    "load_groove_song",
+    "quantization_stats",
+    "song_drum_stats",
     "Pop909Error",
     "Pop909Meter",
+    "BeatAnnotation",
     "load_pop909_beats",
     "load_pop909_song",
     "pop909_meter",
