@@ -146,4 +146,4 @@ def test_drum_roll_snaps_to_nearest_step_and_quantization_stats():
     q = quantization_stats(notes, tpb, 4)
     assert q["on_grid"] == 0.5
     assert q["collisions"] == 0.25  # two hi-hats land on one step
-    assert q["median_offset_steps"] == pytest.approx((5 / 120 + 10 / 120) / 2)
+    assert q["median_offset_steps"] == pytest.approx((0 + 5 / 120) / 2)  # offsets 0, 0, 5/120, 10/120
