@@ -21,6 +21,7 @@ from composer_gui.ml.sources.groove import (
     load_groove_index,
     load_groove_song,
     quantization_stats,
+    song_drum_stats,
 )
 
 
@@ -147,3 +148,23 @@ def test_drum_roll_snaps_to_nearest_step_and_quantization_stats():
     assert q["on_grid"] == 0.5
     assert q["collisions"] == 0.25  # two hi-hats land on one step
     assert q["median_offset_steps"] == pytest.approx((0 + 5 / 120) / 2)  # offsets 0, 0, 5/120, 10/120
+
+
+def test_song_drum_stats_follow_the_meter_map():
+    """A made-up song: a 4/4 bar of eighth hi-hats, an empty 4/4 bar, then a 3/4 bar with
+    one kick; the last kick sits just before the end and snaps onto the grid's last step."""
+    from composer_gui.core.song import Song, TimeSignature, Track
+
+    tpb = 480
+    notes = [Note(42, i * 240, 30) for i in range(8)] + [Note(36, 3840 + 960, 30)]
+    song = Song(
+        ticks_per_beat=tpb,
+        time_signatures=[TimeSignature(0, 4, 4), TimeSignature(3840, 3, 4)],
+        tracks=[Track(name="Drums", channel=9, is_drum=True, notes=notes)],
+    )
+    stats = song_drum_stats(song, 4)
+    assert stats["bars"] == 3
+    assert stats["empty_bar_rate"] == pytest.approx(1 / 3)
+    assert stats["notes_per_bar"] == pytest.approx(3.0)
+    assert stats["kick_share"] == pytest.approx(1 / 9)
+    assert stats["hihat_share"] == pytest.approx(8 / 9)

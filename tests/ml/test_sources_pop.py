@@ -16,6 +16,7 @@ from composer_gui.midi.smf import read_midi
 from composer_gui.ml.sources.pop909 import (
     BASS_CEILING,
     Pop909Error,
+    find_pop909_songs,
     load_pop909_beats,
     load_pop909_song,
     pop909_meter,
@@ -141,6 +142,13 @@ def test_pickup_becomes_a_short_first_bar(pop):
     melody = song.tracks[0].notes
     assert 0 < melody[0].start < first_downbeat  # the pickup notes sit in the short bar
     assert any(n.start == first_downbeat for n in melody)
+
+
+def test_song_folders_are_listed(pop, tmp_path):
+    songs = find_pop909_songs(pop)
+    assert songs[0].name == "001" and len(songs) == len({p.name for p in songs})
+    with pytest.raises(Pop909Error, match="no index.csv"):
+        find_pop909_songs(tmp_path)
 
 
 def test_meters_other_than_requested_are_refused_clearly(pop):

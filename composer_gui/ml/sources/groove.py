@@ -26,7 +26,14 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.errors import UserError
-from composer_gui.core.song import DRUM_CHANNEL, Note, Song, Track, normalize_notes
+from composer_gui.core.song import (
+    DRUM_CHANNEL,
+    Note,
+    Song,
+    TimeSignature,
+    Track,
+    normalize_notes,
+)
 from composer_gui.ml import metrics
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "groove_split_counts",
     "load_groove_index",
     "load_groove_song",
+    "meter_bar_starts",
     "quantization_stats",
     "song_drum_stats",
 ]
@@ -303,18 +311,39 @@ def aggregate_drum_stats(per_song: Sequence[Mapping[str, float]]) -> dict[str, f
     return out
 
 
+def meter_bar_starts(song: Song, end_tick: int) -> list[int]:
+    """Bar lines (ticks) of a song's meter map up to ``end_tick``: whole bars of the meter
+    in effect, and a new bar at every meter change (the project's rule)."""
+    sigs = sorted(song.time_signatures, key=lambda x: x.tick) or []
+    if not sigs or sigs[0].tick > 0:
+        sigs = [TimeSignature(0, 4, 4), *sigs]
+    lines: list[int] = []
+    for i, sig in enumerate(sigs):
+        stop = sigs[i + 1].tick if i + 1 < len(sigs) else max(end_tick, sig.tick + 1)
+        length = sig.numerator * 4 * song.ticks_per_beat / sig.denominator
+        k = 0
+        while sig.tick + k * length < stop:
+            lines.append(int(round(sig.tick + k * length)))
+            k += 1
+    return lines
+
+
 def song_drum_stats(song: Song, steps_per_beat: int = 4) -> dict[str, float]:
-    """:func:`drum_bar_stats` of a song's drum tracks, bars from its first meter (Groove
-    files have one), up to the bar holding the last note."""
+    """:func:`drum_bar_stats` of a song's drum tracks (drum flag or channel 10), bars from
+    its meter map (:func:`meter_bar_starts`), up to the end of the bar holding the last
+    note (a generated song is measured the same way as a Groove file)."""
     notes = [n for t in song.tracks if t.is_drum or t.channel == DRUM_CHANNEL for n in t.notes]
-    sig = song.time_signatures[0] if song.time_signatures else None
-    meter = (sig.numerator, sig.denominator) if sig else (4, 4)
-    bar = _bar_steps(song.ticks_per_beat, steps_per_beat, meter)
-    onsets, held = drum_roll(notes, song.ticks_per_beat, steps_per_beat)
-    n_steps = -(-max(onsets.shape[0], 1) // bar) * bar
-    pad = n_steps - onsets.shape[0]
-    onsets = np.pad(onsets, ((0, pad), (0, 0)))
-    return drum_bar_stats((onsets, onsets.copy()), bar, steps_per_beat)
+    tpb = song.ticks_per_beat
+    # the last note's step, in ticks (a hit just before a bar line snaps into the next bar)
+    last = max((n.start for n in notes), default=0) + -(-tpb // (2 * steps_per_beat))
+    lines = meter_bar_starts(song, last + 1)
+    sigs = sorted(song.time_signatures, key=lambda x: x.tick)
+    final = sigs[-1] if sigs else TimeSignature(0, 4, 4)
+    end = lines[-1] + final.numerator * 4 * tpb / final.denominator
+    n_steps = int(np.ceil(end * steps_per_beat / tpb - 1e-9))
+    onsets, _ = drum_roll(notes, tpb, steps_per_beat, n_steps)
+    starts = sorted({int(np.floor(t * steps_per_beat / tpb + 0.5)) for t in lines})
+    return drum_bar_stats((onsets, onsets.copy()), np.array(starts), steps_per_beat)
 
 
 # ----- bar windows with conditioning labels -----------------------------------------------

@@ -77,6 +77,7 @@ __all__ = [
     "BeatAnnotation",
     "Pop909Error",
     "Pop909Meter",
+    "find_pop909_songs",
     "load_pop909_beats",
     "load_pop909_song",
     "pop909_meter",
@@ -162,6 +163,14 @@ def pop909_meter(song_dir: str | Path) -> Pop909Meter:
             " quavers per beat (expected 2 or 3 each)"
         )
     return Pop909Meter(song_id, beats, quavers)
+
+
+def find_pop909_songs(folder: str | Path) -> list[Path]:
+    """The song folders of a POP909 copy (``NNN/`` holding ``NNN.mid``), sorted."""
+    folder = Path(folder)
+    if not (folder / "index.csv").is_file():
+        raise Pop909Error(f"{folder}: not a POP909 folder (no index.csv)")
+    return sorted(p for p in folder.iterdir() if (p / f"{p.name}.mid").is_file())
 
 
 def pop909_meter_supported(song_dir: str | Path, supported: tuple[str, ...] = ("4/4",)) -> bool:
