@@ -10,8 +10,8 @@ Beats and ticks
     starts if bars are 2 or 3 beats long, then a 1 where a bar starts if bars are 4 or 6
     beats long. The seconds are turned into ticks through the file's tempo map. In the
     dataset the tempo maps are written so that every beat is the same number of ticks
-    (480, or 960 in four songs); a song whose beats are not evenly spaced in ticks (two
-    songs, 00-based ids listed by the benchmark) is refused with :class:`Pop909Error`.
+    (480, or 960 in four songs); a song whose beats are not evenly spaced in ticks (418
+    and 519 of the 850) is refused with :class:`Pop909Error`.
 
     The song is then re-timed without moving any note against another:
 
@@ -49,6 +49,13 @@ Parts
     MELODY -> "Melody" (role melody), BRIDGE -> "Strings" (role strings, GM 48 String
     Ensemble 1), PIANO -> "Bass" (role bass, GM 33 Electric Bass (finger)) and "Piano"
     (role piano, GM 0) by :func:`split_piano`.
+
+Measured on all 850 songs (``benchmarks/pop_data_report.py``): 848 load (800 in 4/4,
+25 in 3/4, 22 in 6/8, one in 9/8), 593 start with a pickup bar; about 13 ms CPU per song.
+About 90% of onsets lie exactly on a grid of 4 steps per beat (12 steps: the same): some
+songs are performances that were never quantized (611 songs have at least 90% on the
+grid; pooled over those, 96.6%). No constant offset puts the others on the grid, so the
+annotation's phase is right and the scatter is the files' own timing.
 """
 
 from __future__ import annotations
