@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from composer_gui.core.notediff import (
@@ -74,6 +75,9 @@ __all__ = [
     "bpm_to_us",
     "valid_key_names",
 ]
+
+
+_duration = attrgetter("duration")
 
 
 def _plural(n: int, word: str) -> str:
@@ -392,10 +396,13 @@ class ReplaceRange(NoteEdit):
         i, j = range_indices(notes, self.start, self.end)
         remove = list(notes[i:j])
         add: list[Note] = []
-        if self.trim_crossing and self.start > 0:
-            # One pass over the notes before the range: any of them may be long.
-            for n in notes[:i]:
-                if n.end > self.start:
+        if self.trim_crossing and self.start > 0 and i > 0:
+            # Only notes starting within the longest note's length before the range can
+            # reach into it (one C-level pass finds that length).
+            longest = max(map(_duration, notes))
+            lo = range_indices(notes, self.start - longest, self.start)[0]
+            for n in notes[lo:i]:
+                if n.start + n.duration > self.start:
                     remove.append(n)
                     add.append(Note(n.pitch, n.start, self.start - n.start, n.velocity))
         return remove, add + self.notes

@@ -14,10 +14,11 @@ overlap, the earlier one is cut where the later one starts; two notes of one pit
 start on the same tick keep only the one listed later (an added note beats an existing
 one; among added notes the later one wins).
 
-Cost: an edit of a few notes (up to :data:`SMALL_EDIT`) bisects and looks only at the
-neighbours of the added notes, so editing a few notes of a 50,000-note track costs well
-under a millisecond; larger edits take one O(n) pass (C-level list copies and one key
-list) plus O(k log n) for the k edited notes.
+Cost: planning bisects and looks only at the neighbours of the added notes, so editing
+a few notes of a 50,000-note track costs well under a millisecond. Applying a small edit
+inserts and deletes in place; a larger one rebuilds the list from slices (one C-level
+copy). Edits of a large share of a track build a key list and per-pitch index lists in
+one O(n) pass, then work in O(k log n) for the k edited notes.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ from operator import attrgetter
 
 from composer_gui.core.song import Note, SongError
 
-#: Up to this many notes an edit works note by note (bisect, insert, delete);
-#: beyond it, it rebuilds the list in one pass.
+#: Up to this many notes an edit changes the list note by note (bisect, insert, delete);
+#: beyond it, it rebuilds the list in one pass of slice copies.
 SMALL_EDIT = 48
+#: An edit of more than 1/BULK_FRACTION of a track's notes (and more than SMALL_EDIT)
+#: is planned with per-pitch index lists and a key list built in one pass, instead of a
+#: bisect per note.
+BULK_FRACTION = 16
+
+
+def _is_bulk(k: int, n: int) -> bool:
+    return k > SMALL_EDIT and k > n // BULK_FRACTION
 
 _key_of = attrgetter("start", "pitch")  # a note's key as a tuple, computed in C
 _fields = attrgetter("pitch", "start", "duration", "velocity")  # a cheap value for hashing
@@ -76,7 +85,7 @@ def range_indices(notes: Sequence[Note], start: int, end: int) -> tuple[int, int
 def _locate(notes: Sequence[Note], wanted: Sequence[Note], keys: list | None = None) -> list[int]:
     """Indices of ``wanted`` notes in ``notes`` (SongError if one is missing)."""
     out = []
-    if keys is None and len(wanted) <= SMALL_EDIT:
+    if keys is None and not _is_bulk(len(wanted), len(notes)):
         for n in wanted:
             i = find_note(notes, n)
             if i < 0:
@@ -169,7 +178,7 @@ def _candidates(notes: Sequence[Note], removed_keys: set, add: Sequence[Note]) -
     before that one starts) and the notes of its pitch starting while it sounds.
     """
     seen: dict[tuple[int, int], Note] = {}
-    if len(add) <= SMALL_EDIT:
+    if not _is_bulk(len(add), len(notes)):
         look = _SmallIndex(notes)
         windows = []
         for a in add:
@@ -293,17 +302,34 @@ def apply_change(notes: list[Note], change: NoteChange) -> None:
         for n in add:
             notes.insert(bisect_left(notes, _key_of(n), key=_key_of), n)
         return
-    keys = list(map(_key_of, notes))
-    where = sorted(_locate(notes, remove, keys))
-    kept = _without(notes, where)
-    kept_keys = _without(keys, where)
+    if _is_bulk(len(remove) + len(add), len(notes)):
+        keys = list(map(_key_of, notes))
+        where = sorted(_locate(notes, remove, keys))
+        kept = _without(notes, where)
+        kept_keys = _without(keys, where)
+
+        def position(key: tuple[int, int]) -> int:
+            return bisect_left(kept_keys, key)
+
+        def key_at(i: int) -> tuple[int, int]:
+            return kept_keys[i]
+    else:
+        where = sorted(_locate(notes, remove))
+        kept = _without(notes, where)
+
+        def position(key: tuple[int, int]) -> int:
+            return bisect_left(kept, key, key=_key_of)
+
+        def key_at(i: int) -> tuple[int, int]:
+            return _key_of(kept[i])
+
     merged: list[Note] = []
     prev = 0
     last_key = None
     for n in add:
         key = _key_of(n)
-        i = bisect_left(kept_keys, key)
-        if (i < len(kept_keys) and kept_keys[i] == key) or key == last_key:
+        i = position(key)
+        if (i < len(kept) and key_at(i) == key) or key == last_key:
             raise SongError(f"a note at pitch {n.pitch}, tick {n.start} is already there")
         merged += kept[prev:i]
         merged.append(n)
