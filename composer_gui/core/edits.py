@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from operator import attrgetter
 from typing import Any
 
+import numpy as np
+
 from composer_gui.core.notediff import (
     NoteChange,
     apply_change,
@@ -38,7 +40,7 @@ from composer_gui.core.notediff import (
     plan_change,
     range_indices,
 )
-from composer_gui.core.quantize import quantize_span
+from composer_gui.core.quantize import quantize_spans_array
 from composer_gui.core.song import (
     KeySignature,
     Note,
@@ -78,6 +80,7 @@ __all__ = [
 
 
 _duration = attrgetter("duration")
+_start = attrgetter("start")
 
 
 def _plural(n: int, word: str) -> str:
@@ -353,14 +356,21 @@ class Quantize(NoteEdit):
 
     def _plan(self, track: Track):
         notes = list(track.notes) if self.notes is None else self.notes
-        new = []
-        for n in notes:
-            start, end = quantize_span(
-                n.start, n.end, self.grid, self.strength, ends=self.ends, origin=self.origin
-            )
-            if start < 0:  # the grid origin lies after tick 0; stay on the song
-                start, end = 0, end - start
-            new.append(Note(n.pitch, start, end - start, n.velocity))
+        if not notes:
+            return notes, []
+        starts = np.fromiter(map(_start, notes), dtype=np.int64, count=len(notes))
+        ends = starts + np.fromiter(map(_duration, notes), dtype=np.int64, count=len(notes))
+        new_starts, new_ends = quantize_spans_array(
+            starts, ends, self.grid, self.strength, quantize_ends=self.ends, origin=self.origin
+        )
+        # A grid origin after tick 0 can pull a note before the song: keep it at 0.
+        shift = np.minimum(new_starts, 0)
+        new_starts -= shift
+        new_ends -= shift
+        new = [
+            Note(n.pitch, s, e - s, n.velocity)
+            for n, s, e in zip(notes, new_starts.tolist(), new_ends.tolist())
+        ]
         return notes, new
 
 

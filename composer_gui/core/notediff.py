@@ -111,6 +111,13 @@ def _locate(notes: Sequence[Note], wanted: Sequence[Note], keys: list | None = N
     return out
 
 
+def _is_everything(notes: Sequence[Note], remove: Sequence[Note]) -> bool:
+    """Whether ``remove`` is the whole list, in its order (whole-track edits)."""
+    return len(remove) == len(notes) and all(
+        a is b or a == b for a, b in zip(remove, notes)
+    )
+
+
 def check_present(notes: Sequence[Note], wanted: Sequence[Note]) -> None:
     """Raise SongError unless every note of ``wanted`` is in the sorted list ``notes``."""
     _locate(notes, wanted)
@@ -239,13 +246,16 @@ def plan_change(
     """
     remove = list(remove)
     add = list(add)
-    removed_keys = set(map(_key_of, remove))
-    if len(removed_keys) != len(remove):
-        raise SongError("a note is listed twice for removal")
-    _locate(notes, remove)
-    if not add:
-        return NoteChange(sorted(remove, key=_key_of), [], [])
-    existing = _candidates(notes, removed_keys, add)
+    if _is_everything(notes, remove):
+        existing: list[Note] = []  # a whole-track edit: nothing is left to collide with
+    else:
+        removed_keys = set(map(_key_of, remove))
+        if len(removed_keys) != len(remove):
+            raise SongError("a note is listed twice for removal")
+        _locate(notes, remove)
+        if not add:
+            return NoteChange(sorted(remove, key=_key_of), [], [])
+        existing = _candidates(notes, removed_keys, add)
     final_existing, final_add = _settle(existing, add)
     removed = list(remove)
     added: list[Note] = []
@@ -286,6 +296,12 @@ def apply_change(notes: list[Note], change: NoteChange) -> None:
     added note's key is taken: the change was planned for another state of the list.
     """
     remove, add = change.removed, change.added
+    if remove and _is_everything(notes, remove):
+        for a, b in zip(add, add[1:]):
+            if a.start == b.start and a.pitch == b.pitch:
+                raise SongError(f"two notes at pitch {a.pitch}, tick {a.start}")
+        notes[:] = add
+        return
     if len(remove) + len(add) <= SMALL_EDIT:
         where = sorted(_locate(notes, remove))
         gone = set(where)
