@@ -20,7 +20,7 @@ from composer_gui.pianoroll.roll import (
     step_to_tick,
     tick_to_step,
 )
-from tests.pianoroll.symusic_songs import song_from_file
+from tests.pianoroll.real_songs import song_from_file
 
 
 def merge_touching(notes: list[Note]) -> list[Note]:

@@ -1,6 +1,7 @@
-"""Build Songs from real files with symusic (an independent parser), for bridge tests.
+"""Build Songs from real files for the bridge tests.
 
-Used until the project's own reader (composer_gui.midi) lands on this branch.
+The project's reader (``composer_gui.midi.smf.read_midi``) is used where this checkout
+has it; until then symusic (an independent parser) builds the songs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ from composer_gui.core.song import (
 
 
 def song_from_file(path: Path) -> Song:
+    try:
+        from composer_gui.midi.smf import read_midi
+    except ImportError:
+        return song_from_symusic(path)
+    return read_midi(path)
+
+
+def song_from_symusic(path: Path) -> Song:
     import symusic
 
     score = symusic.Score(str(path))
