@@ -16,8 +16,9 @@ starts, and of two notes starting together only the edited one survives. Whateve
 cut or dropped comes back on ``revert``.
 
 After ``apply`` a note edit exposes ``result_notes`` (the edited or added notes as they
-are now in the track, sorted; an editor selects them) and ``change`` (the exact
-:class:`~composer_gui.core.notediff.NoteChange`, for redrawing only what changed).
+are now in the track, sorted; an editor selects them), ``change`` (the exact
+:class:`~composer_gui.core.notediff.NoteChange` of the apply) and ``last_change`` (that
+change, or its inverse after ``revert``), so a view can redraw only what changed.
 
 Range checks (a pitch above 127, a start before tick 0) raise :class:`SongError`; clamping
 a drag to the valid range is the caller's job. ``apply`` leaves the song untouched when it
@@ -123,6 +124,15 @@ class NoteEdit(Edit):
         self.text = text
         self.change: NoteChange | None = None
         self.result_notes: list[Note] = []
+        self._applied = False
+
+    @property
+    def last_change(self) -> NoteChange | None:
+        """What the last ``apply`` or ``revert`` did to the track's notes (None before
+        the first apply): a view redraws just these notes."""
+        if self.change is None:
+            return None
+        return self.change if self._applied else self.change.inverse()
 
     def _plan(self, track: Track) -> tuple[Sequence[Note], Sequence[Note]]:
         raise NotImplementedError
@@ -134,13 +144,14 @@ class NoteEdit(Edit):
         apply_change(track.notes, change)
         self.change = change
         self.result_notes = change.results
+        self._applied = True
 
     def revert(self, song: Song) -> None:
-        if self.change is None:
+        if not self._applied or self.change is None:
             raise SongError(f"cannot revert {self.text!r}: it was not applied")
         track = _track(song, self.track)
         apply_change(track.notes, self.change.inverse())
-        self.change = None
+        self._applied = False
 
 
 def _notes_arg(notes: Iterable[Note] | None) -> list[Note] | None:

@@ -446,3 +446,18 @@ def test_note_diff_engine_on_denser_tracks(mode):
             assert track == normalize_notes(kept + add)
             notediff.apply_change(track, change.inverse())
             assert track == notes
+
+
+def test_last_change_names_exactly_what_to_redraw():
+    a, b = Note(60, 0, 480), Note(60, 480, 480)
+    song = Song(tracks=[Track(notes=[a, b])])
+    edit = MoveNotes(0, [b], -240, 0)
+    assert edit.last_change is None
+    edit.apply(song)
+    assert edit.last_change.removed == [a, b]
+    assert edit.last_change.added == [Note(60, 0, 240), Note(60, 240, 480)]
+    edit.revert(song)
+    assert edit.last_change.removed == [Note(60, 0, 240), Note(60, 240, 480)]
+    assert edit.last_change.added == [a, b]
+    with pytest.raises(SongError):
+        edit.revert(song)
