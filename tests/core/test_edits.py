@@ -46,6 +46,12 @@ ENGINES = ["bisect", "bulk"]
 def engine(name: str):
     if name == "bisect":
         yield
+    elif name == "middle":  # plan note by note, apply by rebuilding from slices
+        with (
+            mock.patch.object(notediff, "SMALL_EDIT", 0),
+            mock.patch.object(notediff, "BULK_FRACTION", 1),
+        ):
+            yield
     else:
         with (
             mock.patch.object(notediff, "SMALL_EDIT", 0),
@@ -119,7 +125,7 @@ def test_remove_missing_note_is_refused():
     assert song.tracks[0].notes == [Note(60, 0, 10)]
 
 
-@pytest.mark.parametrize("mode", ENGINES)
+@pytest.mark.parametrize("mode", [*ENGINES, "middle"])
 @given(
     song=songs(),
     data=st.data(),
@@ -424,7 +430,7 @@ def test_big_track_small_edit_matches_full_normalisation():
     assert song.tracks[0].notes == notes
 
 
-@pytest.mark.parametrize("mode", ENGINES)
+@pytest.mark.parametrize("mode", [*ENGINES, "middle"])
 def test_note_diff_engine_on_denser_tracks(mode):
     """Seeded stress of the planner: hundreds of notes, few pitches, many collisions."""
     rng = random.Random(11)
