@@ -147,7 +147,7 @@ def test_tick_step_helpers_are_inverse_on_the_grid():
         assert np.array_equal(tick_to_step(ticks, 17, tpb, spb), ks)
 
 
-def real_files(datasets_dir, per_folder: int = 2):
+def real_files(datasets_dir, per_folder: int = 3):
     rng = random.Random(2024)
     out = []
     for folder in ("pop909", "bach_chorales", "nottingham", "groove"):
