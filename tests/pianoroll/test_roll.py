@@ -170,7 +170,7 @@ def test_real_files_round_trip_on_the_grid(datasets_dir, spb):
         rolls, onsets = song_to_roll_with_onsets(song, indices, 0, end, spb)
         back = rolls_to_notes(rolls, 0, tpb, spb, onsets=onsets)
         plain = rolls_to_notes(rolls, 0, tpb, spb)
-        assert song.note_count > 100, path
+        assert song.note_count > 0, path
         for i, track in enumerate(song.tracks):
             assert back[i] == track.notes, f"{path} track {i}"
             assert plain[i] == merge_touching(track.notes), f"{path} track {i}"
