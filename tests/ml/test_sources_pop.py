@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from composer_gui.core.song import Event, Note, Song
+from composer_gui.core.timing import TimeMap
 from composer_gui.midi.smf import read_midi
 from composer_gui.ml.sources.pop909 import (
     BASS_CEILING,
@@ -89,6 +90,8 @@ def test_bar_lines_fall_on_the_annotated_downbeats(pop, song_id, column, meter):
     song = load_pop909_song(song_dir)
     expected = downbeats + shift_of(raw, song)
     lines = np.array(bar_lines(song, int(expected[-1]) + 1))
+    # the project's own time map reads the same bar lines
+    assert TimeMap.of(song).bar_starts(int(expected[-1]) + 1).tolist() == lines.tolist()
     inside = lines[(lines >= expected[0]) & (lines <= expected[-1])]
     assert inside.tolist() == expected.tolist()
     # before the first downbeat: whole bars counted back from it, a short one at tick 0

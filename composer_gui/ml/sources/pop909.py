@@ -78,6 +78,7 @@ from composer_gui.core.song import (
     TimeSignature,
     Track,
 )
+from composer_gui.core.timing import TimeMap
 
 __all__ = [
     "BASS_CEILING",
@@ -186,20 +187,6 @@ def pop909_meter_supported(song_dir: str | Path, supported: tuple[str, ...] = ("
 
 
 # ----- beats -> ticks ---------------------------------------------------------------------
-def _seconds_to_ticks(song: Song, seconds: np.ndarray) -> np.ndarray:
-    """Fractional ticks of ``seconds`` through the song's tempo map."""
-    tempos = sorted(song.tempos, key=lambda t: t.tick)
-    if not tempos or tempos[0].tick > 0:
-        tempos = [TempoChange(0, 500_000), *tempos]
-    ticks = np.array([t.tick for t in tempos], dtype=np.float64)
-    sec_per_tick = np.array([t.us_per_beat for t in tempos], dtype=np.float64) / (
-        1e6 * song.ticks_per_beat
-    )
-    starts = np.concatenate([[0.0], np.cumsum(np.diff(ticks) * sec_per_tick[:-1])])
-    seg = np.clip(np.searchsorted(starts, seconds, side="right") - 1, 0, len(starts) - 1)
-    return ticks[seg] + (seconds - starts[seg]) / sec_per_tick[seg]
-
-
 @dataclass
 class BeatAnnotation:
     """The annotation of one song on the loaded song's time axis (see the module notes).
@@ -269,7 +256,7 @@ def load_pop909_beats(song_dir: str | Path, song: Song | None = None) -> BeatAnn
     if song is None:
         song = _read_file(song_dir)
 
-    raw = np.round(_seconds_to_ticks(song, table[:, 0])).astype(np.int64)
+    raw = TimeMap.of(song).seconds_to_ticks_array(table[:, 0])  # rounded half up
     gaps = np.diff(raw)
     beat = int(np.median(gaps))
     if beat < 1 or np.any(np.abs(gaps - beat) > 1):
