@@ -38,7 +38,9 @@ Bar lines (the rule)
 
     Every annotated downbeat is a bar line. The span before the first downbeat is filled
     with whole bars of the nominal meter counted back from it; what is left at the start
-    is a short first bar (a pickup). Each bar gets the meter of its own length in beats
+    is a short first bar (a pickup). A bar exactly two or more nominal bars long (an
+    8-beat bar in 4/4: 12 bars in the dataset) is split into nominal bars: the
+    annotation skipped a downbeat there. Each bar gets the meter of its own length in beats
     (a 2-beat bar in a 4/4 song is 2/4, a 6-beat one 6/4; in compound songs a bar of n
     beats is 3n/8), and a :class:`TimeSignature` is written wherever a bar's meter differs
     from the previous one's, so reading the meter map the usual way (bars of the meter in
@@ -280,7 +282,14 @@ def load_pop909_beats(song_dir: str | Path, song: Song | None = None) -> BeatAnn
     bar = beat * meter.beats_per_bar
     lead_bars = list(range(int(downbeats[0]) - bar, 0, -bar))[::-1]
     starts = ([0] if downbeats[0] > 0 else []) + [s for s in lead_bars if s > 0]
-    bar_starts = np.array(sorted(set(starts) | set(downbeats.tolist())), dtype=np.int64)
+    lines = set(starts) | set(downbeats.tolist())
+    # A bar of two or more whole nominal bars is the annotation skipping a downbeat:
+    # split it into nominal bars.
+    ordered = sorted(lines)
+    for a, b in zip(ordered, ordered[1:]):
+        if b - a >= 2 * bar and (b - a) % bar == 0:
+            lines.update(range(a + bar, b, bar))
+    bar_starts = np.array(sorted(lines), dtype=np.int64)
     bar_beats = np.append(np.diff(bar_starts) // beat, meter.beats_per_bar).astype(np.int64)
 
     tpb = beat * 2 // 3 if meter.compound else beat
