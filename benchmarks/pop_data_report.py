@@ -77,6 +77,8 @@ def pop909_report(folder: Path, every: int) -> dict:
     meters: Counter = Counter()
     bar_meters: Counter = Counter()
     pickups = 0
+    windows = [0, 0]  # 4-bar windows in the nominal meter, all 4-bar windows
+    regular_songs = 0
     bass_notes = piano_notes = bars = bars_bass = 0
     cpu_ms: list[float] = []
     wall_ms: list[float] = []
@@ -91,6 +93,13 @@ def pop909_report(folder: Path, every: int) -> dict:
         cpu_ms.append((time.process_time() - c0) * 1e3)
         beats = load_pop909_beats(song_dir)
         meters[beats.meter.label] += 1
+        # bar-aligned windows of 4 bars wholly in the nominal meter (pickup bar excluded)
+        body = beats.bar_beats[1:] if beats.pickup_beats else beats.bar_beats
+        nominal = (body == beats.meter.beats_per_bar).astype(int)
+        runs = np.convolve(nominal, np.ones(4, dtype=int), "valid")
+        windows[0] += int(np.sum(runs == 4))
+        windows[1] += int(runs.size)
+        regular_songs += bool(np.all(nominal))
         pickups += beats.pickup_beats > 0
         tpb = song.ticks_per_beat
         sig_ticks = [s.tick for s in song.time_signatures] + [song.end_tick + 1]
@@ -128,6 +137,8 @@ def pop909_report(folder: Path, every: int) -> dict:
         "refused": refused,
         "meters": dict(meters),
         "songs_with_pickup": pickups,
+        "songs_all_nominal_bars": regular_songs,
+        "four_bar_windows_in_nominal_meter": windows[0] / max(1, windows[1]),
         "bars_by_meter": dict(bar_meters.most_common()),
         "grid": {
             g: {
@@ -162,6 +173,9 @@ def print_pop909(r: dict) -> None:
     for e in r["refused"]:
         print(f"  refused: {e}")
     print("  bars by meter: " + ", ".join(f"{k} {v}" for k, v in r["bars_by_meter"].items()))
+    print(f"  songs whose bars (after a pickup) are all in the nominal meter: "
+          f"{r['songs_all_nominal_bars']}; bar-aligned 4-bar windows wholly in it: "
+          f"{r['four_bar_windows_in_nominal_meter']:.3f}")
     print("  onsets on the grid (steps per beat):")
     for g, v in r["grid"].items():
         parts = ", ".join(f"{k} {x:.3f}" for k, x in v["by_part"].items())
