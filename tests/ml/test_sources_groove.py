@@ -168,3 +168,14 @@ def test_song_drum_stats_follow_the_meter_map():
     assert stats["notes_per_bar"] == pytest.approx(3.0)
     assert stats["kick_share"] == pytest.approx(1 / 9)
     assert stats["hihat_share"] == pytest.approx(8 / 9)
+
+
+def test_read_song_picks_the_reader_by_collection(datasets_dir, rows):
+    from composer_gui.ml.sources import read_song
+
+    pop = read_song(datasets_dir / "pop909" / "001" / "001.mid")
+    assert [t.name for t in pop.tracks] == ["Melody", "Bass", "Piano", "Strings"]
+    drums = read_song(rows[0].path)
+    assert [(t.name, t.is_drum) for t in drums.tracks] == [("Drums", True)]
+    chorale = sorted((datasets_dir / "bach_chorales").glob("*.mid"))[0]
+    assert read_song(chorale) == read_midi(chorale)

@@ -6,7 +6,12 @@
   bar windows with conditioning labels, and drum statistics.
 
 Nothing here imports torch, so the data side can be tested and benchmarked without it.
+:func:`read_song` reads any MIDI file the way training should see it.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
 
 from composer_gui.ml.sources.groove import (
     DrumWindow,
@@ -16,6 +21,7 @@ from composer_gui.ml.sources.groove import (
     drum_bar_stats,
     drum_roll,
     drum_windows,
+    groove_row_for_file,
     groove_split_counts,
     load_groove_index,
     load_groove_song,
@@ -28,6 +34,7 @@ from composer_gui.ml.sources.pop909 import (
     Pop909Error,
     Pop909Meter,
     find_pop909_songs,
+    is_pop909_file,
     load_pop909_beats,
     load_pop909_song,
     pop909_meter,
@@ -43,6 +50,7 @@ __all__ = [
     "drum_bar_stats",
     "drum_roll",
     "drum_windows",
+    "groove_row_for_file",
     "groove_split_counts",
     "load_groove_index",
     "load_groove_song",
@@ -52,6 +60,8 @@ __all__ = [
     "Pop909Error",
     "Pop909Meter",
     "find_pop909_songs",
+    "is_pop909_file",
+    "read_song",
     "BeatAnnotation",
     "load_pop909_beats",
     "load_pop909_song",
@@ -59,3 +69,19 @@ __all__ = [
     "pop909_meter_supported",
     "split_piano",
 ]
+
+
+def read_song(path: str | Path, pop909_meters: tuple[str, ...] | None = None):
+    """Read a MIDI file for training: a POP909 song file through :func:`load_pop909_song`
+    (annotated bar lines, Bass/Piano/Strings parts; ``pop909_meters`` as there), a file
+    listed in a Groove ``info.csv`` through :func:`load_groove_song` (one GM "Drums"
+    track), any other file with the project's reader unchanged."""
+    path = Path(path)
+    if is_pop909_file(path):
+        return load_pop909_song(path.parent, meters=pop909_meters)
+    row = groove_row_for_file(path)
+    if row is not None:
+        return load_groove_song(row)
+    from composer_gui.midi.smf import read_midi
+
+    return read_midi(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "drum_bar_stats",
     "drum_roll",
     "drum_windows",
+    "groove_row_for_file",
     "groove_split_counts",
     "load_groove_index",
     "load_groove_song",
@@ -137,6 +139,25 @@ def load_groove_index(groove_dir: str | Path) -> list[GrooveRow]:
             except (ValueError, AttributeError) as exc:
                 raise GrooveError(f"{info}, line {line}: {exc}") from exc
     return rows
+
+
+@lru_cache(maxsize=4)
+def _index_by_path(info: Path, mtime_ns: int) -> dict[Path, GrooveRow]:
+    return {r.path: r for r in load_groove_index(info.parent)}
+
+
+def groove_row_for_file(path: str | Path) -> GrooveRow | None:
+    """The info.csv row of a Groove MIDI file (looked up in an ``info.csv`` up to three
+    folders above it), or None when the file is not part of a Groove folder."""
+    path = Path(path).resolve()
+    for folder in list(path.parents)[:3]:
+        info = folder / "info.csv"
+        if info.is_file():
+            try:
+                return _index_by_path(info, info.stat().st_mtime_ns).get(path)
+            except GrooveError:
+                return None
+    return None
 
 
 def groove_split_counts(rows: Sequence[GrooveRow]) -> dict[str, int]:

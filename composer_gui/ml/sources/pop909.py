@@ -88,6 +88,7 @@ __all__ = [
     "Pop909Error",
     "Pop909Meter",
     "find_pop909_songs",
+    "is_pop909_file",
     "load_pop909_beats",
     "load_pop909_song",
     "pop909_meter",
@@ -181,6 +182,17 @@ def find_pop909_songs(folder: str | Path) -> list[Path]:
     if not (folder / "index.csv").is_file():
         raise Pop909Error(f"{folder}: not a POP909 folder (no index.csv)")
     return sorted(p for p in folder.iterdir() if (p / f"{p.name}.mid").is_file())
+
+
+def is_pop909_file(path: str | Path) -> bool:
+    """Whether ``path`` is a POP909 song file: ``NNN/NNN.mid`` beside ``beat_midi.txt``,
+    with ``index.csv`` one folder up."""
+    path = Path(path)
+    return (
+        path.stem == path.parent.name
+        and (path.parent / "beat_midi.txt").is_file()
+        and (path.parent.parent / "index.csv").is_file()
+    )
 
 
 def pop909_meter_supported(song_dir: str | Path, supported: tuple[str, ...] = ("4/4",)) -> bool:
