@@ -58,6 +58,9 @@ About 90% of onsets lie exactly on a grid of 4 steps per beat (12 steps: the sam
 songs are performances that were never quantized (611 songs have at least 90% on the
 grid; pooled over those, 96.6%). No constant offset puts the others on the grid, so the
 annotation's phase is right and the scatter is the files' own timing.
+Irregular bars are common: only 132 songs keep the nominal meter in every bar after the
+pickup, but 91.9% of bar-aligned 4-bar windows lie wholly in it, so a data pipeline
+should drop windows with odd bars rather than whole songs.
 """
 
 from __future__ import annotations
@@ -366,7 +369,9 @@ def split_piano(
       (``ticks_per_beat // 4``) past the onset with a lower pitch. "Sounding" includes
       the sustain pedal: a released note held by the pedal sounds until the pedal
       lifts, which is what keeps a broken-chord left hand (root, fifth, tenth over
-      the pedal) from turning every arpeggio note into bass. The sixteenth of slack
+      the pedal) from turning every arpeggio note into bass (on 43 songs, ignoring the
+    pedal gave 40% more bass notes and 3.5 times as many upward leaps of a fourth or
+    more within a beat, the mark of arpeggio notes). The sixteenth of slack
       forgives legato pedalling, where the pedal lifts just after the new bass note.
 
     Every other note goes to the piano part. Notes are returned unchanged (no note is
