@@ -179,3 +179,23 @@ def test_read_song_picks_the_reader_by_collection(datasets_dir, rows):
     assert [(t.name, t.is_drum) for t in drums.tracks] == [("Drums", True)]
     chorale = sorted((datasets_dir / "bach_chorales").glob("*.mid"))[0]
     assert read_song(chorale) == read_midi(chorale)
+
+
+def test_nine_piece_kit_round_trip():
+    from composer_gui.ml.sources.groove import DRUM_CLASSES, drum_class_pitches, drum_class_roll
+
+    roll = np.zeros((4, 128), dtype=np.uint8)
+    roll[0, 36] = 100  # kick
+    roll[1, 40] = 90  # rim shot -> snare
+    roll[1, 38] = 70
+    roll[2, 22] = 60  # TD-11 hi-hat edge -> closed hi-hat
+    roll[3, 81] = 50  # open triangle: no class
+    classes = drum_class_roll(roll)
+    assert classes.shape == (4, len(DRUM_CLASSES)) == (4, 9)
+    assert classes[0, 0] == 100 and classes[1, 1] == 90 and classes[2, 2] == 60
+    assert classes[3].sum() == 0
+    back = drum_class_pitches(classes)
+    assert np.nonzero(back)[1].tolist() == [36, 38, 42]
+    # a loaded Groove song loses nothing to the kit
+    all_pitches = set().union(*(p for _, _, p in DRUM_CLASSES))
+    assert {36, 38, 40, 42, 44, 46, 43, 45, 48, 50, 49, 51, 53} <= all_pitches

@@ -14,11 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from composer_gui.ml.sources.groove import (
+    DRUM_CLASSES,
     DrumWindow,
     GrooveError,
     GrooveRow,
     aggregate_drum_stats,
     drum_bar_stats,
+    drum_class_pitches,
+    drum_class_roll,
     drum_roll,
     drum_windows,
     groove_row_for_file,
@@ -43,6 +46,9 @@ from composer_gui.ml.sources.pop909 import (
 )
 
 __all__ = [
+    "DRUM_CLASSES",
+    "drum_class_pitches",
+    "drum_class_roll",
     "DrumWindow",
     "GrooveError",
     "GrooveRow",

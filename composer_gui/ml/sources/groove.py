@@ -38,6 +38,9 @@ from composer_gui.core.song import (
 from composer_gui.ml import metrics
 
 __all__ = [
+    "DRUM_CLASSES",
+    "drum_class_pitches",
+    "drum_class_roll",
     "DrumWindow",
     "GrooveError",
     "GrooveRow",
@@ -65,6 +68,19 @@ SNARE = frozenset({37, 38, 40})
 HIHAT = frozenset({42, 44, 46, 22, 26})
 #: Tom notes (GM and TD-11); a beat bar with several tom hits reads as a fill.
 TOMS = frozenset({41, 43, 45, 47, 48, 50, 58})
+#: A 9-piece kit (Magenta's GrooVAE grouping): (name, the GM pitch written for it, the
+#: pitches it gathers). A drum model can work on these 9 rows instead of 128 pitches.
+DRUM_CLASSES: tuple[tuple[str, int, frozenset[int]], ...] = (
+    ("kick", 36, frozenset({35, 36})),
+    ("snare", 38, frozenset({37, 38, 39, 40})),
+    ("closed hi-hat", 42, frozenset({22, 42, 44})),
+    ("open hi-hat", 46, frozenset({26, 46})),
+    ("low tom", 45, frozenset({41, 43, 45, 58})),
+    ("mid tom", 48, frozenset({47, 48})),
+    ("high tom", 50, frozenset({50})),
+    ("crash", 49, frozenset({49, 52, 55, 57})),
+    ("ride", 51, frozenset({51, 53, 59})),
+)
 _INFO_COLUMNS = ("style", "bpm", "beat_type", "time_signature", "midi_filename", "split")
 
 
@@ -265,6 +281,25 @@ def _bar_steps(ticks_per_beat: int, steps_per_beat: int, meter: tuple[int, int])
     if steps != int(steps):
         raise GrooveError(f"meter {num}/{den} does not fit {steps_per_beat} steps per beat")
     return int(steps)
+
+
+def drum_class_roll(roll: np.ndarray) -> np.ndarray:
+    """``[steps, 128]`` (bool or velocities) -> ``[steps, 9]`` over :data:`DRUM_CLASSES`
+    (the maximum over each class's pitches; pitches of no class are dropped)."""
+    roll = np.asarray(roll)
+    out = np.zeros((roll.shape[0], len(DRUM_CLASSES)), dtype=roll.dtype)
+    for k, (_, _, pitches) in enumerate(DRUM_CLASSES):
+        out[:, k] = roll[:, sorted(pitches)].max(axis=1)
+    return out
+
+
+def drum_class_pitches(class_roll: np.ndarray) -> np.ndarray:
+    """``[steps, 9]`` -> ``[steps, 128]`` with each class on its GM pitch."""
+    class_roll = np.asarray(class_roll)
+    out = np.zeros((class_roll.shape[0], 128), dtype=class_roll.dtype)
+    for k, (_, pitch, _) in enumerate(DRUM_CLASSES):
+        out[:, pitch] = class_roll[:, k]
+    return out
 
 
 # ----- statistics ---------------------------------------------------------------------------
