@@ -216,6 +216,11 @@ def groove_report(folder: Path, every: int) -> dict:
                 fills += int(w.fill[real].sum())
                 fill_last += int((w.fill & (w.bar_in_phrase == 3)).sum())
         pooled = aggregate_drum_stats(stats[4])
+        kinds = {
+            kind: aggregate_drum_stats([st for st, r in zip(stats[4], chosen) if r.is_fill == fill])
+            for kind, fill in (("beats", False), ("fills", True))
+            if any(r.is_fill == fill for r in chosen)
+        }
         for g in (12, 24):
             pooled[f"drum_pattern_rate_{g}"] = aggregate_drum_stats(stats[g])["drum_pattern_rate"]
         out[split] = {
@@ -224,6 +229,7 @@ def groove_report(folder: Path, every: int) -> dict:
             "fills": sum(r.is_fill for r in chosen),
             "styles": dict(by_style.most_common()),
             "pooled": pooled,
+            "pooled_by_kind": kinds,
             "per_song_p10_median_p90": {k: pct([s[k] for s in stats[4]]) for k in DRUM_KEYS},
             "quantization_median": {
                 g: {k: float(np.nanmedian([q[k] for q in quant[g]])) for k in quant[g][0]}
@@ -245,6 +251,10 @@ def print_groove(r: dict) -> None:
               f"kick {p['kick_share']:.3f}, snare {p['snare_share']:.3f}, "
               f"hi-hat {p['hihat_share']:.3f}, DP@4 {p['drum_pattern_rate']:.3f}, "
               f"DP@12 {p['drum_pattern_rate_12']:.3f}, DP@24 {p['drum_pattern_rate_24']:.3f}")
+        for kind, k in v["pooled_by_kind"].items():
+            print(f"  {kind} only: {k['bars']} bars, EB {k['empty_bar_rate']:.4f}, notes/bar "
+                  f"{k['notes_per_bar']:.2f}, kick {k['kick_share']:.3f}, snare "
+                  f"{k['snare_share']:.3f}, hi-hat {k['hihat_share']:.3f}")
         print("  per song p10/median/p90: "
               + "; ".join(f"{k} {x}" for k, x in v["per_song_p10_median_p90"].items()))
         for g, q in v["quantization_median"].items():
