@@ -199,3 +199,11 @@ def test_nine_piece_kit_round_trip():
     # a loaded Groove song loses nothing to the kit
     all_pitches = set().union(*(p for _, _, p in DRUM_CLASSES))
     assert {36, 38, 40, 42, 44, 46, 43, 45, 48, 50, 49, 51, 53} <= all_pitches
+
+
+def test_missing_performance_file_names_it(rows):
+    import dataclasses
+
+    gone = dataclasses.replace(rows[0], path=rows[0].path.with_name("not_there.mid"))
+    with pytest.raises(GrooveError, match=r"not_there\.mid: missing"):
+        load_groove_song(gone)
