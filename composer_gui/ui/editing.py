@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from composer_gui.core.song import Note
+from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import Document, grid_ticks
 from composer_gui.ui.rollrender import bar_at
 
@@ -137,7 +138,7 @@ def nudge(doc: Document, steps_time: int = 0, steps_pitch: int = 0, big: bool = 
         return
     if big:
         _, _, beat, beats = bar_at(doc.song, sel[0].start)
-        dt = steps_time * beat * beats
+        dt = steps_time * round(beat * beats)
         dp = steps_pitch * 12
     else:
         dt = steps_time * grid(doc)
@@ -160,22 +161,16 @@ def quantize(doc: Document, grid_name: str | None = None, strength: int = 100,
     """Pull note starts (and optionally ends) towards the grid by ``strength`` percent.
 
     Works on the selection, or on the whole current track when nothing is selected.
-    TODO(core): use core.edits.Quantize once merged.
     """
     if not _track_ok(doc):
         return
-    notes = selection(doc) or list(doc.song.tracks[doc.state.current_track].notes)
+    sel = selection(doc)
     g = grid_ticks(grid_name or doc.state.grid, doc.song.ticks_per_beat)
     frac = max(0, min(100, strength)) / 100
-    out = []
-    for n in notes:
-        start = n.start + round((round(n.start / g) * g - n.start) * frac)
-        end = n.end
-        if ends:
-            end = n.end + round((max(g, round(n.end / g) * g) - n.end) * frac)
-        out.append(n.replace(start=max(0, start), duration=max(1, end - start)
-                             if ends else n.duration))
-    doc.replace_notes(doc.state.current_track, notes, out, "Quantize")
+    edit = eb.Quantize(doc.state.current_track, g, frac, sel or None, ends=ends)
+    edit.select_on_redo = True
+    edit.select_on_undo = tuple(sel)
+    doc.push(edit)
 
 
 def transpose(doc: Document, semitones: int) -> None:

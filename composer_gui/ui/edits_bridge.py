@@ -10,38 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from composer_gui.core.edits import (
+    AddNotes,
+    AddTempoChange,
+    AddTimeSignature,
+    AddTrack,
+    CompoundEdit,
+    MoveTrack,
+    Quantize,
+    RemoveNotes,
+    RemoveTrack,
+    SetKey,
+    SetTempo,
+    SetTimeSignature,
+    SetTrackProperties,
+)
 from composer_gui.core.song import Note
-
-try:
-    from composer_gui.core.edits import (
-        AddNotes,
-        AddTempoChange,
-        AddTimeSignature,
-        AddTrack,
-        CompoundEdit,
-        MoveTrack,
-        RemoveNotes,
-        RemoveTrack,
-        SetKey,
-        SetTempo,
-        SetTimeSignature,
-        SetTrackProperties,
-    )
-except ImportError:  # TODO(core): drop once composer_gui.core.edits is in main
-    from composer_gui.ui._edits_fallback import (  # type: ignore[assignment]
-        AddNotes,
-        AddTempoChange,
-        AddTimeSignature,
-        AddTrack,
-        CompoundEdit,
-        MoveTrack,
-        RemoveNotes,
-        RemoveTrack,
-        SetKey,
-        SetTempo,
-        SetTimeSignature,
-        SetTrackProperties,
-    )
 
 TRACK_EDITS = (AddTrack, RemoveTrack, MoveTrack, SetTrackProperties)
 CONDUCTOR_ATTRS = ("tempos", "time_signatures", "key_signatures")
@@ -117,6 +101,7 @@ __all__ = [
     "AddTrack",
     "CompoundEdit",
     "MoveTrack",
+    "Quantize",
     "RemoveNotes",
     "RemoveTrack",
     "SetKey",

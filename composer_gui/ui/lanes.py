@@ -20,7 +20,7 @@ from composer_gui.ui.pianoroll import (
     PianoRoll,
     track_color,
 )
-from composer_gui.ui.rollrender import argb, bar_starts
+from composer_gui.ui.rollrender import argb, time_map
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 LANE_BG = QColor("#1e2126")
@@ -68,23 +68,28 @@ class Ruler(QWidget):
         if hi > lo:
             p.fillRect(QRectF(g.x_of(lo), h - 8, (hi - lo) * g.px_per_tick, 8),
                        QColor(120, 180, 255, 150))
-        bars = bar_starts(song, t0, t1)
+        tm = time_map(song)
+        lo_t, hi_t = max(0, int(t0)), int(t1) + 2
+        bars = tm.bar_starts(hi_t, lo_t)
+        first = tm.bar_of(lo_t)
+        if first >= 0 and tm.bar_to_tick(first) < lo_t:
+            bars = np.concatenate(([tm.bar_to_tick(first)], bars))
+        numbers = tm.bars_of_array(bars) + 1 if len(bars) else bars
+        bar_px = tm.bar_length(first) * g.px_per_tick
         label_every = 1
-        if bars:
-            bar_px = bars[0][2] * bars[0][3] * g.px_per_tick
-            while bar_px * label_every < 28:
-                label_every *= 2
-        for number, start, beat, beats in bars:
+        while bar_px * label_every < 28:
+            label_every *= 2
+        p.setPen(QPen(TEXT, 1))
+        for number, start in zip(numbers.tolist(), bars.tolist()):
             x = g.x_of(start)
-            p.setPen(QPen(TEXT, 1))
             p.drawLine(QPointF(x + 0.5, h / 2), QPointF(x + 0.5, h))
             if (number - 1) % label_every == 0:
                 p.drawText(QPointF(x + 3, h - 4), str(number))
-            if beat * g.px_per_tick >= 6:
-                p.setPen(QPen(QColor("#6b717b"), 1))
-                for k in range(1, beats):
-                    bx = g.x_of(start + k * beat) + 0.5
-                    p.drawLine(QPointF(bx, h - 6), QPointF(bx, h))
+        if tm.beat_length(lo_t) * g.px_per_tick >= 6:
+            p.setPen(QPen(QColor("#6b717b"), 1))
+            for beat in tm.beat_starts(hi_t, lo_t).tolist():
+                bx = g.x_of(beat) + 0.5
+                p.drawLine(QPointF(bx, h - 6), QPointF(bx, h))
         p.setPen(QPen(QColor("#ffcc80"), 1))
         for tempo in song.tempos:
             if t0 - 1 <= tempo.tick <= t1:

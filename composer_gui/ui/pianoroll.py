@@ -22,9 +22,9 @@ from composer_gui.ui.rollrender import (
     Layer,
     RollGeometry,
     argb,
-    bar_starts,
     render_region,
     shade_palette,
+    time_map,
     velocity_shade,
 )
 
@@ -195,31 +195,21 @@ class PianoRoll(QAbstractScrollArea):
     def grid_columns(self, x0: int, width: int) -> list[tuple[np.ndarray, int]]:
         """Viewport columns of grid, beat and bar lines inside ``[x0, x0 + width)``."""
         g = self.geom
-        doc = self.document
-        t0, t1 = g.tick_at(x0), g.tick_at(x0 + width) + 1
-        bars = bar_starts(doc.song, t0, t1)
-        if not bars:
-            return []
-        grid = editing.grid(doc)
-        bar_x, beat_x, grid_x = [], [], []
-        for _no, start, beat, beats in bars:
-            bar_x.append(start)
-            if beat * g.px_per_tick >= 4:
-                beat_x.extend(start + beat * k for k in range(1, beats))
-            if grid * g.px_per_tick >= 6 and grid < beat:
-                end = start + beat * beats
-                grid_x.extend(range(start + grid, end, grid))
+        tm = time_map(self.document.song)
+        t0 = max(0, int(g.tick_at(x0)))
+        t1 = int(g.tick_at(x0 + width)) + 2
+        beat_px = tm.beat_length(t0) * g.px_per_tick
+        grid = editing.grid(self.document)
 
-        def cols(ticks):
-            return np.unique(np.floor(np.asarray(ticks) * g.px_per_tick - g.scroll_x)
-                             .astype(np.int64))
+        def cols(ticks: np.ndarray) -> np.ndarray:
+            return np.unique(np.floor(ticks * g.px_per_tick - g.scroll_x).astype(np.int64))
 
         out = []
-        if grid_x:
-            out.append((cols(grid_x), argb(GRID_LINE)))
-        if beat_x:
-            out.append((cols(beat_x), argb(BEAT_LINE)))
-        out.append((cols(bar_x), argb(BAR_LINE)))
+        if grid * g.px_per_tick >= 6:
+            out.append((cols(tm.grid_starts(t1, grid, t0)), argb(GRID_LINE)))
+        if beat_px >= 4:
+            out.append((cols(tm.beat_starts(t1, t0)), argb(BEAT_LINE)))
+        out.append((cols(tm.bar_starts(t1, t0)), argb(BAR_LINE)))
         return out
 
     def _layers(self, t0: float, t1: float) -> list[Layer]:

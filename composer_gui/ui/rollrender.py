@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtGui import QColor, QImage
 
 from composer_gui.core.song import Song
+from composer_gui.core.timing import TimeMap
 
 SHADES = 8  # velocity shades per note colour
 
@@ -185,40 +186,16 @@ def render_region(
 
 
 # -- bars and beats -----------------------------------------------------------------------
-# TODO(core): use composer_gui.core.timing once merged; this is only the bar walk the grid
-# needs (meter map -> bar starts inside a window).
 
 
-def bar_starts(song: Song, t0: float, t1: float) -> list[tuple[int, int, int, int]]:
-    """Bars overlapping ``[t0, t1)``: (bar number from 1, start tick, beat ticks, beats)."""
-    tpb = song.ticks_per_beat
-    sigs = song.time_signatures or []
-    out: list[tuple[int, int, int, int]] = []
-    bar_no = 1
-    for i, sig in enumerate(sigs):
-        seg_end = sigs[i + 1].tick if i + 1 < len(sigs) else None
-        beat = max(1, tpb * 4 // sig.denominator)
-        bar_len = beat * sig.numerator
-        tick = sig.tick
-        stop = t1 if seg_end is None else min(seg_end, t1)
-        if seg_end is not None and seg_end <= t0:
-            bar_no += max(1, -(-(seg_end - sig.tick) // bar_len))
-            continue
-        if tick + bar_len <= t0:  # jump near t0
-            skip = int((t0 - tick) // bar_len)
-            tick += skip * bar_len
-            bar_no += skip
-        while tick < stop:
-            out.append((bar_no, tick, beat, sig.numerator))
-            tick += bar_len
-            bar_no += 1
-        if seg_end is None or seg_end >= t1:
-            break
-        # a meter change in mid-bar starts a new bar at the change
-    return out
+def time_map(song: Song) -> TimeMap:
+    return TimeMap.of(song)
 
 
-def bar_at(song: Song, tick: int) -> tuple[int, int, int, int]:
-    """The bar containing ``tick`` (see :func:`bar_starts`)."""
-    bars = bar_starts(song, tick, tick + 1)
-    return bars[-1] if bars else (1, 0, song.ticks_per_beat, 4)
+def bar_at(song: Song, tick: int) -> tuple[int, int, float, int]:
+    """The bar containing ``tick``: (bar number from 1, start tick, beat ticks, beats)."""
+    tm = TimeMap.of(song)
+    tick = max(0, int(tick))
+    bar = tm.bar_of(tick)
+    start = tm.bar_to_tick(bar)
+    return bar + 1, start, tm.beat_length(start), tm.meter_at(start).numerator

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from composer_gui.core.song import Song
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import Document
-from composer_gui.ui.rollrender import bar_at, bar_starts
+from composer_gui.ui.rollrender import bar_at, time_map
 
 KEYS = (
     "", "C", "G", "D", "A", "E", "B", "F#", "C#", "F", "Bb", "Eb", "Ab", "Db", "Gb", "Cb",
@@ -42,17 +42,7 @@ def _in_effect(items, tick: int):
 
 def bar_start_tick(song: Song, bar: int) -> int:
     """Tick where bar number ``bar`` (from 1) starts."""
-    # TODO(core): TimeMap.bar_to_tick once merged.
-    tick = 0
-    step = song.ticks_per_beat * 4
-    while True:
-        bars = bar_starts(song, tick, tick + step * 64)
-        for number, start, _beat, _beats in bars:
-            if number == bar:
-                return start
-        if not bars:
-            return tick
-        tick = bars[-1][1] + 1
+    return time_map(song).bar_to_tick(max(0, bar - 1))
 
 
 def song_settings_edits(doc: Document, *, bpm: float, numerator: int, denominator: int,
