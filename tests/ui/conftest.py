@@ -77,3 +77,27 @@ def drag(widget, start: QPoint, end: QPoint, mods=Qt.KeyboardModifier.NoModifier
 
 def notes_of(win, track: int = 0) -> list[Note]:
     return list(win.document.song.tracks[track].notes)
+
+
+def answer_next_dialog(button=None, seen: list | None = None, act=None, tries: int = 300):
+    """When the next modal dialog opens, record its text, run ``act(dialog)`` or click
+    ``button`` (a QMessageBox standard button; default: accept)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def poll(left=tries):
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            if left:
+                QTimer.singleShot(10, lambda: poll(left - 1))
+            return
+        if seen is not None:
+            seen.append(dialog.text() if isinstance(dialog, QMessageBox) else dialog)
+        if act is not None:
+            act(dialog)
+        elif button is not None:
+            dialog.button(button).click()
+        else:
+            dialog.accept()
+
+    QTimer.singleShot(0, poll)
