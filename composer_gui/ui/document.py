@@ -150,6 +150,7 @@ class Document(QObject):
         self.song = song if song is not None else Song()
         self.path: str = ""
         self._indices: dict[int, tuple[object, TrackIndex]] = {}
+        self._end_tick: int | None = None
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     # -- queries -------------------------------------------------------------------------
@@ -165,6 +166,19 @@ class Document(QObject):
             entry = (track, TrackIndex(track.notes))
             self._indices[id(track)] = entry
         return entry[1]
+
+    def end_tick(self) -> int:
+        """The song's last tick, from the note indices (fast: numpy, cached per change)."""
+        if self._end_tick is None:
+            end = 0
+            for i, track in enumerate(self.song.tracks):
+                index = self.index(i)
+                if len(index):
+                    end = max(end, int((index.start + index.duration).max()))
+                if track.events:
+                    end = max(end, track.events[-1].tick)
+            self._end_tick = end
+        return self._end_tick
 
     def notes_at(self, track_index: int, positions: Sequence[int]) -> list[Note]:
         """The notes of a track at index positions (from :meth:`index` queries)."""
@@ -205,6 +219,7 @@ class Document(QObject):
         self.undo_stack.clear()
         self.song = song
         self._indices.clear()
+        self._end_tick = None
         self.state.current_track = 0
         self.state.selection = frozenset()
         self.state.playhead = 0
@@ -228,6 +243,7 @@ class Document(QObject):
 
     # -- internals -----------------------------------------------------------------------
     def _after_edit(self, edit, damage: dict[int, tuple[int, int]], forward: bool) -> None:
+        self._end_tick = None
         structure = eb.touches_tracks(edit)
         if structure:
             self._drop_stale_indices()

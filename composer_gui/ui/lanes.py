@@ -7,7 +7,7 @@ document's signals; none keeps its own copy of the song.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -76,15 +76,18 @@ class Ruler(QWidget):
             bars = np.concatenate(([tm.bar_to_tick(first)], bars))
         numbers = tm.bars_of_array(bars) + 1 if len(bars) else bars
         bar_px = tm.bar_length(first) * g.px_per_tick
-        label_every = 1
+        label_every = line_every = 1
         while bar_px * label_every < 28:
             label_every *= 2
+        while bar_px * line_every < 4:
+            line_every *= 2
         p.setPen(QPen(TEXT, 1))
-        for number, start in zip(numbers.tolist(), bars.tolist()):
-            x = g.x_of(start)
-            p.drawLine(QPointF(x + 0.5, h / 2), QPointF(x + 0.5, h))
-            if (number - 1) % label_every == 0:
-                p.drawText(QPointF(x + 3, h - 4), str(number))
+        keep = (numbers - 1) % line_every == 0
+        xs = np.floor(bars[keep] * g.px_per_tick - g.scroll_x) + 0.5
+        p.drawLines([QLineF(x, h / 2, x, h) for x in xs.tolist()])
+        labelled = (numbers - 1) % label_every == 0
+        for number, start in zip(numbers[labelled].tolist(), bars[labelled].tolist()):
+            p.drawText(QPointF(g.x_of(start) + 3, h - 4), str(number))
         if tm.beat_length(lo_t) * g.px_per_tick >= 6:
             p.setPen(QPen(QColor("#6b717b"), 1))
             for beat in tm.beat_starts(hi_t, lo_t).tolist():

@@ -107,9 +107,8 @@ class PianoRoll(QAbstractScrollArea):
     # -- geometry ---------------------------------------------------------------------
     def content_ticks(self) -> int:
         """Ticks the horizontal scroll bar spans: the song plus room to write on."""
-        song = self.document.song
-        bar = song.ticks_per_beat * 4
-        return max(song.end_tick + 8 * bar, 64 * bar)
+        bar = self.document.song.ticks_per_beat * 4
+        return max(self.document.end_tick() + 8 * bar, 64 * bar)
 
     def _update_scrollbars(self) -> None:
         vw, vh = self.viewport().width(), self.viewport().height()
@@ -153,7 +152,7 @@ class PianoRoll(QAbstractScrollArea):
         """Show the whole song and the pitch range it uses."""
         song = self.document.song
         vw, vh = max(1, self.viewport().width()), max(1, self.viewport().height())
-        end = max(song.end_tick, song.ticks_per_beat * 16)
+        end = max(self.document.end_tick(), song.ticks_per_beat * 16)
         lo, hi = 48, 84
         for i in range(len(song.tracks)):
             idx = self.document.index(i)
