@@ -322,6 +322,11 @@ class VelocityLane(QWidget):
         self._overrides = {}
         self._last_x = None
         if changes:
-            self.doc.replace_notes(self.doc.state.current_track, list(changes),
-                                   list(changes.values()), "Set velocity", select=False)
+            state = self.doc.state
+            kept = state.selection - set(changes)
+            was_selected = bool(state.selection)
+            self.doc.replace_notes(state.current_track, list(changes), list(changes.values()),
+                                   "Set velocity", select=was_selected)
+            if was_selected:  # the changed notes stay selected along with the others
+                state.set_selection(kept | state.selection)
         self.update()

@@ -38,6 +38,8 @@ def window(home, qtbot):
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)
+    win.activateWindow()  # window shortcuts need an active window (Xvfb has no WM)
+    qtbot.waitUntil(win.isActiveWindow)
     roll = win.roll
     roll.set_zoom(px_per_tick=0.1, row_height=12)
     roll.horizontalScrollBar().setValue(0)

@@ -244,3 +244,17 @@ def test_zoom_with_ctrl_and_shift_wheel_and_fit(window, qtbot):
     g = roll.geom
     assert 0 <= g.x_of(200 * TPB + TPB) <= roll.viewport().width()
     assert 0 <= g.y_of(90) and g.y_of(40) + g.row_height <= roll.viewport().height()
+
+
+def test_velocity_lane_changes_only_selected_notes_and_keeps_them_selected(window):
+    notes = [Note(60 + i, i * TPB, TPB // 2, 40) for i in range(3)]
+    load(window, notes)
+    window.document.state.set_selection({notes[0], notes[2]})
+    lane = window.editor.velocity_lane
+    g = window.roll.geom
+    drag(lane, QPoint(round(g.x_of(0)), lane.height() // 2),
+         QPoint(round(g.x_of(2 * TPB)) + 1, lane.height() // 2), steps=8)
+    after = notes_of(window)
+    assert after[1] == notes[1]
+    assert after[0].velocity == after[2].velocity != 40
+    assert window.document.state.selection == {after[0], after[2]}
