@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self._load_settings()
         self._update_title()
         self._update_status()
-        self.resize(1280, 800) if not settings.get(settings.WINDOW_GEOMETRY) else None
+        self.resize(1280, 800)  # the first run; a saved geometry overrides it
         self.restore_layout()
 
     # -- panels (docks) -----------------------------------------------------------------

@@ -21,15 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer_gui.core.gm import GM_PROGRAM_NAMES
 from composer_gui.core.song import DRUM_CHANNEL, Track
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import Document
 from composer_gui.ui.pianoroll import track_color
-
-try:
-    from composer_gui.core.gm import GM_PROGRAM_NAMES
-except ImportError:  # TODO(midi): the GM table lands with the midi branch
-    GM_PROGRAM_NAMES = tuple(f"Program {i + 1}" for i in range(128))
 
 COL_COLOR, COL_NAME, COL_PROGRAM, COL_MUTE, COL_SOLO, COL_ROLE = range(6)
 
