@@ -238,12 +238,8 @@ class PianoRoll(QAbstractScrollArea):
             vis = idx.visible(t0, t1)
             hidden = self.gesture.hidden_notes() if self.gesture else None
             if hidden:
-                keep = np.ones(len(vis), bool)
-                notes = song.tracks[current].notes
-                for j, i in enumerate(vis):
-                    if notes[i] in hidden:
-                        keep[j] = False
-                vis = vis[keep]
+                positions = [idx.position(n) for n in hidden]
+                vis = vis[~np.isin(vis, [p for p in positions if p is not None])]
             layers.append(Layer(idx.start[vis], idx.duration[vis], idx.pitch[vis],
                                 velocity_shade(idx.velocity[vis]),
                                 shade_palette(track_color(song, current), bg)))

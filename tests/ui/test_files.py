@@ -186,3 +186,23 @@ def test_tempo_written_to_file(window, tmp_path):
     out = tmp_path / "t.mid"
     window._write(str(out))
     assert read_midi(out).tempos[0].bpm == 150
+
+
+def test_autosave_timer_fires_while_modified(home, qtbot):
+    from composer_gui.ui.mainwindow import MainWindow
+
+    settings.put(settings.AUTOSAVE_SECONDS, 1)
+    win = MainWindow()
+    try:
+        assert win.autosaver.timer.interval() == 1000
+        win.document.replace_notes(0, [], [Note(60, 0, TPB, 90)], "Draw note")
+        with qtbot.waitSignal(win.autosaver.autosaved, timeout=3000):
+            pass
+        assert win.autosaver.song_path.exists()
+        answer_next_dialog(QMessageBox.StandardButton.Discard)
+        win.close()  # a clean exit (changes discarded) leaves no autosave behind
+        assert not win.isVisible()
+        assert not win.autosaver.song_path.exists()
+    finally:
+        win.document.undo_stack.setClean()
+        win.close()
