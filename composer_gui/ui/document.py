@@ -115,13 +115,17 @@ class EditorState(QObject):
 class EditCommand(QUndoCommand):
     """One undo step wrapping one edit (``apply``/``revert``/``text``)."""
 
-    def __init__(self, document: Document, edit, parent: QUndoCommand | None = None) -> None:
+    def __init__(self, document: Document, edit, parent: QUndoCommand | None = None,
+                 applied: bool = False) -> None:
         super().__init__(getattr(edit, "text", "Edit"), parent)
         self.document = document
         self.edit = edit
+        self._applied = applied  # the first redo (done by QUndoStack.push) has nothing to do
 
     def redo(self) -> None:
-        self.edit.apply(self.document.song)
+        if not self._applied:
+            self.edit.apply(self.document.song)
+        self._applied = False
         self.document._after_edit(self.edit, eb.note_changes(self.edit), forward=True)
 
     def undo(self) -> None:
@@ -187,8 +191,13 @@ class Document(QObject):
 
     # -- changes -------------------------------------------------------------------------
     def push(self, edit) -> None:
-        """Apply an edit as one undo step."""
-        self.undo_stack.push(EditCommand(self, edit))
+        """Apply an edit as one undo step.
+
+        The edit is applied before it goes on the stack, so an edit that fails (a
+        ``SongError``) raises here and leaves neither the song nor the stack changed.
+        """
+        edit.apply(self.song)
+        self.undo_stack.push(EditCommand(self, edit, applied=True))
 
     def push_many(self, edits: Sequence, text: str) -> None:
         """Apply several edits as one undo step named ``text``."""

@@ -38,12 +38,16 @@ class Ruler(QWidget):
     """
 
     HEIGHT = 36
+    #: Double-click: the user wants the song settings (tempo, meter, key) at this tick.
+    settings_requested = Signal(int)
 
     def __init__(self, roll: PianoRoll, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.roll = roll
         self.doc = roll.document
         self.setFixedHeight(self.HEIGHT)
+        self.setToolTip("Click: move the playhead. Shift+drag or right-drag: loop range. "
+                        "Double-click: tempo, meter and key here.")
         self._loop_from: int | None = None
         roll.view_changed.connect(self.update)
         self.doc.conductor_changed.connect(self.update)
@@ -132,6 +136,11 @@ class Ruler(QWidget):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
         self._loop_from = None
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        tick = self._tick(event.position().x())
+        self.doc.state.set_playhead(tick)
+        self.settings_requested.emit(tick)
 
 
 class KeyGutter(QWidget):

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         doc.state.grid_changed.connect(self._update_status)
         doc.state.playhead_moved.connect(lambda _t: self._update_status())
         self.roll.hover_moved.connect(self._on_hover)
+        self.editor.ruler.settings_requested.connect(lambda _t: self.song_settings_dialog())
         self._load_settings()
         self._update_title()
         self._update_status()

@@ -170,6 +170,14 @@ class PianoRoll(QAbstractScrollArea):
     def scroll_to_tick(self, tick: int) -> None:
         self.horizontalScrollBar().setValue(int(tick * self.geom.px_per_tick))
 
+    def ensure_tick_visible(self, tick: int, margin: float = 0.1) -> None:
+        """Scroll so that ``tick`` is on screen (a following playhead pages forward)."""
+        x = self.geom.x_of(tick)
+        width = self.viewport().width()
+        if not margin * width <= x <= (1 - margin) * width:
+            self.horizontalScrollBar().setValue(int(tick * self.geom.px_per_tick
+                                                    - margin * width))
+
     def scroll_to_pitch(self, pitch: int) -> None:
         g = self.geom
         self.verticalScrollBar().setValue(

@@ -79,3 +79,17 @@ def test_index_refresh_matches_a_rebuild_and_finds_visible_notes(seed):
     t0, t1 = 5_000, 6_000
     expected = [i for i, n in enumerate(notes) if n.start < t1 and n.end > t0]
     assert index.visible(t0, t1).tolist() == expected
+
+
+def test_a_failing_edit_changes_neither_song_nor_undo_stack(home, qtbot):
+    from composer_gui.core.song import SongError
+    from composer_gui.ui import edits_bridge as eb
+    from composer_gui.ui.document import Document
+    from tests.ui.conftest import song_with
+
+    doc = Document(song_with([Note(60, 0, 480, 90)]))
+    with pytest.raises(SongError):
+        doc.push(eb.RemoveNotes(0, [Note(61, 0, 480, 90)]))  # not in the track
+    assert doc.undo_stack.count() == 0
+    assert doc.song.tracks[0].notes == [Note(60, 0, 480, 90)]
+    assert not doc.modified

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from composer_gui.core.song import Note, Track
-from tests.ui.conftest import answer_next_dialog, song_with
+from tests.ui.conftest import answer_next_dialog, drag, song_with
 
 TPB = 480
 
@@ -94,3 +94,20 @@ def test_selecting_a_track_row_edits_that_track(window):
     assert doc.state.current_track == 1
     QTest.keyClick(window.roll, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert doc.state.selection == {Note(36, 0, TPB, 90)}
+
+
+def test_ruler_click_moves_playhead_and_double_click_opens_settings(window):
+    ruler = window.editor.ruler
+    g = window.roll.geom
+    x = round(g.x_of(2 * TPB)) + 1
+    QTest.mouseClick(ruler, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(x, 20))
+    assert window.document.state.playhead == 2 * TPB
+    seen = []
+    answer_next_dialog(act=lambda d: (seen.append(d.windowTitle()), d.reject()))
+    QTest.mouseDClick(ruler, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                      QPoint(x, 20))
+    assert seen == ["Song Settings"]
+    drag(ruler, QPoint(x, 20), QPoint(round(g.x_of(6 * TPB)) + 1, 20),
+         Qt.KeyboardModifier.ShiftModifier)
+    assert window.document.state.loop == (2 * TPB, 6 * TPB)
