@@ -41,6 +41,20 @@ from composer_gui.ui.tracklist import TrackList
 log = logging.getLogger(__name__)
 
 
+HELP_TEXT = """\
+Tools: 1 Select, 2 Draw, 3 Erase, 4 Velocity. The right button erases in every tool.
+Select: click a note; Shift+click adds, Ctrl+click toggles; drag on empty space for a box.
+Move: drag a note (Shift locks time or pitch); resize: drag either edge of a note.
+Draw: click for a note of the chosen length, drag right to size it.
+Velocity: drag in the lane under the roll, or up/down on a note with the Velocity tool.
+Arrows: move by grid step / semitone; Shift+arrows by bar / octave. Delete removes.
+Ctrl+A select all, Ctrl+C / Ctrl+X / Ctrl+V (at the playhead), Ctrl+D duplicate.
+Q quantize to the grid, Shift+Q with a strength. Ctrl+Z undo, Ctrl+Shift+Z redo.
+Ctrl+wheel zooms time, Shift+wheel zooms pitch, Ctrl+0 fits the song.
+Ruler: click moves the playhead, Shift+drag sets the loop, double-click edits the tempo,
+meter and key there (Ctrl+T)."""
+
+
 def new_song() -> Song:
     """The song of File > New: one empty melody track at 120 bpm, 4/4."""
     return Song(tracks=[Track(name="Melody", role="melody")])
@@ -101,14 +115,23 @@ class MainWindow(QMainWindow):
         return dock
 
     # -- construction ---------------------------------------------------------------------
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+    def _action(self, text: str, slot, shortcut=None, tip: str = "",
+                editor_only: bool = False) -> QAction:
+        """An action whose shortcut works anywhere in the window, or (``editor_only``:
+        note editing keys like Delete or Ctrl+C) only while the roll editor has focus,
+        so that they keep their usual meaning in the track list and dialogs."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         if tip:
             action.setStatusTip(tip)
+            action.setToolTip(tip)
         action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work wherever focus is in the window
+        if editor_only:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.editor.addAction(action)
+        else:
+            self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
@@ -126,18 +149,22 @@ class MainWindow(QMainWindow):
         self.act_redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addAction(self.act_undo)
         self.addAction(self.act_redo)
-        self.act_cut = self._action("Cu&t", lambda: editing.cut_selection(doc), std.Cut)
-        self.act_copy = self._action("&Copy", lambda: editing.copy_selection(doc), std.Copy)
+        note_keys = {"editor_only": True}
+        self.act_cut = self._action("Cu&t", lambda: editing.cut_selection(doc), std.Cut,
+                                    **note_keys)
+        self.act_copy = self._action("&Copy", lambda: editing.copy_selection(doc), std.Copy,
+                                     **note_keys)
         self.act_paste = self._action("&Paste", lambda: editing.paste(doc), std.Paste,
-                                      "Paste at the playhead")
-        self.act_duplicate = self._action("D&uplicate",
-                                          lambda: editing.duplicate_selection(doc), "Ctrl+D")
+                                      "Paste at the playhead", **note_keys)
+        self.act_duplicate = self._action("D&uplicate", lambda: editing.duplicate_selection(doc),
+                                          "Ctrl+D", **note_keys)
         self.act_delete = self._action("&Delete", lambda: editing.delete_selection(doc),
-                                       QKeySequence(Qt.Key.Key_Delete))
+                                       QKeySequence(Qt.Key.Key_Delete), **note_keys)
         self.act_select_all = self._action("Select &All", lambda: editing.select_all(doc),
-                                           std.SelectAll)
+                                           std.SelectAll, **note_keys)
         self.act_quantize = self._action("&Quantize", self.quantize, "Q",
-                                         "Quantize the selection (or the track) to the grid")
+                                         "Quantize the selection (or the track) to the grid",
+                                         **note_keys)
         self.act_quantize_opts = self._action("Quantize with &Strength\u2026",
                                               self.quantize_dialog, "Shift+Q")
         self.act_velocity = self._action("Set &Velocity\u2026", self.velocity_dialog)
@@ -188,6 +215,9 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&Tools")
         for act in self.tool_actions.values():
             m.addAction(act)
+        m = bar.addMenu("&Help")
+        m.addAction("&Keyboard and Mouse", self.show_help)
+        m.addAction(f"&About {APP_NAME}", self.show_about)
         self._rebuild_recent_menu()
 
     def _build_toolbar(self) -> None:
@@ -454,6 +484,16 @@ class MainWindow(QMainWindow):
         if recovered:
             self.autosaver.save_now()
         return recovered
+
+    def show_help(self) -> None:
+        QMessageBox.information(self, "Keyboard and Mouse", HELP_TEXT)
+
+    def show_about(self) -> None:
+        from composer_gui import __version__
+
+        QMessageBox.about(self, f"About {APP_NAME}",
+                          f"<b>{APP_NAME}</b> {__version__}<br>Melody in, accompaniment out."
+                          "<br>Free software under the GNU GPL, version 3 or later.")
 
     # -- song / edit dialogs ------------------------------------------------------------
     def song_settings_dialog(self) -> None:

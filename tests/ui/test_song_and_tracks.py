@@ -92,6 +92,10 @@ def test_selecting_a_track_row_edits_that_track(window):
     QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton,
                      Qt.KeyboardModifier.NoModifier, rect.center())
     assert doc.state.current_track == 1
+    # Ctrl+A in the track list is the table's own; in the roll it selects the notes
+    QTest.keyClick(table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert doc.state.selection == frozenset()
+    window.roll.setFocus()
     QTest.keyClick(window.roll, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert doc.state.selection == {Note(36, 0, TPB, 90)}
 
