@@ -104,12 +104,19 @@ class Gesture:
         self.press = event.position()
         self.press_tick = roll.geom.tick_at(self.press.x())
         self.press_pitch = roll.geom.pitch_at(self.press.y())
+        self._press_scroll = (roll.geom.scroll_x, roll.geom.scroll_y)
         self.finished = False
         self.active = False  # moved past the drag threshold
 
+    def press_now(self) -> QPointF:
+        """The press point in viewport coordinates now (the view may have scrolled)."""
+        g = self.roll.geom
+        sx, sy = self._press_scroll
+        return self.press + QPointF(sx - g.scroll_x, sy - g.scroll_y)
+
     def _past_threshold(self, pos: QPointF) -> bool:
         if not self.active:
-            d = pos - self.press
+            d = pos - self.press_now()
             self.active = abs(d.x()) + abs(d.y()) >= QApplication.startDragDistance()
         return self.active
 
@@ -185,6 +192,7 @@ class MoveGesture(_PreviewGesture):
     def __init__(self, roll, event, anchor: Note) -> None:
         super().__init__(roll, event, roll.document.state.selection or {anchor})
         self.anchor = anchor
+        self.press_mods = event.modifiers()
         self._last_dp = 0
 
     def delta(self, pos: QPointF, mods) -> tuple[int, int]:
@@ -192,8 +200,8 @@ class MoveGesture(_PreviewGesture):
         raw = g.tick_at(pos.x()) - self.press_tick
         dt = editing.snap(self.doc, self.anchor.start + raw) - self.anchor.start
         dp = g.pitch_at(pos.y()) - self.press_pitch
-        if mods & Qt.KeyboardModifier.ShiftModifier:
-            d = pos - self.press
+        if (mods | self.press_mods) & Qt.KeyboardModifier.ShiftModifier:
+            d = pos - self.press_now()
             if abs(d.x()) >= abs(d.y()):
                 dp = 0
             else:
@@ -327,7 +335,7 @@ class RubberBand(Gesture):
         self.pos = self.press
 
     def rect(self) -> QRectF:
-        return QRectF(self.press, self.pos).normalized()
+        return QRectF(self.press_now(), self.pos).normalized()
 
     def paint(self, painter: QPainter) -> None:
         if self.active:
@@ -336,10 +344,9 @@ class RubberBand(Gesture):
             painter.drawRect(self.rect())
 
     def move(self, event) -> None:
-        old = self.rect()
         self.pos = event.position()
         if self._past_threshold(self.pos):
-            self.roll.viewport().update(old.united(self.rect()).toAlignedRect().adjusted(-2, -2, 2, 2))
+            self.roll.viewport().update()
 
     def release(self, event) -> None:
         self.finished = True

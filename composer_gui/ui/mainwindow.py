@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._update_status()
         self.resize(1280, 800)  # the first run; a saved geometry overrides it
         self.restore_layout()
+        self.roll.setFocus()  # note keys work from the start
 
     # -- panels (docks) -----------------------------------------------------------------
     def add_panel(self, name: str, title: str, widget: QWidget,

@@ -10,7 +10,7 @@ and paints the uncovered strip. Mouse gestures live in
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
@@ -64,6 +64,19 @@ def _row_colors() -> np.ndarray:
     )
 
 
+class _DragEvent:
+    """The parts of a mouse event a gesture reads, for moves made by autoscrolling."""
+
+    def __init__(self, pos: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self._pos, self._mods = pos, mods
+
+    def position(self) -> QPointF:
+        return self._pos
+
+    def modifiers(self) -> Qt.KeyboardModifier:
+        return self._mods
+
+
 class PianoRoll(QAbstractScrollArea):
     """The note canvas. ``view_changed`` fires on every scroll or zoom."""
 
@@ -102,6 +115,10 @@ class PianoRoll(QAbstractScrollArea):
         doc.state.loop_changed.connect(lambda *_: self.viewport().update())
         doc.state.grid_changed.connect(self.viewport().update)
         self._playhead_x = 0
+        self._last_drag: tuple[QPointF, Qt.KeyboardModifier] | None = None
+        self._autoscroll = QTimer(self)
+        self._autoscroll.setInterval(30)
+        self._autoscroll.timeout.connect(self._on_autoscroll)
         self.geom.scroll_y = 127 * self.geom.row_height // 2
 
     # -- geometry ---------------------------------------------------------------------
@@ -414,11 +431,35 @@ class PianoRoll(QAbstractScrollArea):
         g = self.geom
         self.hover_moved.emit(int(g.tick_at(pos.x())), g.pitch_at(pos.y()))
         if self.gesture is not None:
+            self._last_drag = (QPointF(pos), event.modifiers())
             self.gesture.move(event)
+            if not self.viewport().rect().contains(pos.toPoint()):
+                if not self._autoscroll.isActive():
+                    self._autoscroll.start()
         else:
             self.viewport().setCursor(gestures.hover_cursor(self, pos))
 
+    def _on_autoscroll(self) -> None:
+        """While a drag is held outside the roll, scroll towards it and follow."""
+        if self.gesture is None or self._last_drag is None:
+            self._autoscroll.stop()
+            return
+        pos, mods = self._last_drag
+        rect = self.viewport().rect()
+        dx = pos.x() - rect.right() if pos.x() > rect.right() else min(0.0, pos.x())
+        dy = pos.y() - rect.bottom() if pos.y() > rect.bottom() else min(0.0, pos.y())
+        if not dx and not dy:
+            self._autoscroll.stop()
+            return
+        for bar, delta in ((self.horizontalScrollBar(), dx), (self.verticalScrollBar(), dy)):
+            if delta:
+                step = int(max(-60, min(60, delta / 2))) or (1 if delta > 0 else -1)
+                bar.setValue(bar.value() + step)
+        self.gesture.move(_DragEvent(pos, mods))
+
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._autoscroll.stop()
+        self._last_drag = None
         if self.gesture is not None:
             gesture, self.gesture = self.gesture, None
             gesture.release(event)

@@ -258,3 +258,23 @@ def test_velocity_lane_changes_only_selected_notes_and_keeps_them_selected(windo
     assert after[1] == notes[1]
     assert after[0].velocity == after[2].velocity != 40
     assert window.document.state.selection == {after[0], after[2]}
+
+
+def test_dragging_past_the_edge_scrolls_and_keeps_moving(window, qtbot):
+    a = Note(60, 0, TPB, 90)
+    load(window, [a])
+    roll = window.roll
+    vp = roll.viewport()
+    start = point(roll, 100, 60)
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(vp, QPoint(vp.width() // 2, start.y()))
+    outside = QPoint(vp.width() + 40, start.y())
+    QTest.mouseMove(vp, outside)
+    hbar = roll.horizontalScrollBar()
+    qtbot.waitUntil(lambda: hbar.value() > 200, timeout=3000)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, outside)
+    moved = notes_of(window)
+    assert len(moved) == 1 and moved[0].pitch == 60
+    # the note followed the mouse beyond the first screen
+    assert moved[0].start > roll.geom.tick_at(0)
+    assert window.document.undo_stack.count() == 1
