@@ -49,6 +49,11 @@ BLACK_KEYS = {1, 3, 6, 8, 10}
 MIN_PX_PER_TICK = 1e-4
 MAX_PX_PER_TICK = 4.0
 MIN_ROW = 3
+LABEL_LIMIT = 400
+SHARP_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+FLAT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+FLAT_KEYS = {"F", "Bb", "Eb", "Ab", "Db", "Gb", "Cb", "Dm", "Gm", "Cm", "Fm", "Bbm", "Ebm",
+             "Abm"}  # above this many labelled notes in view, skip the labels
 MAX_ROW = 40
 
 
@@ -319,7 +324,43 @@ class PianoRoll(QAbstractScrollArea):
         self._paint_overlays(painter, rect)
         painter.end()
 
+    def _paint_labels(self, painter: QPainter, rect: QRect) -> None:
+        """Pitch names on the current track's notes when they are big enough to read."""
+        g = self.geom
+        doc = self.document
+        if g.row_height < 11 or not doc.song.tracks:
+            return
+        track = doc.state.current_track
+        index = doc.index(track)
+        vis = index.visible(g.tick_at(rect.left()), g.tick_at(rect.right() + 1))
+        if len(vis) == 0:
+            return
+        widths = index.duration[vis] * g.px_per_tick
+        vis = vis[widths >= 26]
+        if len(vis) == 0 or len(vis) > LABEL_LIMIT:
+            return
+        hidden = self.gesture.hidden_notes() if self.gesture else set()
+        font = painter.font()
+        font.setPixelSize(max(8, min(11, g.row_height - 3)))
+        painter.setFont(font)
+        painter.setPen(QColor(16, 18, 22, 210))
+        names = SHARP_NAMES
+        keys = [k for k in doc.song.key_signatures if k.tick <= g.tick_at(rect.left())]
+        if keys and keys[-1].key in FLAT_KEYS:
+            names = FLAT_NAMES
+        notes = doc.song.tracks[track].notes
+        for i in vis.tolist():
+            note = notes[i]
+            if note in hidden:
+                continue
+            x = max(g.x_of(note.start), 0.0) + 3
+            y = g.y_of(note.pitch)
+            painter.drawText(QRectF(x, y, g.x_of(note.end) - x - 1, g.row_height),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             f"{names[note.pitch % 12]}{note.pitch // 12 - 1}")
+
     def _paint_overlays(self, painter: QPainter, rect: QRect) -> None:
+        self._paint_labels(painter, rect)
         g = self.geom
         state = self.document.state
         vh = self.viewport().height()
