@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.editor)
         self.setAcceptDrops(True)
         self.panels: dict[str, QDockWidget] = {}
+        self._layout_restored = False
         self.autosaver = files.Autosaver(self.document, self)
 
         self.track_list = TrackList(self.document)
@@ -109,8 +110,10 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"panel_{name}")
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        dock.setVisible(visible)
+        # A panel added after the saved layout was restored still gets its saved place.
+        if not (self._layout_restored and self.restoreDockWidget(dock)):
+            self.addDockWidget(area, dock)
+            dock.setVisible(visible)
         self.panels[name] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
@@ -279,6 +282,7 @@ class MainWindow(QMainWindow):
         state = settings.get(settings.WINDOW_STATE)
         if state:
             self.restoreState(QByteArray(state))
+        self._layout_restored = True
 
     def save_settings(self) -> None:
         state = self.document.state

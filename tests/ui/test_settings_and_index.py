@@ -93,3 +93,24 @@ def test_a_failing_edit_changes_neither_song_nor_undo_stack(home, qtbot):
     assert doc.undo_stack.count() == 0
     assert doc.song.tracks[0].notes == [Note(60, 0, 480, 90)]
     assert not doc.modified
+
+
+def test_a_panel_added_after_start_gets_its_saved_place(home, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel
+
+    from composer_gui.ui.mainwindow import MainWindow
+
+    win = MainWindow()
+    win.add_panel("transport", "Transport", QLabel("transport"),
+                  Qt.DockWidgetArea.BottomDockWidgetArea)
+    win.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, win.panels["transport"])
+    win.close()
+    again = MainWindow()
+    try:
+        dock = again.add_panel("transport", "Transport", QLabel("transport"),
+                               Qt.DockWidgetArea.BottomDockWidgetArea)
+        assert again.dockWidgetArea(dock) == Qt.DockWidgetArea.TopDockWidgetArea
+        assert dock.toggleViewAction() in again.panels_menu.actions()
+    finally:
+        again.close()
