@@ -206,3 +206,16 @@ def test_autosave_timer_fires_while_modified(home, qtbot):
     finally:
         win.document.undo_stack.setClean()
         win.close()
+
+
+def test_new_asks_first_and_open_recent_reopens(window, tmp_path):
+    path = tmp_path / "recent.mid"
+    write_midi(song_with([Note(72, 0, TPB, 90)]), path)
+    window.open_file(str(path), ask=False)
+    window.document.replace_notes(0, [], [Note(50, 0, TPB, 90)], "Draw note")
+    answer_next_dialog(QMessageBox.StandardButton.Discard)
+    window.act_new.trigger()
+    assert notes_of(window) == [] and window.document.path == ""
+    assert not window.document.modified
+    window.recent_menu.actions()[0].trigger()
+    assert notes_of(window) == [Note(72, 0, TPB, 90)]

@@ -115,3 +115,24 @@ def test_ruler_click_moves_playhead_and_double_click_opens_settings(window):
     drag(ruler, QPoint(x, 20), QPoint(round(g.x_of(6 * TPB)) + 1, 20),
          Qt.KeyboardModifier.ShiftModifier)
     assert window.document.state.loop == (2 * TPB, 6 * TPB)
+
+
+def test_duplicate_track_and_pick_a_colour(window, monkeypatch):
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+
+    doc = window.document
+    doc.replace_song(song_with([Note(60, 0, TPB, 90)]))
+    tl = window.track_list
+    tl.buttons["Duplicate the selected track"].click()
+    assert [t.name for t in doc.song.tracks] == ["Melody", "Melody copy"]
+    assert doc.song.tracks[1].notes == doc.song.tracks[0].notes
+    assert doc.song.tracks[1].role is None  # one melody track
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a, **k: QColor("#123456"))
+    rect = tl.table.visualItemRect(tl.table.item(1, 0))
+    QTest.mouseClick(tl.table.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.NoModifier, rect.center())
+    assert doc.song.tracks[1].color == "#123456"
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert len(doc.song.tracks) == 1
