@@ -269,25 +269,28 @@ class VelocityLane(QWidget):
                 k = np.searchsorted(vis, pos)
                 if k < len(vis) and vis[k] == pos:
                     vels[k] = new.velocity
-        img = np.empty((h, width), np.uint32)
-        img[:] = argb(LANE_BG)
-        for mask, color in ((~selected, track_color(song, track_i)), (selected, SELECTED)):
-            if not mask.any():
-                continue
-            xs = np.floor(starts[mask] * g.px_per_tick - g.scroll_x - x0).astype(np.int64)
-            v = vels[mask]
-            keep = (xs >= 0) & (xs < width)
-            xs, v = xs[keep], v[keep]
-            order = np.argsort(v, kind="stable")
+        columns = []
+        wide = g.px_per_tick * self.doc.song.ticks_per_beat >= 40  # room for wide stalks
+        for mask in (~selected, selected):
             column = np.zeros(width, np.int64)
-            column[xs[order]] = v[order]  # the loudest note of a column wins
-            heights = column * (h - 4) // 127
-            if g.px_per_tick * self.doc.song.ticks_per_beat >= 40:  # room for wide stalks
-                for shift in (1, 2):
-                    heights[shift:] = np.maximum(heights[shift:], heights[:-shift])
-            rows = np.arange(h)[:, None]
-            img = np.where((rows >= h - heights[None, :]) & (heights[None, :] > 0),
-                           np.uint32(argb(color)), img)
+            if mask.any():
+                xs = np.floor(starts[mask] * g.px_per_tick - g.scroll_x - x0).astype(np.int64)
+                v = vels[mask]
+                keep = (xs >= 0) & (xs < width)
+                xs, v = xs[keep], v[keep]
+                order = np.argsort(v, kind="stable")
+                column[xs[order]] = v[order]  # the loudest note of a column wins
+                if wide:
+                    for shift in (1, 2):
+                        column[shift:] = np.maximum(column[shift:], column[:-shift])
+            columns.append(column)
+        normal, chosen = columns
+        heights = np.maximum(normal, chosen) * (h - 4) // 127
+        colors = np.where(chosen >= normal, np.uint32(argb(SELECTED)),
+                          np.uint32(argb(track_color(song, track_i))))
+        rows = np.arange(h)[:, None]
+        img = np.where((rows >= h - heights[None, :]) & (heights[None, :] > 0),
+                       colors[None, :], np.uint32(argb(LANE_BG)))
         img = np.ascontiguousarray(img)
         qimg = QImage(img.data, width, h, width * 4, QImage.Format.Format_ARGB32)
         p.drawImage(x0, 0, qimg)

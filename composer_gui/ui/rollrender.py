@@ -131,7 +131,8 @@ def _runs(layer: Layer, geom: RollGeometry, x0: int, width: int, first_row: int,
     diff = np.bincount(np.concatenate((base + xs, base + xe)),
                        weights=np.concatenate((weights, -weights)),
                        minlength=used * stride)
-    fill = np.cumsum(diff.reshape(used, stride)[:, :width], axis=1)
+    # Integer cumsum: several times faster than float64 (codes are small integers).
+    fill = np.cumsum(np.rint(diff.reshape(used, stride)[:, :width]).astype(np.int64), axis=1)
     edge = None
     if layer.edges:
         wide = (xe - xs) >= 3
@@ -174,8 +175,8 @@ def render_region(
             continue
         r0, fill, edge = runs
         part = img[r0:r0 + len(fill)]
-        mask = fill > 0.5
-        codes = np.minimum((fill + 0.5).astype(np.intp), len(layer.palette) - 1)
+        mask = fill > 0
+        codes = np.minimum(fill, len(layer.palette) - 1)
         np.copyto(part, layer.palette[codes], where=mask)
         if edge is not None:
             np.copyto(part, np.uint32(edge_color), where=edge & mask)
