@@ -119,7 +119,7 @@ class PianoRoll(QAbstractScrollArea):
         doc.state.playhead_moved.connect(self._on_playhead_moved)
         doc.state.loop_changed.connect(lambda *_: self.viewport().update())
         doc.state.grid_changed.connect(self.viewport().update)
-        self._playhead_x = 0
+        self._playhead_tick = 0
         self._last_drag: tuple[QPointF, Qt.KeyboardModifier] | None = None
         self._autoscroll = QTimer(self)
         self._autoscroll.setInterval(30)
@@ -387,6 +387,8 @@ class PianoRoll(QAbstractScrollArea):
 
     def _on_notes_changed(self, track: int, lo: int, hi: int) -> None:
         self.update_ticks(lo, hi)
+        if hi * self.geom.px_per_tick > self.horizontalScrollBar().maximum():
+            self._update_scrollbars()  # the song grew: room to scroll further
 
     def _on_song_changed(self) -> None:
         self._sel_arrays = None
@@ -405,10 +407,11 @@ class PianoRoll(QAbstractScrollArea):
 
     def _on_playhead_moved(self, tick: int) -> None:
         h = self.viewport().height()
-        old = self._playhead_x
-        self._playhead_x = round(self.geom.x_of(tick))
-        for x in (old, self._playhead_x):
+        # the old line is where the old tick is *now* (the view may have scrolled since)
+        for t in (self._playhead_tick, tick):
+            x = round(self.geom.x_of(t))
             self.viewport().update(QRect(x - 2, 0, 5, h))
+        self._playhead_tick = tick
 
     def _on_hscroll(self, value: int) -> None:
         dx = self.geom.scroll_x - value
