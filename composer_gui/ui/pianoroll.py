@@ -273,7 +273,7 @@ class PianoRoll(QAbstractScrollArea):
             layers.append(Layer(idx.start[vis], idx.duration[vis], idx.pitch[vis],
                                 velocity_shade(idx.velocity[vis]),
                                 shade_palette(track_color(song, current), bg)))
-            sel = self._selection_arrays()
+            sel = self._selection_arrays(hidden)
             if sel is not None and len(sel[0]):
                 s, d, p, v = sel
                 m = (s < t1) & (s + d > t0)
@@ -289,7 +289,15 @@ class PianoRoll(QAbstractScrollArea):
                                     velocity_shade(arr[:, 3]), shade_palette(color, bg)))
         return layers
 
-    def _selection_arrays(self):
+    def _selection_arrays(self, hidden=None):
+        """Arrays of the selected notes (cached), without those a gesture hides."""
+        if hidden:
+            sel = self.document.state.selection - hidden
+            if not sel:
+                return None
+            arr = np.array([(n.start, n.duration, n.pitch, n.velocity) for n in sel],
+                           dtype=np.int64)
+            return arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
         if self._sel_arrays is None:
             sel = self.document.state.selection
             if not sel:
