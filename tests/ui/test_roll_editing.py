@@ -278,3 +278,34 @@ def test_dragging_past_the_edge_scrolls_and_keeps_moving(window, qtbot):
     # the note followed the mouse beyond the first screen
     assert moved[0].start > roll.geom.tick_at(0)
     assert window.document.undo_stack.count() == 1
+
+
+def test_a_note_edit_repaints_only_its_columns(window, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    notes = [Note(60 + i % 12, i * TPB // 2, TPB // 2, 90) for i in range(64)]
+    load(window, notes)
+    roll = window.roll
+    vp = roll.viewport()
+    QApplication.processEvents()  # flush the full repaint of the new song
+    painted = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.rect())
+            return False
+
+    spy = Spy()
+    vp.installEventFilter(spy)
+    try:
+        target = notes[10]
+        window.document.replace_notes(0, [target], [target.replace(pitch=target.pitch + 1)],
+                                      "Move note")
+        qtbot.waitUntil(lambda: bool(painted))
+    finally:
+        vp.removeEventFilter(spy)
+    g = roll.geom
+    assert all(r.width() <= g.px_per_tick * TPB + 8 for r in painted)  # about one note wide
+    assert any(r.left() <= g.x_of(target.start) <= r.right() for r in painted)
