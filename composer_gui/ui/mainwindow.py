@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
 
     song_loaded = Signal(str)
     song_saved = Signal(str)
-    #: Emitted with (title, text) before an error dialog opens (tests and the log use it).
+    #: Emitted with (title, text) just before an error dialog opens.
     error_shown = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
