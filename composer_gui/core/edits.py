@@ -16,8 +16,9 @@ starts, and of two notes starting together only the edited one survives. Whateve
 cut or dropped comes back on ``revert``.
 
 After ``apply`` a note edit exposes ``result_notes`` (the edited or added notes as they
-are now in the track, sorted; an editor selects them) and ``change`` (the exact
-:class:`~composer_gui.core.notediff.NoteChange`, for redrawing only what changed).
+are now in the track, sorted; an editor selects them), ``change`` (the exact
+:class:`~composer_gui.core.notediff.NoteChange` of the apply) and ``last_change`` (that
+change, or its inverse after ``revert``), so a view can redraw only what changed.
 
 Range checks (a pitch above 127, a start before tick 0) raise :class:`SongError`; clamping
 a drag to the valid range is the caller's job. ``apply`` leaves the song untouched when it
@@ -26,10 +27,12 @@ raises.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from operator import attrgetter
 
+import numpy as np
+
+from composer_gui.core.edit_base import CompoundEdit, Edit, track_at
 from composer_gui.core.notediff import (
     NoteChange,
     apply_change,
@@ -37,15 +40,22 @@ from composer_gui.core.notediff import (
     plan_change,
     range_indices,
 )
-from composer_gui.core.quantize import quantize_span
-from composer_gui.core.song import (
-    KeySignature,
-    Note,
-    Song,
-    SongError,
-    TempoChange,
-    TimeSignature,
-    Track,
+from composer_gui.core.quantize import quantize_spans_array
+from composer_gui.core.song import Note, Song, SongError, Track
+from composer_gui.core.song_edits import (
+    AddTempoChange,
+    AddTimeSignature,
+    AddTrack,
+    MoveTrack,
+    RemoveTempoChange,
+    RemoveTimeSignature,
+    RemoveTrack,
+    SetKey,
+    SetTempo,
+    SetTimeSignature,
+    SetTrackProperties,
+    bpm_to_us,
+    valid_key_names,
 )
 
 __all__ = [
@@ -73,32 +83,17 @@ __all__ = [
     "CompoundEdit",
     "bpm_to_us",
     "valid_key_names",
+    "track_at",
+    "notes_in_track",
 ]
+
+
+_duration = attrgetter("duration")
+_start = attrgetter("start")
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-class Edit:
-    """A reversible change of a song. Subclasses implement ``apply`` and ``revert``."""
-
-    text: str = "Edit"
-
-    def apply(self, song: Song) -> None:
-        raise NotImplementedError
-
-    def revert(self, song: Song) -> None:
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.text!r}>"
-
-
-def _track(song: Song, index: int) -> Track:
-    if not 0 <= index < len(song.tracks):
-        raise SongError(f"there is no track {index} (the song has {len(song.tracks)})")
-    return song.tracks[index]
 
 
 # ----------------------------------------------------------------------------- notes
@@ -116,24 +111,34 @@ class NoteEdit(Edit):
         self.text = text
         self.change: NoteChange | None = None
         self.result_notes: list[Note] = []
+        self._applied = False
+
+    @property
+    def last_change(self) -> NoteChange | None:
+        """What the last ``apply`` or ``revert`` did to the track's notes (None before
+        the first apply): a view redraws just these notes."""
+        if self.change is None:
+            return None
+        return self.change if self._applied else self.change.inverse()
 
     def _plan(self, track: Track) -> tuple[Sequence[Note], Sequence[Note]]:
         raise NotImplementedError
 
     def apply(self, song: Song) -> None:
-        track = _track(song, self.track)
+        track = track_at(song, self.track)
         remove, add = self._plan(track)
         change = plan_change(track.notes, remove, add)
         apply_change(track.notes, change)
         self.change = change
         self.result_notes = change.results
+        self._applied = True
 
     def revert(self, song: Song) -> None:
-        if self.change is None:
+        if not self._applied or self.change is None:
             raise SongError(f"cannot revert {self.text!r}: it was not applied")
-        track = _track(song, self.track)
+        track = track_at(song, self.track)
         apply_change(track.notes, self.change.inverse())
-        self.change = None
+        self._applied = False
 
 
 def _notes_arg(notes: Iterable[Note] | None) -> list[Note] | None:
@@ -349,14 +354,21 @@ class Quantize(NoteEdit):
 
     def _plan(self, track: Track):
         notes = list(track.notes) if self.notes is None else self.notes
-        new = []
-        for n in notes:
-            start, end = quantize_span(
-                n.start, n.end, self.grid, self.strength, ends=self.ends, origin=self.origin
-            )
-            if start < 0:  # the grid origin lies after tick 0; stay on the song
-                start, end = 0, end - start
-            new.append(Note(n.pitch, start, end - start, n.velocity))
+        if not notes:
+            return notes, []
+        starts = np.fromiter(map(_start, notes), dtype=np.int64, count=len(notes))
+        ends = starts + np.fromiter(map(_duration, notes), dtype=np.int64, count=len(notes))
+        new_starts, new_ends = quantize_spans_array(
+            starts, ends, self.grid, self.strength, quantize_ends=self.ends, origin=self.origin
+        )
+        # A grid origin after tick 0 can pull a note before the song: keep it at 0.
+        shift = np.minimum(new_starts, 0)
+        new_starts -= shift
+        new_ends -= shift
+        new = [
+            Note(n.pitch, s, e - s, n.velocity)
+            for n, s, e in zip(notes, new_starts.tolist(), new_ends.tolist())
+        ]
         return notes, new
 
 
@@ -392,10 +404,13 @@ class ReplaceRange(NoteEdit):
         i, j = range_indices(notes, self.start, self.end)
         remove = list(notes[i:j])
         add: list[Note] = []
-        if self.trim_crossing and self.start > 0:
-            # One pass over the notes before the range: any of them may be long.
-            for n in notes[:i]:
-                if n.end > self.start:
+        if self.trim_crossing and self.start > 0 and i > 0:
+            # Only notes starting within the longest note's length before the range can
+            # reach into it (one C-level pass finds that length).
+            longest = max(map(_duration, notes))
+            lo = range_indices(notes, self.start - longest, self.start)[0]
+            for n in notes[lo:i]:
+                if n.start + n.duration > self.start:
                     remove.append(n)
                     add.append(Note(n.pitch, n.start, self.start - n.start, n.velocity))
         return remove, add + self.notes
@@ -408,382 +423,6 @@ class ReplaceRange(NoteEdit):
             self.result_notes = [n for n in self.change.results if (n.start, n.pitch) in wanted]
 
 
-# ----------------------------------------------------------------------------- song maps
-
-
-def bpm_to_us(bpm: float) -> int:
-    """Microseconds per beat for a tempo in beats per minute (MIDI's tempo unit)."""
-    if not bpm > 0:
-        raise SongError(f"tempo {bpm} bpm must be positive")
-    return _check_us(round(60_000_000 / bpm))
-
-
-def _check_us(us: int) -> int:
-    if not 1 <= us <= 0xFFFFFF:
-        raise SongError(f"tempo of {us} microseconds per beat is outside MIDI's range")
-    return int(us)
-
-
-def _tempo_us(bpm: float | None, us_per_beat: int | None) -> int:
-    if (bpm is None) == (us_per_beat is None):
-        raise SongError("give either bpm or us_per_beat")
-    return bpm_to_us(bpm) if bpm is not None else _check_us(us_per_beat)
-
-
-def _check_tick(tick: int) -> int:
-    if tick < 0:
-        raise SongError(f"tick {tick} is negative")
-    return int(tick)
-
-
-def _in_effect(items: Sequence[Any], tick: int) -> int:
-    """Index of the last map entry at or before ``tick`` (-1 if none)."""
-    idx = -1
-    for i, item in enumerate(items):
-        if item.tick <= tick:
-            idx = i
-        else:
-            break
-    return idx
-
-
-class _MapEdit(Edit):
-    """Edits of one conductor map (a small list): revert restores the old list."""
-
-    attr = ""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self._old: list | None = None
-
-    def _new_list(self, old: list) -> list:
-        raise NotImplementedError
-
-    def apply(self, song: Song) -> None:
-        old = list(getattr(song, self.attr))
-        new = self._new_list(old)
-        new.sort(key=lambda item: item.tick)
-        setattr(song, self.attr, new)
-        self._old = old
-
-    def revert(self, song: Song) -> None:
-        if self._old is None:
-            raise SongError(f"cannot revert {self.text!r}: it was not applied")
-        setattr(song, self.attr, self._old)
-        self._old = None
-
-
-def _put_at(items: list, item: Any) -> list:
-    """The list with ``item`` added, replacing any entry at the same tick."""
-    return [x for x in items if x.tick != item.tick] + [item]
-
-
-def _remove_at(items: list, tick: int, what: str) -> list:
-    if tick == 0:
-        raise SongError(f"the {what} at the start of the song cannot be removed")
-    kept = [x for x in items if x.tick != tick]
-    if len(kept) == len(items):
-        raise SongError(f"there is no {what} at tick {tick}")
-    return kept
-
-
-class SetTempo(_MapEdit):
-    """Change the tempo in effect at ``tick`` (the change itself stays where it is)."""
-
-    attr = "tempos"
-
-    def __init__(self, tick: int, *, bpm: float | None = None, us_per_beat: int | None = None):
-        self.tick = _check_tick(tick)
-        self.us_per_beat = _tempo_us(bpm, us_per_beat)
-        super().__init__(f"Set tempo to {60_000_000 / self.us_per_beat:.6g} bpm")
-
-    def _new_list(self, old):
-        i = _in_effect(old, self.tick)
-        if i < 0:
-            return _put_at(old, TempoChange(0, self.us_per_beat))
-        new = list(old)
-        new[i] = TempoChange(old[i].tick, self.us_per_beat)
-        return new
-
-
-class AddTempoChange(_MapEdit):
-    """Add a tempo change at ``tick`` (replacing one already there)."""
-
-    attr = "tempos"
-
-    def __init__(self, tick: int, *, bpm: float | None = None, us_per_beat: int | None = None):
-        self.tick = _check_tick(tick)
-        self.us_per_beat = _tempo_us(bpm, us_per_beat)
-        super().__init__(f"Add tempo change ({60_000_000 / self.us_per_beat:.6g} bpm)")
-
-    def _new_list(self, old):
-        return _put_at(old, TempoChange(self.tick, self.us_per_beat))
-
-
-class RemoveTempoChange(_MapEdit):
-    """Remove the tempo change at ``tick`` (not the one at tick 0)."""
-
-    attr = "tempos"
-
-    def __init__(self, tick: int) -> None:
-        self.tick = _check_tick(tick)
-        super().__init__("Remove tempo change")
-
-    def _new_list(self, old):
-        return _remove_at(old, self.tick, "tempo change")
-
-
-def _check_meter(numerator: int, denominator: int) -> None:
-    if not 1 <= numerator <= 255:
-        raise SongError(f"time signature numerator {numerator} outside 1-255")
-    if denominator < 1 or denominator > 128 or denominator & (denominator - 1):
-        raise SongError(f"time signature denominator {denominator} is not a power of two")
-
-
-class SetTimeSignature(_MapEdit):
-    """Change the meter in effect at ``tick`` (the change itself stays where it is)."""
-
-    attr = "time_signatures"
-
-    def __init__(self, tick: int, numerator: int, denominator: int) -> None:
-        _check_meter(numerator, denominator)
-        self.tick = _check_tick(tick)
-        self.numerator, self.denominator = numerator, denominator
-        super().__init__(f"Set time signature to {numerator}/{denominator}")
-
-    def _new_list(self, old):
-        i = _in_effect(old, self.tick)
-        if i < 0:
-            return _put_at(old, TimeSignature(0, self.numerator, self.denominator))
-        new = list(old)
-        new[i] = TimeSignature(old[i].tick, self.numerator, self.denominator)
-        return new
-
-
-class AddTimeSignature(_MapEdit):
-    """Add a meter change at ``tick`` (replacing one already there).
-
-    A change that falls inside a bar starts a new bar there (see
-    :class:`composer_gui.core.timing.TimeMap`); editors normally add it at a bar line.
-    """
-
-    attr = "time_signatures"
-
-    def __init__(self, tick: int, numerator: int, denominator: int) -> None:
-        _check_meter(numerator, denominator)
-        self.tick = _check_tick(tick)
-        self.numerator, self.denominator = numerator, denominator
-        super().__init__(f"Add time signature {numerator}/{denominator}")
-
-    def _new_list(self, old):
-        return _put_at(old, TimeSignature(self.tick, self.numerator, self.denominator))
-
-
-class RemoveTimeSignature(_MapEdit):
-    """Remove the meter change at ``tick`` (not the one at tick 0)."""
-
-    attr = "time_signatures"
-
-    def __init__(self, tick: int) -> None:
-        self.tick = _check_tick(tick)
-        super().__init__("Remove time signature")
-
-    def _new_list(self, old):
-        return _remove_at(old, self.tick, "time signature")
-
-
-_MAJOR_KEYS = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
-_MINOR_KEYS = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
-
-
-def valid_key_names() -> tuple[str, ...]:
-    """The key names a key signature may carry (mido's spelling: "C", "F#m", "Bb" ...)."""
-    return _MAJOR_KEYS + tuple(k + "m" for k in _MINOR_KEYS)
-
-
-class SetKey(_MapEdit):
-    """Set the key signature at ``tick`` (replacing one there); ``key=None`` removes it."""
-
-    attr = "key_signatures"
-
-    def __init__(self, key: str | None, tick: int = 0) -> None:
-        if key is not None and key not in valid_key_names():
-            raise SongError(f"unknown key {key!r} (use names like C, F#m, Bb)")
-        self.key = key
-        self.tick = _check_tick(tick)
-        super().__init__(f"Set key to {key}" if key else "Remove key signature")
-
-    def _new_list(self, old):
-        if self.key is None:
-            kept = [x for x in old if x.tick != self.tick]
-            if len(kept) == len(old):
-                raise SongError(f"there is no key signature at tick {self.tick}")
-            return kept
-        return _put_at(old, KeySignature(self.tick, self.key))
-
-
-# ----------------------------------------------------------------------------- tracks
-
-
-class AddTrack(Edit):
-    """Insert a track at ``index`` (default: at the end)."""
-
-    def __init__(self, track: Track, index: int | None = None, text: str | None = None) -> None:
-        self.track = track
-        self.index = index
-        self._at: int | None = None
-        default = f"Add track {track.name!r}" if track.name else "Add track"
-        self.text = text or default
-
-    def apply(self, song: Song) -> None:
-        at = len(song.tracks) if self.index is None else self.index
-        if not 0 <= at <= len(song.tracks):
-            raise SongError(f"cannot insert a track at position {at}")
-        song.tracks.insert(at, self.track)
-        self._at = at
-
-    def revert(self, song: Song) -> None:
-        if self._at is None:
-            raise SongError(f"cannot revert {self.text!r}: it was not applied")
-        song.tracks.pop(self._at)
-        self._at = None
-
-
-class RemoveTrack(Edit):
-    """Delete the track at ``index``."""
-
-    def __init__(self, index: int, text: str | None = None) -> None:
-        self.index = index
-        self.text = text or "Delete track"
-        self._removed: Track | None = None
-
-    def apply(self, song: Song) -> None:
-        _track(song, self.index)
-        self._removed = song.tracks.pop(self.index)
-
-    def revert(self, song: Song) -> None:
-        if self._removed is None:
-            raise SongError(f"cannot revert {self.text!r}: it was not applied")
-        song.tracks.insert(self.index, self._removed)
-        self._removed = None
-
-
-class MoveTrack(Edit):
-    """Move the track at ``source`` so that it ends up at position ``target``."""
-
-    def __init__(self, source: int, target: int, text: str | None = None) -> None:
-        self.source = source
-        self.target = target
-        self.text = text or "Move track"
-
-    def apply(self, song: Song) -> None:
-        _track(song, self.source)
-        _track(song, self.target)
-        song.tracks.insert(self.target, song.tracks.pop(self.source))
-
-    def revert(self, song: Song) -> None:
-        song.tracks.insert(self.source, song.tracks.pop(self.target))
-
-
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
-def _check_property(name: str, value: Any) -> None:
-    if name == "name" and not isinstance(value, str):
-        raise SongError("a track name must be text")
-    if name == "program" and not (isinstance(value, int) and 0 <= value <= 127):
-        raise SongError(f"program {value} outside 0-127")
-    if name == "channel" and not (isinstance(value, int) and 0 <= value <= 15):
-        raise SongError(f"channel {value} outside 0-15")
-    if name in ("is_drum", "muted", "solo", "locked") and not isinstance(value, bool):
-        raise SongError(f"{name} must be true or false")
-    if name == "role" and value is not None and not isinstance(value, str):
-        raise SongError("a track role must be text or None")
-    if name == "color" and value is not None and not (
-        isinstance(value, str) and _COLOR.match(value)
-    ):
-        raise SongError(f"colour {value!r} is not #rrggbb")
-
-
-class SetTrackProperties(Edit):
-    """Change a track's properties: name, program, channel, is_drum, role, color, muted,
-    solo, locked (keyword arguments; unknown names raise SongError)."""
-
-    PROPERTIES = ("name", "program", "channel", "is_drum", "role", "color", "muted", "solo", "locked")
-
-    def __init__(self, index: int, text: str | None = None, **changes: Any) -> None:
-        for name, value in changes.items():
-            if name not in self.PROPERTIES:
-                raise SongError(f"a track has no property {name!r}")
-            _check_property(name, value)
-        self.index = index
-        self.changes = changes
-        self._old: dict[str, Any] | None = None
-        self.text = text or self._describe()
-
-    def _describe(self) -> str:
-        if list(self.changes) == ["name"]:
-            return "Rename track"
-        if list(self.changes) == ["program"]:
-            return "Change instrument"
-        if len(self.changes) == 1:
-            return f"Set track {next(iter(self.changes))}"
-        return "Change track properties"
-
-    def apply(self, song: Song) -> None:
-        track = _track(song, self.index)
-        self._old = {name: getattr(track, name) for name in self.changes}
-        for name, value in self.changes.items():
-            setattr(track, name, value)
-
-    def revert(self, song: Song) -> None:
-        if self._old is None:
-            raise SongError(f"cannot revert {self.text!r}: it was not applied")
-        track = _track(song, self.index)
-        for name, value in self._old.items():
-            setattr(track, name, value)
-        self._old = None
-
-
-# ----------------------------------------------------------------------------- compound
-
-
-class CompoundEdit(Edit):
-    """Several edits as one undo step: applied in order, reverted in reverse order.
-
-    If a child fails while applying, the children already applied are reverted before
-    the error propagates, so the song is left as it was.
-    """
-
-    def __init__(self, children: Iterable[Edit], text: str) -> None:
-        self.children = list(children)
-        self.text = text
-
-    @property
-    def result_notes(self) -> list[Note]:
-        """The result notes of the last child that has some (an editor selects them)."""
-        for child in reversed(self.children):
-            notes = getattr(child, "result_notes", None)
-            if notes:
-                return notes
-        return []
-
-    def apply(self, song: Song) -> None:
-        done: list[Edit] = []
-        try:
-            for child in self.children:
-                child.apply(song)
-                done.append(child)
-        except BaseException:
-            for child in reversed(done):
-                child.revert(song)
-            raise
-
-    def revert(self, song: Song) -> None:
-        for child in reversed(self.children):
-            child.revert(song)
-
-
 def notes_in_track(song: Song, track: int, notes: Iterable[Note]) -> None:
     """Raise SongError unless every note is in the track (a check for callers)."""
-    check_present(_track(song, track).notes, list(notes))
+    check_present(track_at(song, track).notes, list(notes))

@@ -14,10 +14,11 @@ overlap, the earlier one is cut where the later one starts; two notes of one pit
 start on the same tick keep only the one listed later (an added note beats an existing
 one; among added notes the later one wins).
 
-Cost: an edit of a few notes (up to :data:`SMALL_EDIT`) bisects and looks only at the
-neighbours of the added notes, so editing a few notes of a 50,000-note track costs well
-under a millisecond; larger edits take one O(n) pass (C-level list copies and one key
-list) plus O(k log n) for the k edited notes.
+Cost: planning bisects and looks only at the neighbours of the added notes, so editing
+a few notes of a 50,000-note track costs well under a millisecond. Applying a small edit
+inserts and deletes in place; a larger one rebuilds the list from slices (one C-level
+copy). Edits of a large share of a track build a key list and per-pitch index lists in
+one O(n) pass, then work in O(k log n) for the k edited notes.
 """
 
 from __future__ import annotations
@@ -29,9 +30,17 @@ from operator import attrgetter
 
 from composer_gui.core.song import Note, SongError
 
-#: Up to this many notes an edit works note by note (bisect, insert, delete);
-#: beyond it, it rebuilds the list in one pass.
+#: Up to this many notes an edit changes the list note by note (bisect, insert, delete);
+#: beyond it, it rebuilds the list in one pass of slice copies.
 SMALL_EDIT = 48
+#: An edit of more than 1/BULK_FRACTION of a track's notes (and more than SMALL_EDIT)
+#: is planned with per-pitch index lists and a key list built in one pass, instead of a
+#: bisect per note.
+BULK_FRACTION = 16
+
+
+def _is_bulk(k: int, n: int) -> bool:
+    return k > SMALL_EDIT and k > n // BULK_FRACTION
 
 _key_of = attrgetter("start", "pitch")  # a note's key as a tuple, computed in C
 _fields = attrgetter("pitch", "start", "duration", "velocity")  # a cheap value for hashing
@@ -76,7 +85,7 @@ def range_indices(notes: Sequence[Note], start: int, end: int) -> tuple[int, int
 def _locate(notes: Sequence[Note], wanted: Sequence[Note], keys: list | None = None) -> list[int]:
     """Indices of ``wanted`` notes in ``notes`` (SongError if one is missing)."""
     out = []
-    if keys is None and len(wanted) <= SMALL_EDIT:
+    if keys is None and not _is_bulk(len(wanted), len(notes)):
         for n in wanted:
             i = find_note(notes, n)
             if i < 0:
@@ -100,6 +109,13 @@ def _locate(notes: Sequence[Note], wanted: Sequence[Note], keys: list | None = N
             raise SongError(f"note {n} is not in the track")
         out.append(i)
     return out
+
+
+def _is_everything(notes: Sequence[Note], remove: Sequence[Note]) -> bool:
+    """Whether ``remove`` is the whole list, in its order (whole-track edits)."""
+    return len(remove) == len(notes) and all(
+        a is b or a == b for a, b in zip(remove, notes)
+    )
 
 
 def check_present(notes: Sequence[Note], wanted: Sequence[Note]) -> None:
@@ -169,7 +185,7 @@ def _candidates(notes: Sequence[Note], removed_keys: set, add: Sequence[Note]) -
     before that one starts) and the notes of its pitch starting while it sounds.
     """
     seen: dict[tuple[int, int], Note] = {}
-    if len(add) <= SMALL_EDIT:
+    if not _is_bulk(len(add), len(notes)):
         look = _SmallIndex(notes)
         windows = []
         for a in add:
@@ -230,13 +246,16 @@ def plan_change(
     """
     remove = list(remove)
     add = list(add)
-    removed_keys = set(map(_key_of, remove))
-    if len(removed_keys) != len(remove):
-        raise SongError("a note is listed twice for removal")
-    _locate(notes, remove)
-    if not add:
-        return NoteChange(sorted(remove, key=_key_of), [], [])
-    existing = _candidates(notes, removed_keys, add)
+    if _is_everything(notes, remove):
+        existing: list[Note] = []  # a whole-track edit: nothing is left to collide with
+    else:
+        removed_keys = set(map(_key_of, remove))
+        if len(removed_keys) != len(remove):
+            raise SongError("a note is listed twice for removal")
+        _locate(notes, remove)
+        if not add:
+            return NoteChange(sorted(remove, key=_key_of), [], [])
+        existing = _candidates(notes, removed_keys, add)
     final_existing, final_add = _settle(existing, add)
     removed = list(remove)
     added: list[Note] = []
@@ -277,6 +296,12 @@ def apply_change(notes: list[Note], change: NoteChange) -> None:
     added note's key is taken: the change was planned for another state of the list.
     """
     remove, add = change.removed, change.added
+    if remove and _is_everything(notes, remove):
+        for a, b in zip(add, add[1:]):
+            if a.start == b.start and a.pitch == b.pitch:
+                raise SongError(f"two notes at pitch {a.pitch}, tick {a.start}")
+        notes[:] = add
+        return
     if len(remove) + len(add) <= SMALL_EDIT:
         where = sorted(_locate(notes, remove))
         gone = set(where)
@@ -293,17 +318,34 @@ def apply_change(notes: list[Note], change: NoteChange) -> None:
         for n in add:
             notes.insert(bisect_left(notes, _key_of(n), key=_key_of), n)
         return
-    keys = list(map(_key_of, notes))
-    where = sorted(_locate(notes, remove, keys))
-    kept = _without(notes, where)
-    kept_keys = _without(keys, where)
+    if _is_bulk(len(remove) + len(add), len(notes)):
+        keys = list(map(_key_of, notes))
+        where = sorted(_locate(notes, remove, keys))
+        kept = _without(notes, where)
+        kept_keys = _without(keys, where)
+
+        def position(key: tuple[int, int]) -> int:
+            return bisect_left(kept_keys, key)
+
+        def key_at(i: int) -> tuple[int, int]:
+            return kept_keys[i]
+    else:
+        where = sorted(_locate(notes, remove))
+        kept = _without(notes, where)
+
+        def position(key: tuple[int, int]) -> int:
+            return bisect_left(kept, key, key=_key_of)
+
+        def key_at(i: int) -> tuple[int, int]:
+            return _key_of(kept[i])
+
     merged: list[Note] = []
     prev = 0
     last_key = None
     for n in add:
         key = _key_of(n)
-        i = bisect_left(kept_keys, key)
-        if (i < len(kept_keys) and kept_keys[i] == key) or key == last_key:
+        i = position(key)
+        if (i < len(kept) and key_at(i) == key) or key == last_key:
             raise SongError(f"a note at pitch {n.pitch}, tick {n.start} is already there")
         merged += kept[prev:i]
         merged.append(n)

@@ -114,6 +114,9 @@ class TimeMap:
             if ts.numerator < 1 or ts.denominator < 1:
                 raise SongError(f"bad time signature {ts.numerator}/{ts.denominator}")
 
+        for t in self.tempos:
+            if t.us_per_beat < 1:
+                raise SongError(f"tempo of {t.us_per_beat} microseconds per beat at tick {t.tick}")
         # Tempo segments: start tick, microseconds per beat, seconds at the start.
         self._t_ticks = np.array([t.tick for t in self.tempos], dtype=np.int64)
         self._t_us = np.array([t.us_per_beat for t in self.tempos], dtype=np.float64)
@@ -274,6 +277,26 @@ class TimeMap:
         which = np.repeat(np.arange(len(bars)), num)
         j = np.arange(int(num.sum())) - np.repeat(np.cumsum(num) - num, num)
         ticks = starts[which] + _start_of(j, 4 * self.ticks_per_beat, den[which])
+        keep = (ticks < ends[which]) & (ticks >= start_tick) & (ticks < end_tick)
+        return ticks[keep]
+
+    def grid_starts(self, end_tick: int, grid: float, start_tick: int = 0) -> np.ndarray:
+        """Ticks of the snap-grid lines in ``[start_tick, end_tick)`` (int64 array).
+
+        The grid of ``grid`` ticks (may be fractional) restarts at every bar line, like
+        :meth:`snap`, so every tick returned is one that :meth:`snap` can produce.
+        """
+        if not grid > 0:
+            raise SongError(f"grid {grid} must be a positive number of ticks")
+        if end_tick <= start_tick:
+            return np.zeros(0, dtype=np.int64)
+        bars = np.arange(self.bar_of(start_tick), self.bar_of(end_tick - 1) + 1, dtype=np.int64)
+        starts = self.bars_to_ticks_array(bars)
+        ends = self.bars_to_ticks_array(bars + 1)
+        per_bar = np.ceil((ends - starts) / grid - 1e-9).astype(np.int64)
+        which = np.repeat(np.arange(len(bars)), per_bar)
+        k = np.arange(int(per_bar.sum())) - np.repeat(np.cumsum(per_bar) - per_bar, per_bar)
+        ticks = starts[which] + np.floor(k * grid + 0.5).astype(np.int64)
         keep = (ticks < ends[which]) & (ticks >= start_tick) & (ticks < end_tick)
         return ticks[keep]
 

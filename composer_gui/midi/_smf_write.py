@@ -108,8 +108,10 @@ def _chunk(items: list[tuple[int, bytes]]) -> bytes:
         delta = tick - last
         if delta < 0x80:
             body.append(delta)
-        else:
+        elif delta < 0x1000_0000:
             body += _vlq(delta)
+        else:  # delta times have at most 4 bytes (28 bits) in a MIDI file
+            raise SongError(f"tick {tick} is too far from tick {last} for a MIDI file")
         body += msg
         last = tick
     body += b"\x00" + _END_OF_TRACK

@@ -214,22 +214,25 @@ def roll_to_notes(
     active = roll if roll.dtype == bool else roll > threshold
     if not active.any():
         return []
-    silent_row = np.zeros((1, active.shape[1]), dtype=bool)
-    before = np.concatenate([silent_row, active[:-1]])
-    after = np.concatenate([active[1:], silent_row])
+    # Work pitch-major (contiguous rows per pitch): nonzero then walks each pitch in
+    # time order, so the starts and ends it finds pair up one to one.
+    n_steps, n_pitches = active.shape
+    padded = np.zeros((n_pitches, n_steps + 2), dtype=bool)
+    padded[:, 1:-1] = active.T
+    on = padded[:, 1:-1]
+    starts_mask = on & ~padded[:, :-2]
+    ends_mask = on & ~padded[:, 2:]
     if onsets is not None:
         onsets = np.asarray(onsets, dtype=bool)
         if onsets.shape != active.shape:
             raise SongError("onsets must have the roll's shape")
-        new_next = np.concatenate([onsets[1:], silent_row])
-        starts_mask = active & (~before | onsets)
-        ends_mask = active & (~after | new_next)
-    else:
-        starts_mask = active & ~before
-        ends_mask = active & ~after
-    # Transposed, nonzero walks pitch by pitch in time order: starts and ends pair up.
-    p_start, k_start = np.nonzero(starts_mask.T)
-    _, k_end = np.nonzero(ends_mask.T)
+        new_note = np.zeros((n_pitches, n_steps + 1), dtype=bool)
+        new_note[:, :-1] = onsets.T
+        new_note[:, :-1] &= on
+        starts_mask |= new_note[:, :-1]
+        ends_mask[:, :-1] |= new_note[:, 1:-1] & on[:, :-1]
+    p_start, k_start = np.nonzero(starts_mask)
+    _, k_end = np.nonzero(ends_mask)
     length = k_end - k_start + 1
     keep = length >= min_steps
     p, k0, k1 = p_start[keep], k_start[keep], k_end[keep] + 1

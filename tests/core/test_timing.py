@@ -160,3 +160,23 @@ def test_against_pretty_midi_on_real_files(datasets_dir):
         n = min(len(downbeats), len(ours))
         assert n > 0
         np.testing.assert_allclose(ours[:n], downbeats[:n], atol=2e-3, err_msg=str(path))
+
+
+@given(song=songs(max_notes=0), grid=st.sampled_from([30, 120, 160, 100 / 3, 250]))
+@settings(max_examples=60, deadline=None)
+def test_grid_lines_are_snap_points(song, grid):
+    tm = TimeMap.of(song)
+    lines = tm.grid_starts(10_000, grid)
+    assert lines.tolist() == sorted(set(lines.tolist()))
+    assert set(tm.bar_starts(10_000).tolist()) <= set(lines.tolist())
+    for t in lines.tolist()[::7]:
+        assert tm.snap(t, grid) == t
+    probe = np.arange(0, 10_000, 97)
+    line_set = set(tm.grid_starts(10_500, grid).tolist())
+    for t in probe.tolist():
+        assert tm.snap(t, grid) in line_set
+
+
+def test_bad_tempo_is_refused():
+    with pytest.raises(SongError):
+        TimeMap(480, [TempoChange(0, 0)])

@@ -193,3 +193,21 @@ def test_python_dash_m_runs_info_and_reports_errors(song_file, tmp_path):
     )
     assert err.returncode == 2
     assert err.stderr.strip() == f"composer-gui: error: {bad}: zero ticks per beat"
+
+
+def test_ctrl_c_during_convert_exits_130_and_keeps_the_old_output(
+    song_file, tmp_path, monkeypatch, capsys
+):
+    import os
+
+    out = tmp_path / "out.mid"
+    out.write_bytes(b"previous export")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    assert main(["convert", str(song_file), str(out)]) == 130
+    assert out.read_bytes() == b"previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mid", "tune.mid"]
+    assert "Traceback" not in capsys.readouterr().err

@@ -1,4 +1,8 @@
-"""Bad input: one exception type (MidiFileError) naming the file and the problem, fast."""
+"""Bad input: one exception type (MidiFileError) naming the file and the problem, fast.
+
+"Fast" is measured in CPU time (time.process_time): on a shared 2-core machine the wall
+clock also counts the time other processes hold the cores.
+"""
 
 from __future__ import annotations
 
@@ -46,10 +50,10 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 
 def test_every_kind_of_bad_file_gives_one_clear_error_quickly(tmp_path):
     for name, (path, words) in _bad_files(tmp_path).items():
-        start = time.perf_counter()
+        start = time.process_time()
         with pytest.raises(MidiFileError) as info:
             read_midi(path)
-        assert time.perf_counter() - start < 1.0, name
+        assert time.process_time() - start < 1.0, name
         message = str(info.value)
         assert message.startswith(str(path) + ": "), message
         assert words in message, (name, message)
@@ -122,7 +126,7 @@ def test_seeded_fuzz_gives_a_song_or_midi_file_error(request):
     slowest = 0.0
     for case in range(2400):
         data = _mutate(rng.choice(corpus), rng)
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             song = read_midi_bytes(data, f"fuzz{case}.mid")
         except MidiFileError as exc:
@@ -131,6 +135,6 @@ def test_seeded_fuzz_gives_a_song_or_midi_file_error(request):
         else:
             assert song.ticks_per_beat > 0
             outcomes["ok"] += 1
-        slowest = max(slowest, time.perf_counter() - start)
+        slowest = max(slowest, time.process_time() - start)
     assert outcomes["ok"] > 100 and outcomes["error"] > 100, outcomes
     assert slowest < 1.0

