@@ -16,6 +16,10 @@ from composer_gui.ui.keyboard_widget import PianoKeyboard  # noqa: E402
 from composer_gui.ui.mixer import MixerPanel  # noqa: E402
 from composer_gui.ui.transport import TransportBar  # noqa: E402
 
+# Like the window tests: any Qt warning fails a test here.
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
+              pytest.mark.qt_log_ignore("propagateSizeHints")]
+
 # ------------------------------------------------------------------ piano keyboard
 
 
