@@ -21,6 +21,7 @@ arrival, so polling late does not shift a note; see :meth:`MidiInput.retime`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -58,6 +59,7 @@ API_NAMES: dict[str, int] = {
 }
 
 DEFAULT_CLIENT = "Composer GUI"
+_log = logging.getLogger(__name__)
 
 
 class MidiPortError(UserError):
@@ -283,7 +285,6 @@ class MidiInput:
         """Our reader thread: empties rtmidi's queue every ``POLL_S`` until closed."""
         get = self._midi.get_message
         records = self._records
-        listener = self.listener
         while not self._stop.is_set():
             try:
                 event = get()
@@ -300,8 +301,12 @@ class MidiInput:
                 self._anchor = offset
             record = MidiRecord(self._anchor + self._stamp, tuple(message), stamp=self._stamp)
             records.append(record)
+            listener = self.listener
             if listener is not None:
-                listener(record)
+                try:
+                    listener(record)
+                except Exception:  # a broken monitor must not stop the input
+                    _log.exception("MIDI input listener failed")
 
     def drain(self) -> list[MidiRecord]:
         """Take the records that arrived since the last call (oldest first)."""
