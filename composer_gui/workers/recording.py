@@ -31,6 +31,7 @@ __all__ = ["LiveInput", "TakeController", "take_edit", "HOTPLUG_MS", "DRAIN_MS"]
 
 HOTPLUG_MS = 2000
 DRAIN_MS = 10
+TAKE_UPDATE_S = 0.033
 CLIENT = "Composer GUI"
 
 
@@ -168,6 +169,7 @@ class TakeController(QObject):
         self._clicks: PortPlayer | None = None
         self._pending: list[MidiRecord] = []
         self._announced = False
+        self._next_update = 0.0
         self._timer = QTimer(self, interval=DRAIN_MS)
         self._timer.timeout.connect(self._on_tick)
         if live_input is not None:
@@ -197,6 +199,7 @@ class TakeController(QObject):
                               count_in_bars=count_in_bars, begin=begin, quantize=quantize)
         self._pending = []
         self._announced = False
+        self._next_update = 0.0
         if click is not None:
             self._clicks = self._start_clicks(click, begin, bars)
         self._timer.start()
@@ -255,7 +258,11 @@ class TakeController(QObject):
             self.recording_started.emit()
         records, self._pending = self._pending, []
         running = take.poll(now, records=records)
-        self.take_updated.emit(take.recorder.notes(now))
+        if now >= self._next_update or records:
+            # Open notes grow every tick; ~30 redraws a second are plenty for the roll,
+            # but a new key press shows at once.
+            self._next_update = now + TAKE_UPDATE_S
+            self.take_updated.emit(take.recorder.notes(now))
         if not running:
             self._finish()
 

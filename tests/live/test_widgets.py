@@ -180,6 +180,8 @@ def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboar
     live.monitor = monitored.append
     assert live.open_port(keyboard.port)
     takes = TakeController(live)
+    updates = []
+    takes.take_updated.connect(updates.append)
     song = Song(tempos=[TempoChange(0, 250_000)])  # 240 bpm: a bar is 1 s
     time.sleep(0.1)
     with qtbot.waitSignal(takes.recording_started, timeout=5000):
@@ -193,6 +195,9 @@ def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboar
     live.shutdown()
     result = finished.args[0]
     assert [(n.pitch, n.velocity) for n in result.notes] == [(60, 90), (64, 91)]
+    # The roll saw the first note while it was still held (shorter than it ended up).
+    final = result.notes[0].duration
+    assert any(u and u[0].pitch == 60 and u[0].duration < final for u in updates)
     assert [r.data[1] for r in monitored if r.is_note_on] == [60, 64]
     edit = take_edit(song, result, None)
     edit.apply(song)
