@@ -186,12 +186,17 @@ def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboar
     time.sleep(0.1)
     with qtbot.waitSignal(takes.recording_started, timeout=5000):
         takes.start(song, bars=1, count_in_bars=1)
+    import threading
+
     from .conftest import melody_events
 
-    keyboard.play(melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0),
-                  time.perf_counter())
+    # The player plays from a thread of its own so the GUI's event loop keeps running.
+    player = threading.Thread(target=keyboard.play, args=(
+        melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0), time.perf_counter()))
+    player.start()
     with qtbot.waitSignal(takes.take_finished, timeout=5000) as finished:
         pass
+    player.join()
     live.shutdown()
     result = finished.args[0]
     assert [(n.pitch, n.velocity) for n in result.notes] == [(60, 90), (64, 91)]
