@@ -109,6 +109,7 @@ class SoundFontSynth:
             raise SoundUnavailable(f"{self.path}: not a usable SoundFont ({exc})") from exc
         self._pedal = [False] * 16
         self._pedal_held: list[set[int]] = [set() for _ in range(16)]
+        self._sounding: list[set[int]] = [set() for _ in range(16)]  # keys on, not off
         self.reset()
 
     def reset(self) -> None:
@@ -123,12 +124,14 @@ class SoundFontSynth:
             synth.control_change(channel, 10, 64)
             self._pedal[channel] = False
             self._pedal_held[channel].clear()
+            self._sounding[channel].clear()
 
     def notes_off(self, *, immediately: bool = False) -> None:
         """Release every note (pedal too); ``immediately`` cuts the release tails."""
         for channel in range(16):
             self._pedal[channel] = False
             self._pedal_held[channel].clear()
+            self._sounding[channel].clear()
         if immediately:
             self._synth.sounds_off()
         else:
@@ -141,12 +144,21 @@ class SoundFontSynth:
         status, channel = data[0] & 0xF0, data[0] & 0x0F
         synth = self._synth
         if status == 0x90 and len(data) >= 3 and data[2] > 0:
-            self._pedal_held[channel].discard(data[1])
+            sounding = self._sounding[channel]
+            if data[1] in sounding:
+                # Re-struck while it still sounds (key held, or kept by the pedal):
+                # release the old sound first. TinySoundFont ends one note-on per
+                # note-off, so an unmatched one would ring (and cost CPU) forever.
+                self._pedal_held[channel].discard(data[1])
+                synth.noteoff(channel, data[1])
+            sounding.add(data[1])
             synth.noteon(channel, data[1], data[2])
         elif status == 0x80 or (status == 0x90 and len(data) >= 3):
             if self._pedal[channel]:
-                self._pedal_held[channel].add(data[1])
-            else:
+                if data[1] in self._sounding[channel]:
+                    self._pedal_held[channel].add(data[1])
+            elif data[1] in self._sounding[channel]:
+                self._sounding[channel].discard(data[1])
                 synth.noteoff(channel, data[1])
         elif status == 0xB0 and len(data) >= 3:
             control, value = data[1], data[2]
@@ -155,10 +167,12 @@ class SoundFontSynth:
                 if self._pedal[channel] and not down:
                     for pitch in self._pedal_held[channel]:
                         synth.noteoff(channel, pitch)
+                        self._sounding[channel].discard(pitch)
                     self._pedal_held[channel].clear()
                 self._pedal[channel] = down
             elif control in (120, 123):  # all sound off / all notes off
                 self._pedal_held[channel].clear()
+                self._sounding[channel].clear()
                 (synth.sounds_off if control == 120 else synth.notes_off)(channel)
             else:
                 synth.control_change(channel, control, value)

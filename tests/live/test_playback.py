@@ -274,3 +274,18 @@ def test_missing_soundfont_file_is_named(tmp_path):
 
     with pytest.raises(SoundUnavailable, match="nothing.sf2: SoundFont not found"):
         find_soundfont(tmp_path / "nothing.sf2")
+
+
+def test_restruck_notes_under_the_pedal_all_end_at_pedal_up(synth):
+    """Each re-strike under the pedal must release the previous sound (the synthesizer
+    ends one note-on per note-off; an orphan would ring and cost CPU for ever)."""
+    repeated = Track(
+        program=48,  # strings: a looping sample that rings while its voice lives
+        notes=[Note(60, i * 96, 48, 100) for i in range(20)],  # 20 strikes in 2 s
+        events=[Event.make(0, "control_change", control=64, value=127),
+                Event.make(1920, "control_change", control=64, value=0)],
+    )
+    marker = Track(notes=[Note(20, 5760, 10, 1)])  # keeps the render going to 6 s
+    audio = render_song(Song(tracks=[repeated, marker]), synth=synth)
+    assert np.abs(audio[int(0.5 * SR): int(1.5 * SR)]).max() > 0.01  # it did sound
+    assert np.abs(audio[int(4.5 * SR): int(5.9 * SR)]).max() < 1e-3  # and it all ended
