@@ -113,11 +113,19 @@ class PlaybackController(QObject):
         self._rebuild()
 
     def set_song(self, song: Song, mixer: Mixer | None = None) -> None:
-        """A snapshot of the song to play (call again after edits; stops playback)."""
+        """A snapshot of the song to play. Call it again after edits: playback goes on
+        from the same tick with the edited song."""
+        resume = None
+        if self._player is not None and self._time_map is not None:
+            state = self._player.state()
+            if state.playing:
+                resume = self._time_map.seconds_to_tick(state.seconds)
         self._song = song.copy()
-        self._mixer = mixer or Mixer.from_song(song)
+        self._mixer = mixer or self._mixer or Mixer.from_song(song)
         self._time_map = TimeMap.of(self._song)
         self._rebuild()
+        if resume is not None and self._player is not None:
+            self._player.play(self._time_map.tick_to_seconds(resume))
 
     def _rebuild(self) -> None:
         if self._player is not None:

@@ -247,12 +247,18 @@ def test_playback_controller_to_a_port_reports_position_and_end(qtbot, jack_serv
         with qtbot.waitSignal(controller.playing_changed) as playing:
             controller.play(0)
         assert playing.args == [True]
+        got = []
+        qtbot.waitUntil(lambda: got.extend(sink.drain()) or any(r.data[0] == 0x90 for r in got))
+        # An edit while playing: the edited song goes on from where it was.
+        edited = song.copy()
+        edited.tracks[0].notes.append(Note(70, 1200, 100, 100))
+        controller.set_song(edited)
         with qtbot.waitSignal(controller.finished, timeout=5000):
             pass
         controller.shutdown()
         time.sleep(0.05)
-        got = [r.data for r in sink.drain() if r.data[0] == 0x90]
-    assert [d[1] for d in got] == [60, 61, 62, 63]
+        got += sink.drain()
+    assert [r.data[1] for r in got if r.data[0] == 0x90] == [60, 61, 62, 63, 70]
     assert positions == sorted(positions) and positions[-1] >= 3 * 240
 
 
