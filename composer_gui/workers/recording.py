@@ -27,7 +27,15 @@ from composer_gui.midi.live import LiveTake, TakeResult
 from composer_gui.midi.ports import MidiInput, PortWatcher
 from composer_gui.midi.records import MidiRecord
 
-__all__ = ["LiveInput", "TakeController", "take_edit", "HOTPLUG_MS", "DRAIN_MS"]
+__all__ = [
+    "LiveInput",
+    "TakeController",
+    "take_edit",
+    "engine_monitor",
+    "port_monitor",
+    "HOTPLUG_MS",
+    "DRAIN_MS",
+]
 
 HOTPLUG_MS = 2000
 DRAIN_MS = 10
@@ -138,6 +146,27 @@ class LiveInput(QObject):
             name = self._input.source
             self.close_port()
             self.input_lost.emit(f"MIDI input {name!r} was disconnected")
+
+
+def engine_monitor(engine) -> Callable[[MidiRecord], None]:
+    """A ``LiveInput.monitor`` that plays incoming notes through the built-in synthesizer
+    (thread-safe; the arrival time feeds the engine's latency figures)."""
+
+    def monitor(record: MidiRecord) -> None:
+        engine.send(record.data, record.time)
+
+    return monitor
+
+
+def port_monitor(output) -> Callable[[MidiRecord], None]:
+    """A ``LiveInput.monitor`` that echoes incoming channel messages to a MIDI output
+    (MIDI thru; :class:`~composer_gui.midi.ports.MidiOutput` sends are thread-safe)."""
+
+    def monitor(record: MidiRecord) -> None:
+        if record.data and record.data[0] < 0xF0:
+            output.send(record.data)
+
+    return monitor
 
 
 class _ClickSink:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -301,3 +302,29 @@ def test_sound_loader_reports_ready_or_what_is_missing(qtbot, tmp_path):
         loader.load(str(tmp_path / "gone.sf2"), open_device=False)
     assert "gone.sf2: SoundFont not found" in missing.args[0]
     loader.shutdown()
+
+
+def test_monitoring_sounds_incoming_notes_at_once(qtbot, jack_server, keyboard, synth, unique):
+    """MIDI thru: to the built-in synthesizer and to a MIDI output, from the reader thread
+    (no wait for the GUI's drain timer)."""
+    from composer_gui.audio.engine import Engine
+    from composer_gui.midi.ports import MidiInput, MidiOutput
+    from composer_gui.workers.recording import LiveInput, engine_monitor, port_monitor
+
+    synth.reset()
+    engine = Engine(synth)
+    with MidiInput(virtual=True, client_name=unique, port_name="thru") as sink, \
+            MidiOutput(f"{unique}:thru") as out:
+        live = LiveInput(monitor=engine_monitor(engine))
+        assert live.open_port(keyboard.port)
+        time.sleep(0.15)
+        keyboard.send((0x90, 64, 100))
+        # It sounds in a buffer rendered right after it arrived.
+        qtbot.waitUntil(lambda: np.abs(engine.render(256)).max() > 0.005, timeout=2000)
+        (waited, _), = engine.live_latencies
+        assert waited < 0.05
+        live.monitor = port_monitor(out)
+        keyboard.send((0x80, 64, 0))
+        qtbot.waitUntil(lambda: any(r.data == (0x80, 64, 0) for r in sink.drain()),
+                        timeout=2000)
+        live.shutdown()
