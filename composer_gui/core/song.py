@@ -20,8 +20,9 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from composer_gui.core.errors import UserError
 
@@ -73,7 +74,7 @@ class Note:
         """The tick where the note stops sounding (exclusive)."""
         return self.start + self.duration
 
-    def replace(self, **changes: int) -> "Note":
+    def replace(self, **changes: int) -> Note:
         """A copy with some fields changed (validated)."""
         values = {
             "pitch": self.pitch,
@@ -114,7 +115,7 @@ class Event:
         return default
 
     @staticmethod
-    def make(tick: int, kind: str, **params: Any) -> "Event":
+    def make(tick: int, kind: str, **params: Any) -> Event:
         """Build an event from keyword parameters (sorted for a canonical form)."""
         return Event(tick, kind, tuple(sorted(params.items())))
 
@@ -158,7 +159,7 @@ class Track:
     solo: bool = False
     locked: bool = False  # generation never overwrites a locked track
 
-    def copy(self) -> "Track":
+    def copy(self) -> Track:
         """A shallow copy with its own note and event lists (notes are immutable)."""
         return Track(
             name=self.name,
@@ -209,7 +210,7 @@ class Song:
     conductor_events: list[Event] = field(default_factory=list)
     title: str = ""
 
-    def copy(self) -> "Song":
+    def copy(self) -> Song:
         return Song(
             ticks_per_beat=self.ticks_per_beat,
             tempos=list(self.tempos),
