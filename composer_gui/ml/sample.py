@@ -332,7 +332,6 @@ def model_folder(style: str | None, model: str | None) -> Path:
 def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None = None) -> Composition:
     """Read the input, generate, write the output; returns the composition."""
     from composer_gui.midi.smf import read_midi, write_midi
-
     from composer_gui.ml.device import configure_threads
 
     folder = model_folder(request.style, request.model)

@@ -159,7 +159,13 @@ def train(opts: TrainOptions) -> Iterator[dict]:
     import torch
 
     from composer_gui.ml import checkpoint as ckpt
-    from composer_gui.ml.data import default_cache_dir, fixed_windows, load_folder, sample_batch, window_starts
+    from composer_gui.ml.data import (
+        default_cache_dir,
+        fixed_windows,
+        load_folder,
+        sample_batch,
+        window_starts,
+    )
     from composer_gui.ml.device import device_label, is_out_of_memory, resolve_device
     from composer_gui.ml.model import bar_noise, build_models, count_parameters
 
