@@ -210,6 +210,8 @@ def load_training_state(folder: Path, generator, critic, opt_g, opt_d) -> tuple[
 def state_config(folder: Path) -> ModelConfig:
     """The config stored with a resumable training state."""
     path = Path(folder) / STATE_JSON
+    if not path.is_file():
+        raise ModelError(f"{folder}: nothing to resume (no {STATE_JSON})")
     try:
         return ModelConfig.from_dict(json.loads(path.read_text(encoding="utf-8"))["config"], str(path))
     except (OSError, ValueError, KeyError) as exc:

@@ -82,7 +82,7 @@ def pick_melody(song: Song, melody_track: int | None) -> int:
     if idx is not None:
         return idx
     if not song.tracks:
-        raise GenerateError("the file has no tracks (empty melody)")
+        raise GenerateError("the file has no notes (empty melody)")
     return next((i for i, t in enumerate(song.tracks) if t.notes), 0)
 
 
@@ -122,7 +122,8 @@ class Composer:
         melody = pick_melody(song, melody_track)
         mel_track = song.tracks[melody]
         if not mel_track.notes:
-            raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes")
+            raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes "
+                                "(empty melody)")
         grid = song_grid(song, config.steps_per_beat)
         bad = sorted({m for m in grid.bar_meters if m not in config.meters})
         if bad:
