@@ -24,29 +24,47 @@ from composer_gui.ml.roll import HOLD, ONSET, SILENT
 def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
                 temperature: float = 1.0, start: int = 0, prev_pitch: int = -1) -> np.ndarray:
     """Codes ``[T, P]`` for steps ``start..T`` of a one-voice part (earlier steps stay
-    silent); ``prev_pitch`` is the pitch still sounding at ``start - 1`` (or -1)."""
+    silent); ``prev_pitch`` is the pitch still sounding at ``start - 1`` (or -1).
+
+    Rhythm is decided by thresholds (the part sounds where the summed frame probability
+    reaches 0.5; a new note starts where the summed onset probability does, or where the
+    held pitch has become unlikely), the pitch of each new note is drawn (diversity
+    between seeds comes from here and from the generator's noise)."""
     t_len, p_len = frame.shape
     codes = np.zeros((t_len, p_len), dtype=np.int8)
     current = prev_pitch
     activity = frame.sum(axis=1)
+    onset_total = onset.sum(axis=1)
+    peak = frame.max(axis=1)
+    age = 0
     for t in range(start, t_len):
         if activity[t] < 0.5:
             current = -1
             continue
-        if current >= 0 and frame[t, current] >= 0.5 and onset[t, current] < 0.5:
+        # onsets smear over neighbouring steps: a note lives at least two steps unless
+        # its pitch stops being likely
+        fresh_onset = onset_total[t] >= 0.5 and age >= 2
+        if current >= 0 and not fresh_onset and frame[t, current] >= 0.25 * peak[t]:
             codes[t, current] = HOLD
+            age += 1
             continue
-        probs = frame[t]
-        if temperature <= 0 or rng is None:
-            pitch = int(np.argmax(probs))
-        else:
-            logits = np.log(np.clip(probs, 1e-6, 1.0)) / temperature
-            weights = np.exp(logits - logits.max())
-            weights[probs < 0.05 * probs.max()] = 0.0
-            pitch = int(rng.choice(p_len, p=weights / weights.sum()))
-        codes[t, pitch] = ONSET
-        current = pitch
+        age = 1
+        # a pitch that sounds now and still sounds at the next step: no one-step blips
+        probs = np.sqrt(frame[t] * frame[min(t + 1, t_len - 1)])
+        codes[t, _draw(probs, rng, temperature)] = ONSET
+        current = int(np.argmax(codes[t]))
     return codes
+
+
+def _draw(probs: np.ndarray, rng: np.random.Generator | None, temperature: float) -> int:
+    """A pitch index drawn from ``probs`` sharpened by ``temperature`` (0: argmax);
+    pitches under 25% of the most likely one are never drawn."""
+    if temperature <= 0 or rng is None:
+        return int(np.argmax(probs))
+    logits = np.log(np.clip(probs, 1e-9, 1.0)) / temperature
+    weights = np.exp(logits - logits.max())
+    weights[probs < 0.25 * probs.max()] = 0.0
+    return int(rng.choice(len(probs), p=weights / weights.sum()))
 
 
 def decode_poly(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
