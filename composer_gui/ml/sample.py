@@ -247,12 +247,10 @@ class Composer:
                     if len(steps) == 0:
                         continue
                     local0 = int(steps[0])
-                    for c in range(k):
-                        prev = state[c, r, start + local0 - 1] if start + local0 > 0 else None
-                        codes = decode_part(probs[c, r, 0], probs[c, r, 1], spec.voices, rng,
-                                            temperature, start=local0, previous=prev)
-                        cols = start + steps
-                        state[c, r, cols] = codes[steps]
+                    prev = state[:, r, start + local0 - 1] if start + local0 > 0 else None
+                    codes = decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, rng,
+                                        temperature, start=local0, previous=prev)
+                    state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
             scores = self._score(grid, mel_codes, state)
         return state, scores

@@ -134,10 +134,8 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             bce_sum += float(reconstruction_loss(logits, real, mask)) * len(mel)
             n += len(mel)
             probs = torch.sigmoid(logits).cpu().numpy()
-            decoded = np.zeros(probs.shape[:2] + probs.shape[3:], dtype=np.int8)
-            for b in range(probs.shape[0]):
-                for r, spec in enumerate(config.roles):
-                    decoded[b, r] = decode_part(probs[b, r, 0], probs[b, r, 1], spec.voices, None, 0)
+            decoded = np.stack([decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, None, 0)
+                                for r, spec in enumerate(config.roles)], axis=1)
             decoded_all.append(decoded)
             frames = decoded > 0
             truth = windows.real[sl][:, :, 0] > 0.5
