@@ -98,3 +98,20 @@ def test_out_of_memory_saves_then_stops(chorale_dir, tmp_path, monkeypatch):
         list(train(options(chorale_dir, tmp_path / "m", tmp_path / "c", steps=10)))
     state = json.loads((tmp_path / "m" / ckpt.STATE_JSON).read_text())
     assert state["step"] == 3
+
+
+def test_fine_tune_from_a_model_keeps_its_roles_and_starts_from_its_weights(chorale_dir, tmp_path):
+    cache = tmp_path / "cache"
+    list(train(options(chorale_dir, tmp_path / "base", cache, steps=6)))
+    base = _weights(tmp_path / "base")
+    records = list(train(options(chorale_dir, tmp_path / "tuned", cache, steps=2, style=None,
+                                 base=tmp_path / "base", config_overrides={})))
+    assert records[-1]["kind"] == "done"
+    config, _, _ = ckpt.load_model(tmp_path / "tuned")
+    assert config.role_names() == ["Alto", "Tenor", "Bass"]
+    assert config.training["base"] == str(tmp_path / "base")
+    tuned = _weights(tmp_path / "tuned")
+    # two small steps from the base: close to it, but moved
+    key = "generator.out.weight"
+    assert not np.array_equal(tuned[key], base[key])
+    assert np.abs(tuned[key] - base[key]).max() < 0.05
