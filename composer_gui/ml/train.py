@@ -54,6 +54,9 @@ class TrainOptions:
     validate_every: int = 200
     log_every: int = 10
     adv_weight: float = 0.1
+    #: The critic judges decoded (binary) parts, as generation ranks them; gradients pass
+    #: straight through the decoding to the probabilities. False: raw probabilities.
+    decoded_fakes: bool = True
     gp_weight: float = 10.0
     cache_dir: Path | None = None
     use_cache: bool = True
@@ -96,6 +99,26 @@ def gradient_penalty(critic, melody, real, fake, position, generator):
     score = critic(melody, mixed, position)
     (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
+    """What the critic sees of the generator's output: the parts decoded exactly as
+    generation decodes them (drawn pitches, binary), with a straight-through gradient
+    (forward: the decoded parts; backward: identity to the probabilities), as in
+    BinaryMuseGAN. The critic then judges what a listener would hear, so its scores can
+    rank decoded candidates."""
+    if not opts.decoded_fakes:
+        return probs
+    import torch
+
+    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.roll import channels
+
+    p = probs.detach().float().cpu().numpy()
+    codes = np.stack([decode_part(p[:, r, 0], p[:, r, 1], spec.voices, rng, 1.0)
+                      for r, spec in enumerate(config.roles)], axis=1)
+    hard = torch.from_numpy(channels(codes)).to(probs.device)
+    return hard + probs - probs.detach()
 
 
 def reconstruction_loss(logits, real, mask):
@@ -264,7 +287,7 @@ def train(opts: TrainOptions) -> Iterator[dict]:
                 with torch.no_grad():
                     probs = torch.sigmoid(generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen)))
                 keep = mask[:, :, None, :, None]
-                fake = keep * real + (1 - keep) * probs
+                fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
                 d_real = critic(mel, real, pos)
                 d_fake = critic(mel, fake, pos)
                 gp = gradient_penalty(critic, mel, real, fake, pos, noise_gen)
@@ -276,7 +299,7 @@ def train(opts: TrainOptions) -> Iterator[dict]:
             mel, real, mask, pos = batch()
             logits = generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen))
             keep = mask[:, :, None, :, None]
-            fake = keep * real + (1 - keep) * torch.sigmoid(logits)
+            fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng, opts)
             adv = -critic(mel, fake, pos).mean()
             rec = reconstruction_loss(logits, real, mask)
             g_loss = rec + opts.adv_weight * adv
