@@ -45,12 +45,61 @@ def tune(bars: int):
     return Song(tracks=[Track(name="Tune", notes=notes)])
 
 
+def train_step(composer, device, runs, sync) -> None:
+    """One critic step (with gradient penalty) + one generator step on random windows,
+    as ``ml.train`` does them (straight-through decoding included)."""
+    import numpy as np
+    import torch
+
+    from composer_gui.ml.model import build_models
+    from composer_gui.ml.roll import position_features
+    from composer_gui.ml.train import TrainOptions, as_played, gradient_penalty, reconstruction_loss
+
+    config = composer.config
+    generator, critic = (m.to(device).train() for m in build_models(config))
+    opt_g = torch.optim.Adam(generator.parameters(), 3e-4, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(critic.parameters(), 3e-4, betas=(0.5, 0.9))
+    opts = TrainOptions(data_dir=".", out_dir=".")
+    rng = np.random.default_rng(0)
+    gen = torch.Generator().manual_seed(0)
+    t = config.window_steps
+    pos_np = position_features(np.arange(0, t, 4 * config.steps_per_beat), t,
+                               config.steps_per_beat, config.max_bar_steps)
+    for batch in (32, 64):
+        mel = (torch.rand(batch, 2, t, config.pitches) < 0.02).float().to(device)
+        real = (torch.rand(batch, config.tracks, 2, t, config.pitches) < 0.02).float().to(device)
+        mask = torch.zeros(batch, config.tracks, t, device=device)
+        pos = torch.from_numpy(pos_np).to(device)[None].expand(batch, -1, -1)
+        noise = torch.randn(batch, t, config.noise_dim, device=device)
+
+        def step(mel=mel, real=real, mask=mask, pos=pos, noise=noise):
+            with torch.no_grad():
+                probs = torch.sigmoid(generator(mel, real, mask, pos, noise))
+            fake = as_played(probs, config, rng, opts)
+            d_loss = critic(mel, fake, pos).mean() - critic(mel, real, pos).mean() \
+                + 10 * gradient_penalty(critic, mel, real, fake, pos, gen)
+            opt_d.zero_grad()
+            d_loss.backward()
+            opt_d.step()
+            logits = generator(mel, real, mask, pos, noise)
+            g_loss = reconstruction_loss(logits, real, mask) \
+                - 0.1 * critic(mel, as_played(torch.sigmoid(logits), config, rng, opts), pos).mean()
+            opt_g.zero_grad()
+            g_loss.backward()
+            opt_g.step()
+
+        ms = median_ms(step, max(5, runs // 2), sync)
+        print(f"training step (critic + generator), batch {batch}: {ms:.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/chorale")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--cli", action="store_true")
+    parser.add_argument("--train-step", action="store_true",
+                        help="also time one critic + one generator step at batch 32 and 64")
     args = parser.parse_args()
 
     import torch
@@ -98,6 +147,9 @@ def main() -> None:
     song32 = tune(32)
     ms = median_ms(lambda: composer.compose(song32, seed=0), max(3, args.runs // 5), sync)
     print(f"32-bar melody, 1 candidate, in process: {ms:.1f} ms")
+
+    if args.train_step:
+        train_step(composer, device, args.runs, sync)
 
     if args.cli:
         from composer_gui.midi.smf import write_midi
