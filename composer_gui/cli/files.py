@@ -75,9 +75,10 @@ def _changes(items: list[str], limit: int = 6) -> str:
 def format_info(song, path: str) -> str:
     """The human-readable ``info`` text."""
     from composer_gui.core.gm import program_name
-    from composer_gui.midi._timing import bars_until, seconds_at
+    from composer_gui.core.timing import TimeMap
 
     end = song.end_tick
+    time_map = TimeMap.of(song)
     tempo = _changes(
         [f"{t.bpm:.6g} bpm" + (f" at tick {t.tick}" if t.tick else "") for t in song.tempos]
     )
@@ -97,8 +98,8 @@ def format_info(song, path: str) -> str:
         f"Tempo:   {tempo}",
         f"Meter:   {meter}",
         f"Key:     {key}",
-        f"Length:  {bars_until(song, end)} bars, {_clock(seconds_at(song, end))} "
-        f"({seconds_at(song, end):.1f} s; {end} ticks at {song.ticks_per_beat} per beat)",
+        f"Length:  {time_map.bar_count(end)} bars, {_clock(time_map.tick_to_seconds(end))} "
+        f"({time_map.tick_to_seconds(end):.1f} s; {end} ticks at {song.ticks_per_beat} per beat)",
         f"Tracks:  {len(song.tracks)}, {song.note_count} notes",
     ]
     rows = [("#", "name", "role", "program", "ch", "drums", "notes", "range")]

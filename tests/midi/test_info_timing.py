@@ -1,4 +1,4 @@
-"""The small timing helpers behind ``info`` and the GM name table."""
+"""The timing behind ``info`` (core.timing.TimeMap) and the GM name table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ import pytest
 
 from composer_gui.core.gm import GM_DRUM_NAMES, GM_PROGRAM_NAMES, drum_name, program_name
 from composer_gui.core.song import Song, TempoChange, TimeSignature
-from composer_gui.midi._timing import bars_until, seconds_at
+from composer_gui.core.timing import TimeMap
+
+
+def seconds_at(song, tick):
+    return TimeMap.of(song).tick_to_seconds(tick)
+
+
+def bars_until(song, tick):
+    return TimeMap.of(song).bar_count(tick)
 
 
 def _song() -> Song:
