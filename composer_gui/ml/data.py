@@ -35,7 +35,7 @@ from composer_gui.ml.config import ModelConfig
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.roll import notes_to_codes, position_features, song_grid
 
-PIPELINE_VERSION = 2
+PIPELINE_VERSION = 3
 #: Extra pitches kept on each side of the model's range for transposition.
 MARGIN = 12
 #: Grids whose onset coverage the report measures (steps per beat).

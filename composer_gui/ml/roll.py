@@ -48,39 +48,25 @@ class Grid:
 
 
 def song_grid(song: Song, steps_per_beat: int, end_tick: int | None = None) -> Grid:
-    """Bars of ``song`` on a grid of ``steps_per_beat`` steps, up to ``end_tick``."""
-    tpb = song.ticks_per_beat
-    end = song.end_tick if end_tick is None else end_tick
-    sigs = sorted(song.time_signatures, key=lambda s: s.tick) or []
-    if not sigs or sigs[0].tick > 0:
-        from composer_gui.core.song import TimeSignature
+    """Bars of ``song`` on a grid of ``steps_per_beat`` steps, up to ``end_tick`` (the
+    song's end by default; the grid runs to the end of the last bar). Bar lines are the
+    editor's (:class:`composer_gui.core.timing.TimeMap`), so "bars 5-8" mean the same here
+    and in the window."""
+    from composer_gui.core.timing import TimeMap
 
-        sigs = [TimeSignature(0, 4, 4), *sigs]
-    starts: list[int] = []
-    meters: list[str] = []
-    for i, sig in enumerate(sigs):
-        seg_end = sigs[i + 1].tick if i + 1 < len(sigs) else max(end, sig.tick + 1)
-        bar_ticks = sig.numerator * tpb * 4 / sig.denominator
-        tick = float(sig.tick)
-        while tick < seg_end - 1e-6:
-            starts.append(int(round(tick)))
-            meters.append(f"{sig.numerator}/{sig.denominator}")
-            tick += bar_ticks
-        if i + 1 < len(sigs) and not starts:
-            continue
-    # the grid ends at the end of the last bar
-    last_sig = sigs[-1]
-    last_bar_ticks = last_sig.numerator * tpb * 4 / last_sig.denominator
-    n_ticks = max(end, int(round(starts[-1] + last_bar_ticks)) if starts else end)
-    step_starts = np.array(
-        sorted({int(round(t * steps_per_beat / tpb)) for t in starts}), dtype=np.int64
-    )
-    # meters aligned with the de-duplicated step starts
-    by_step: dict[int, str] = {}
-    for t, m in zip(starts, meters):
-        by_step[int(round(t * steps_per_beat / tpb))] = m
-    n_steps = max(int(np.ceil(n_ticks * steps_per_beat / tpb)), int(step_starts[-1]) + 1)
-    return Grid(tpb, steps_per_beat, step_starts, [by_step[int(s)] for s in step_starts], n_steps)
+    tpb = song.ticks_per_beat
+    end = max(1, song.end_tick if end_tick is None else end_tick)
+    tmap = TimeMap.of(song)
+    tick_starts = tmap.bar_starts(end)
+    last = tmap.bar_of(end - 1)
+    n_ticks = max(end, tmap.bar_to_tick(last + 1))
+    meters = [tmap.meter_at(int(t)) for t in tick_starts]
+    step_of = {}
+    for t, m in zip(tick_starts, meters):  # bars shorter than a step merge into the next
+        step_of[int(round(int(t) * steps_per_beat / tpb))] = f"{m.numerator}/{m.denominator}"
+    steps = np.array(sorted(step_of), dtype=np.int64)
+    n_steps = max(int(np.ceil(n_ticks * steps_per_beat / tpb)), int(steps[-1]) + 1)
+    return Grid(tpb, steps_per_beat, steps, [step_of[int(s)] for s in steps], n_steps)
 
 
 def notes_to_codes(
