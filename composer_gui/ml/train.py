@@ -333,8 +333,8 @@ def train(opts: TrainOptions) -> Iterator[dict]:
     except (RuntimeError, MemoryError) as exc:
         if not (isinstance(exc, MemoryError) or is_out_of_memory(exc)):
             raise
-        if device.type != "cpu":
-            torch.cuda.empty_cache() if device.type == "cuda" else None
+        if device.type == "cuda":
+            torch.cuda.empty_cache()  # room to copy the state out for saving
         saved = save("out of memory")
         raise OutOfMemory(
             f"ran out of {device.type.upper()} memory at step {step} (saved to {saved['path']}); "

@@ -115,3 +115,23 @@ def test_fine_tune_from_a_model_keeps_its_roles_and_starts_from_its_weights(chor
     key = "generator.out.weight"
     assert not np.array_equal(tuned[key], base[key])
     assert np.abs(tuned[key] - base[key]).max() < 0.05
+
+
+def test_ctrl_c_saves_the_step_it_reached(chorale_dir, tmp_path, monkeypatch):
+    from composer_gui.ml import train as train_module
+
+    calls = {"n": 0}
+    real = train_module.reconstruction_loss
+
+    def interrupted(*args):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(train_module, "reconstruction_loss", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        list(train(options(chorale_dir, tmp_path / "m", tmp_path / "c", steps=50)))
+    state = json.loads((tmp_path / "m" / ckpt.STATE_JSON).read_text())
+    assert state["step"] == 5
+    assert ckpt.trained_steps(tmp_path / "m") == 5
