@@ -131,3 +131,23 @@ def test_gpu_out_of_memory_falls_back_to_cpu(tiny_model, monkeypatch):
     assert warnings and "out of memory" in warnings[0] and "CPU" in warnings[0]
     assert composer.device.type == "cpu"
     assert _notes(result) == _notes(reference)
+
+
+def test_device_choice_cuda_then_mps_then_cpu(monkeypatch):
+    import torch
+
+    from composer_gui.ml.device import resolve_device
+    from composer_gui.ml.errors import ModelError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto").type == "cpu"
+    with pytest.raises(ModelError, match="no CUDA device"):
+        resolve_device("cuda")
+    with pytest.raises(ModelError, match="MPS is not available"):
+        resolve_device("mps")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto").type == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto").type == "cuda"
+    assert resolve_device("cpu").type == "cpu"
