@@ -211,9 +211,11 @@ def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
                 ), True
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
-    from composer_gui.midi.smf import read_midi
+    # POP909 songs (annotated bars, split piano) and Groove drums read through their
+    # source readers; any other file through the project's MIDI reader
+    from composer_gui.ml.sources import read_song
 
-    song = read_midi(path)
+    song = read_song(path, pop909_meters=tuple(config.meters))
     arrays = song_to_arrays(song, config, path.name, melody_override)
     if cached is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
