@@ -169,3 +169,18 @@ def test_command_line_import_does_not_load_torch():
     code = "import sys, composer_gui.cli as c; c.build_parser(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_evaluate_prints_the_metric_table_for_data_and_model(tiny_model, chorale_dir, tmp_path,
+                                                             isolated_home, capsys):
+    assert main(["evaluate", str(tiny_model), str(chorale_dir), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["validation_songs"] == 3  # the fixed split of these eight files
+    assert set(result["data_table"]) == set(result["generated_table"]) == {"alto", "tenor", "bass"}
+    real = result["data_table"]["bass"]
+    assert real["empty_bar_rate"] < 0.1 and real["qualified_note_rate"] > 0.9
+    assert 0.0 <= result["seed_overlap"] <= 1.0
+    assert "chosen_td" in result["critic_choice"]
+    assert main(["evaluate", str(tiny_model), str(chorale_dir)]) == 0
+    text = capsys.readouterr().out
+    assert "| bass | UPC |" in text and "median note overlap between two seeds" in text
