@@ -1,0 +1,181 @@
+"""``generate``, ``train``, ``models`` and ``evaluate``: the model commands.
+
+Registration imports nothing heavy; torch is loaded inside the command functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from composer_gui.cli import CliError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def _bars(text: str) -> tuple[int, int]:
+    try:
+        if "-" in text:
+            a, b = (int(x) for x in text.split("-", 1))
+        else:
+            a = b = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bars must look like A-B (1-based), got {text!r}") from None
+    if a < 1 or b < a:
+        raise argparse.ArgumentTypeError(f"bars {text!r}: need 1 <= A <= B")
+    return a, b
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("generate", help="write accompaniment under a melody")
+    p.add_argument("input", metavar="IN.mid")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--style", help="style name (chorale, ...)")
+    src.add_argument("--model", help="model name or folder")
+    p.add_argument("--melody-track", type=int, metavar="N",
+                   help="0-based track index as in `info --json` (default: role melody, else the first)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--candidates", type=int, default=1, metavar="K",
+                   help="sample K in one batch and keep the one the critic scores best")
+    p.add_argument("--bars", type=_bars, metavar="A-B", help="regenerate only these bars (1-based)")
+    p.add_argument("--tracks", metavar="NAMES", help="regenerate only these roles (comma-separated)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mid")
+    p.set_defaults(func=cmd_generate)
+
+    p = subparsers.add_parser("train", help="train or fine-tune a style model")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--style", default=None, help="role template (chorale, ...)")
+    p.add_argument("--from", dest="base", metavar="MODEL", help="fine-tune this model")
+    p.add_argument("--steps", type=int, help="generator updates (in total, counting a resumed run)")
+    p.add_argument("--minutes", type=float, help="stop after this many minutes")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=3e-4)
+    p.add_argument("--critic-steps", type=int, default=1)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run saved in MODEL_DIR")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR")
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("models", help="list shipped and user models")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = subparsers.add_parser("evaluate", help="metrics of a model on a folder's validation songs")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+
+# ----- generate ----------------------------------------------------------------------------
+def cmd_generate(args) -> int:
+    from composer_gui.ml.sample import GenerateRequest, generate_file
+
+    if args.candidates < 1:
+        raise CliError("--candidates must be at least 1")
+    tracks = [t.strip() for t in args.tracks.split(",") if t.strip()] if args.tracks else None
+    request = GenerateRequest(
+        input=Path(args.input), output=Path(args.output), style=args.style, model=args.model,
+        melody_track=args.melody_track, seed=args.seed, candidates=args.candidates,
+        bars=args.bars, tracks=tracks, device=args.device,
+    )
+    result = generate_file(request, warn=lambda m: print(f"composer-gui: warning: {m}", file=sys.stderr))
+    if args.candidates > 1:
+        for i, score in enumerate(result.scores):
+            mark = " *" if i == result.chosen else ""
+            print(f"candidate {i} score {score:.4f}{mark}")
+    return 0
+
+
+# ----- train -------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+
+def cmd_train(args) -> int:
+    from composer_gui.ml.train import TrainOptions, train
+
+    if not args.resume and not args.style and not args.base:
+        raise CliError("train: give --style NAME (or --from MODEL, or --resume)")
+    if args.steps is None and args.minutes is None:
+        raise CliError("train: give --steps N or --minutes M")
+    opts = TrainOptions(
+        data_dir=Path(args.data_dir), out_dir=Path(args.output), style=args.style,
+        base=args.base, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size,
+        lr=args.lr, critic_steps=args.critic_steps, device=args.device, seed=args.seed,
+        resume=args.resume,
+    )
+    from composer_gui.ml.device import configure_threads
+
+    configure_threads()
+    tty = sys.stderr.isatty()
+    for rec in train(opts):
+        kind = rec["kind"]
+        if kind == "data":
+            line = f"reading MIDI files {rec['done']}/{rec['total']}"
+            print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+        elif kind == "start":
+            if tty:
+                print(file=sys.stderr)
+            rep = rec["report"]
+            cov = rep.grid_coverage()
+            print(f"data: {rec['train_songs']} training songs, {rec['validation_songs']} validation "
+                  f"songs, {len(rep.skipped)} skipped, {rep.from_cache} from cache; "
+                  f"onsets on the grid: " + ", ".join(f"{k}/beat {v:.1%}" for k, v in cov.items()))
+            for path, reason in rep.skipped[:20]:
+                print(f"  skipped {path}: {reason}")
+            if len(rep.skipped) > 20:
+                print(f"  ... and {len(rep.skipped) - 20} more skipped")
+            print(f"training on {rec['device']} from step {rec['step']}"
+                  + (f" to {rec['steps']}" if rec["steps"] else "")
+                  + f", {rec['parameters']:,} parameters", flush=True)
+        elif kind == "step":
+            print("step {step} g_loss {g} d_loss {d} gp {gp} rec {rec} ({s} s)".format(
+                step=rec["step"], g=_fmt(rec["g_loss"]), d=_fmt(rec["d_loss"]), gp=_fmt(rec["gp"]),
+                rec=_fmt(rec["rec"]), s=rec["seconds"]), flush=True)
+        elif kind == "validation":
+            print(f"validation step {rec['step']}: " + " ".join(
+                f"{k} {_fmt(v)}" for k, v in rec.items() if k not in ("kind", "step")), flush=True)
+        elif kind == "checkpoint":
+            print(f"saved step {rec['step']} to {rec['path']} ({rec['reason']})", flush=True)
+        elif kind == "done":
+            print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec['reason']})")
+    from composer_gui.ml.card import write_card_if_missing
+
+    write_card_if_missing(Path(args.output))
+    return 0
+
+
+# ----- models / evaluate ---------------------------------------------------------------------
+def cmd_models(args) -> int:
+    from composer_gui.ml.registry import list_models
+
+    entries = list_models()
+    if args.json:
+        print(json.dumps([e.to_dict() for e in entries], indent=2))
+        return 0
+    if not entries:
+        print("no models found")
+        return 0
+    for e in entries:
+        if e.error:
+            print(f"{e.name}\t({e.source})\tUNUSABLE: {e.error}\t{e.path}")
+        else:
+            print(f"{e.name}\tstyle {e.style}\troles {', '.join(e.roles)}\t"
+                  f"steps {e.steps if e.steps is not None else '?'}\t{e.source}\t{e.path}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from composer_gui.ml.evaluate import evaluate_model, format_table
+
+    result = evaluate_model(args.model, Path(args.data_dir))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_table(result))
+    return 0

@@ -1,0 +1,205 @@
+"""Model configuration: one dataclass saved as ``config.json`` beside the weights.
+
+Like nanoGPT, every model folder carries the config it was built from, and loading
+rebuilds the networks from it. Nothing here imports torch, so the command line and the
+window can list models and read their roles cheaply.
+
+Styles are role templates (:data:`STYLES`): ``train --style NAME`` starts from one.
+Later styles (pop, folk) add their own entries; the machinery reads everything it needs
+(roles, grid, window, meters, pitch range, decoding) from the config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from composer_gui.ml.errors import ModelError
+
+#: Bumped when the meaning of the weights or the config changes incompatibly.
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "README.md"
+
+
+@dataclass
+class RoleSpec:
+    """One generated part.
+
+    ``name`` is the output track's exact name; ``role`` the Track.role it gets;
+    ``aliases`` are lower-case track-name fragments that identify the part in training
+    files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
+    tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
+    0 allows any number of simultaneous notes.
+    """
+
+    name: str
+    role: str
+    program: int = 0
+    channel: int = 0
+    is_drum: bool = False
+    aliases: list[str] = field(default_factory=list)
+    register: float = 60.0
+    voices: int = 0
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild, feed and decode a model."""
+
+    style: str
+    roles: list[RoleSpec]
+    steps_per_beat: int = 4
+    #: Supported meters as "N/D" strings; generation refuses any other.
+    meters: list[str] = field(default_factory=lambda: ["4/4", "3/4"])
+    #: Bars per generation window (counted in 4/4 bars: the window is
+    #: ``window_steps`` long and starts on a bar line).
+    bars_per_window: int = 4
+    lowest: int = 36
+    highest: int = 84
+    noise_dim: int = 32
+    gen_width: int = 192
+    gen_blocks: int = 6
+    critic_width: int = 128
+    critic_blocks: int = 4
+    melody_aliases: list[str] = field(
+        default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
+    )
+    #: Where the weights came from (filled by training).
+    training: dict[str, Any] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
+
+    # ----- derived sizes -------------------------------------------------------------
+    @property
+    def pitches(self) -> int:
+        return self.highest - self.lowest + 1
+
+    @property
+    def tracks(self) -> int:
+        return len(self.roles)
+
+    @property
+    def max_bar_steps(self) -> int:
+        """The longest bar of any supported meter, in steps."""
+        return max(self.bar_steps(m) for m in self.meters)
+
+    @property
+    def window_steps(self) -> int:
+        return self.bars_per_window * 4 * self.steps_per_beat
+
+    @property
+    def position_features(self) -> int:
+        """Per-step position inputs: step-in-bar one-hot, step-in-beat one-hot, bar
+        start, beat start, padding."""
+        return self.max_bar_steps + self.steps_per_beat + 3
+
+    def bar_steps(self, meter: str) -> int:
+        num, den = (int(x) for x in meter.split("/"))
+        steps = num * 4 * self.steps_per_beat / den
+        if steps != int(steps):
+            raise ModelError(f"meter {meter} does not fit a grid of {self.steps_per_beat} steps per beat")
+        return int(steps)
+
+    def role_names(self) -> list[str]:
+        return [r.name for r in self.roles]
+
+    # ----- persistence -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "config") -> ModelConfig:
+        if not isinstance(data, dict):
+            raise ModelError(f"{where}: not a JSON object")
+        version = data.get("version")
+        if version != FORMAT_VERSION:
+            raise ModelError(
+                f"{where}: model format version {version!r}, this program reads version "
+                f"{FORMAT_VERSION}"
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ModelError(f"{where}: unknown keys {', '.join(unknown)}")
+        try:
+            values = dict(data)
+            values["roles"] = [RoleSpec(**r) for r in data["roles"]]
+            config = cls(**values)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{where}: malformed config ({exc})") from exc
+        config.validate(where)
+        return config
+
+    def validate(self, where: str = "config") -> None:
+        """Raise ModelError when the values cannot describe a model."""
+        problems = []
+        if not self.roles:
+            problems.append("no roles")
+        if not (0 <= self.lowest < self.highest <= 127):
+            problems.append(f"pitch range {self.lowest}..{self.highest}")
+        if self.steps_per_beat < 1 or self.bars_per_window < 1:
+            problems.append("grid or window size below 1")
+        for r in self.roles:
+            if not (0 <= r.program <= 127 and 0 <= r.channel <= 15):
+                problems.append(f"role {r.name}: program/channel out of range")
+        try:
+            for m in self.meters:
+                self.bar_steps(m)
+        except (ValueError, ModelError) as exc:
+            problems.append(str(exc))
+        if problems:
+            raise ModelError(f"{where}: " + "; ".join(problems))
+
+    def save(self, folder: Path) -> Path:
+        path = Path(folder) / CONFIG_NAME
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, folder: Path) -> ModelConfig:
+        path = Path(folder) / CONFIG_NAME
+        if not path.is_file():
+            raise ModelError(f"{folder}: missing {CONFIG_NAME}")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{path}: unreadable or corrupt JSON ({exc})") from exc
+        return cls.from_dict(data, str(path))
+
+
+def _chorale() -> ModelConfig:
+    return ModelConfig(
+        style="chorale",
+        roles=[
+            RoleSpec("Alto", "alto", program=52, channel=1, aliases=["alto", "contralto"],
+                     register=65, voices=1),
+            RoleSpec("Tenor", "tenor", program=52, channel=2, aliases=["tenor"],
+                     register=59, voices=1),
+            RoleSpec("Bass", "bass", program=52, channel=3, aliases=["bass", "basso"],
+                     register=50, voices=1),
+        ],
+        steps_per_beat=4,
+        meters=["4/4", "3/4", "3/2"],
+        bars_per_window=4,
+        lowest=31,
+        highest=84,
+        melody_aliases=["soprano", "melody", "cantus", "lead", "voice", "tune"],
+    )
+
+
+#: Role templates by style name (``train --style NAME``).
+STYLES = {"chorale": _chorale}
+
+
+def style_config(name: str) -> ModelConfig:
+    """A fresh config for a named style."""
+    try:
+        return STYLES[name]()
+    except KeyError:
+        raise ModelError(
+            f"unknown style {name!r} (known: {', '.join(sorted(STYLES))})"
+        ) from None

@@ -1,0 +1,420 @@
+"""Training data: a folder of MIDI files -> cached grids -> batches of windows.
+
+Per file: read it (``composer_gui.midi.smf``), find the melody track, map the other
+tracks to the model's roles, lay the notes on the step grid (bars from the meter map)
+and store the result in a cache (``.npz`` in the platform's cache folder, keyed by the
+file's path, size and modification time and by the parts of the config that shape the
+grid), so a second run reads no MIDI at all. Files that cannot be used are skipped and
+their reasons kept in a :class:`DataReport`.
+
+Melody track, in this order: the override index; a track whose role is "melody"; a
+track whose name contains one of the config's melody aliases; otherwise the heuristic:
+among tracks that are mostly monophonic (at most 25% of note starts overlap another
+note), the one with the highest mean pitch (any track when none is monophonic).
+
+Accompaniment roles, each in the config's order: a track with that role; a track whose
+name contains one of the role's aliases; for drum roles a drum track; then the
+remaining pitched tracks by nearest mean pitch to the role's register.
+
+The validation split is fixed by the file name: files whose SHA-1 of the name has a
+first byte divisible by 10 (about 10%) are never trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from composer_gui.core.song import Song, Track
+from composer_gui.ml.config import ModelConfig
+from composer_gui.ml.errors import DataError
+from composer_gui.ml.roll import notes_to_codes, position_features, song_grid
+
+PIPELINE_VERSION = 2
+#: Extra pitches kept on each side of the model's range for transposition.
+MARGIN = 12
+#: Grids whose onset coverage the report measures (steps per beat).
+GRID_CANDIDATES = (1, 2, 3, 4, 6, 8, 12)
+MIDI_SUFFIXES = (".mid", ".midi", ".kar")
+
+
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("composer-gui")) / "ml-data"
+
+
+def is_validation(path: Path) -> bool:
+    """The fixed ~10% validation split, by file name."""
+    return hashlib.sha1(Path(path).name.encode("utf-8")).digest()[0] % 10 == 0
+
+
+def find_midi_files(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder")
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+
+
+# ----- track assignment ----------------------------------------------------------------
+def _mean_pitch(track: Track) -> float:
+    return float(np.mean([n.pitch for n in track.notes])) if track.notes else 0.0
+
+
+def _overlap_share(track: Track) -> float:
+    """Share of note starts that fall inside another note of the track."""
+    notes = sorted(track.notes, key=lambda n: n.start)
+    if len(notes) < 2:
+        return 0.0
+    overlapping = 0
+    latest_end = -1
+    for n in notes:
+        if n.start < latest_end:
+            overlapping += 1
+        latest_end = max(latest_end, n.end)
+    return overlapping / len(notes)
+
+
+def find_melody(song: Song, config: ModelConfig, override: int | None = None) -> int:
+    """Index of the melody track (see the module docstring for the order)."""
+    if override is not None:
+        if not 0 <= override < len(song.tracks):
+            raise DataError(f"melody track {override} does not exist ({len(song.tracks)} tracks)")
+        return override
+    candidates = [i for i, t in enumerate(song.tracks) if t.notes and not t.is_drum]
+    if not candidates:
+        raise DataError("no pitched track with notes")
+    for i in candidates:
+        if song.tracks[i].role == "melody":
+            return i
+    for alias in config.melody_aliases:
+        for i in candidates:
+            if alias in song.tracks[i].name.lower():
+                return i
+    mono = [i for i in candidates if _overlap_share(song.tracks[i]) <= 0.25] or candidates
+    return max(mono, key=lambda i: _mean_pitch(song.tracks[i]))
+
+
+def assign_roles(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
+    """Track index for each of the config's roles (None when no track fits)."""
+    free = [i for i, t in enumerate(song.tracks) if i != melody and t.notes]
+    out: list[int | None] = [None] * config.tracks
+
+    def take(k: int, i: int) -> None:
+        out[k] = i
+        free.remove(i)
+
+    for k, spec in enumerate(config.roles):
+        hit = next((i for i in free if song.tracks[i].role == spec.role), None)
+        if hit is not None:
+            take(k, hit)
+    for k, spec in enumerate(config.roles):
+        if out[k] is not None:
+            continue
+        for alias in spec.aliases:
+            hit = next((i for i in free if alias in song.tracks[i].name.lower()), None)
+            if hit is not None:
+                take(k, hit)
+                break
+    for k, spec in enumerate(config.roles):
+        if out[k] is None and spec.is_drum:
+            hit = next((i for i in free if song.tracks[i].is_drum or song.tracks[i].channel == 9), None)
+            if hit is not None:
+                take(k, hit)
+    # register: remaining pitched roles take the remaining pitched tracks, closest first
+    pairs = [
+        (abs(_mean_pitch(song.tracks[i]) - spec.register), k, i)
+        for k, spec in enumerate(config.roles)
+        if out[k] is None and not spec.is_drum
+        for i in free
+        if not song.tracks[i].is_drum
+    ]
+    for _, k, i in sorted(pairs):
+        if out[k] is None and i in free:
+            take(k, i)
+    return out
+
+
+# ----- one file -> arrays ---------------------------------------------------------------
+@dataclass
+class SongArrays:
+    """One song on the grid: codes ``[1 + roles, steps, pitches + 2*MARGIN]`` (melody
+    first), the bar starts and meters, and onset-grid statistics."""
+
+    name: str
+    codes: np.ndarray
+    bar_starts: np.ndarray
+    bar_meters: list[str]
+    grid_hits: np.ndarray  # onsets on each GRID_CANDIDATES grid
+    onsets: int
+
+
+def song_to_arrays(song: Song, config: ModelConfig, name: str,
+                   melody_override: int | None = None) -> SongArrays:
+    """Lay a song's melody and role tracks on the model's grid."""
+    melody = find_melody(song, config, melody_override)
+    roles = assign_roles(song, config, melody)
+    missing = [config.roles[k].name for k, i in enumerate(roles) if i is None]
+    if missing:
+        raise DataError(f"no track for role {', '.join(missing)}")
+    grid = song_grid(song, config.steps_per_beat)
+    bad = sorted({m for m in grid.bar_meters if m not in config.meters})
+    if bad:
+        raise DataError(f"unsupported meter {', '.join(bad)}")
+    lo, hi = config.lowest - MARGIN, config.highest + MARGIN
+    parts = [notes_to_codes(song.tracks[melody].notes, grid, lo, hi, fold=True)]
+    for i in roles:
+        parts.append(notes_to_codes(song.tracks[i].notes, grid, lo, hi))
+    tpb = song.ticks_per_beat
+    starts = np.array(
+        [n.start for i in [melody, *roles] for n in song.tracks[i].notes], dtype=np.int64
+    )
+    hits = np.array(
+        [int(np.sum((starts * c) % tpb == 0)) for c in GRID_CANDIDATES], dtype=np.int64
+    )
+    return SongArrays(name, np.stack(parts), grid.bar_starts, grid.bar_meters, hits, len(starts))
+
+
+def _cache_key(path: Path, config: ModelConfig, melody_override: int | None) -> str:
+    st = path.stat()
+    relevant = {
+        "v": PIPELINE_VERSION,
+        "path": str(path.resolve()),
+        "size": st.st_size,
+        "mtime": st.st_mtime_ns,
+        "roles": [(r.name, r.role, r.aliases, r.register, r.is_drum) for r in config.roles],
+        "melody_aliases": config.melody_aliases,
+        "grid": config.steps_per_beat,
+        "range": (config.lowest, config.highest),
+        "meters": config.meters,
+        "melody": melody_override,
+    }
+    return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
+
+
+def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
+              melody_override: int | None = None) -> tuple[SongArrays, bool]:
+    """One file's arrays, from the cache when possible; returns (arrays, from_cache)."""
+    key = _cache_key(path, config, melody_override)
+    cached = cache_dir / f"{key}.npz" if cache_dir else None
+    if cached is not None and cached.is_file():
+        try:
+            with np.load(cached, allow_pickle=False) as z:
+                return SongArrays(
+                    path.name, z["codes"], z["bar_starts"], [str(m) for m in z["bar_meters"]],
+                    z["grid_hits"], int(z["onsets"]),
+                ), True
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache entry is rebuilt below
+    from composer_gui.midi.smf import read_midi
+
+    song = read_midi(path)
+    arrays = song_to_arrays(song, config, path.name, melody_override)
+    if cached is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp.npz")
+        np.savez_compressed(
+            tmp, codes=arrays.codes, bar_starts=arrays.bar_starts,
+            bar_meters=np.array(arrays.bar_meters), grid_hits=arrays.grid_hits,
+            onsets=np.array(arrays.onsets),
+        )
+        tmp.replace(cached)
+    return arrays, False
+
+
+@dataclass
+class DataReport:
+    """What a data run found: songs per split, skipped files with reasons, grid fit."""
+
+    files: int = 0
+    train_songs: int = 0
+    validation_songs: int = 0
+    from_cache: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    grid_hits: np.ndarray = field(default_factory=lambda: np.zeros(len(GRID_CANDIDATES), np.int64))
+    onsets: int = 0
+
+    def grid_coverage(self) -> dict[int, float]:
+        """Share of onsets on each candidate grid (steps per beat -> share)."""
+        if not self.onsets:
+            return {c: 1.0 for c in GRID_CANDIDATES}
+        return {c: float(h) / self.onsets for c, h in zip(GRID_CANDIDATES, self.grid_hits)}
+
+    def to_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "train_songs": self.train_songs,
+            "validation_songs": self.validation_songs,
+            "from_cache": self.from_cache,
+            "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
+            "onsets": self.onsets,
+            "grid_coverage": {str(k): round(v, 5) for k, v in self.grid_coverage().items()},
+        }
+
+
+@dataclass
+class Dataset:
+    train: list[SongArrays]
+    validation: list[SongArrays]
+    report: DataReport
+
+
+def load_folder(folder: Path, config: ModelConfig, cache_dir: Path | None = None,
+                melody_override: int | None = None,
+                ) -> Iterator[dict]:
+    """Read a folder; yields progress records ``{"kind": "data", "done", "total", "file"}``
+    and returns a :class:`Dataset` (use ``yield from``)."""
+    from composer_gui.core.errors import UserError
+
+    files = find_midi_files(folder)
+    if not files:
+        raise DataError(f"{folder}: no MIDI files (.mid, .midi)")
+    report = DataReport(files=len(files))
+    train: list[SongArrays] = []
+    val: list[SongArrays] = []
+    for done, path in enumerate(files, 1):
+        try:
+            arrays, hit = load_file(path, config, cache_dir, melody_override)
+        except UserError as exc:
+            report.skipped.append((str(path), str(exc)))
+        except (OSError, ValueError, EOFError, IndexError, KeyError) as exc:
+            report.skipped.append((str(path), f"{type(exc).__name__}: {exc}"))
+        else:
+            report.from_cache += hit
+            report.grid_hits += arrays.grid_hits
+            report.onsets += arrays.onsets
+            (val if is_validation(path) else train).append(arrays)
+        if done % 10 == 0 or done == len(files):
+            yield {"kind": "data", "done": done, "total": len(files), "file": path.name}
+    report.train_songs, report.validation_songs = len(train), len(val)
+    if not train:
+        raise DataError(
+            f"{folder}: no usable training song ({len(report.skipped)} skipped"
+            + (f", e.g. {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else "")
+            + ")"
+        )
+    return Dataset(train, val, report)
+
+
+# ----- windows and batches --------------------------------------------------------------
+@dataclass
+class Batch:
+    """Numpy arrays of one batch (see ``model.Generator`` for the shapes)."""
+
+    melody: np.ndarray  # [B, 2, T, P]
+    real: np.ndarray  # [B, R, 2, T, P]
+    mask: np.ndarray  # [B, R, T]
+    position: np.ndarray  # [B, T, F]
+    bar_len: np.ndarray  # [B] steps of the window's first bar (for metrics)
+
+
+def window_starts(song: SongArrays) -> np.ndarray:
+    """Window starts: every bar start whose window holds melody notes."""
+    mel = song.codes[0].any(axis=1)
+    return np.array([s for s in song.bar_starts if mel[s:].any()], dtype=np.int64)
+
+
+def _context_mask(rng: np.random.Generator, config: ModelConfig, bars: np.ndarray, t: int):
+    """A random keep-mask [R, T] that teaches continuation and inpainting."""
+    r = config.tracks
+    mask = np.zeros((r, t), dtype=np.float32)
+    u = rng.random()
+    inner = bars[(bars > 0) & (bars < t)]
+    if u < 0.35 or len(inner) == 0:
+        return mask
+    if u < 0.6:  # continuation: the window's first bars are kept (the previous window's tail)
+        mask[:, : int(rng.choice(inner))] = 1.0
+    elif u < 0.8:  # some parts kept whole, the others generated
+        keep = rng.random(r) < 0.5
+        if keep.all():
+            keep[rng.integers(r)] = False
+        mask[keep] = 1.0
+    else:  # a gap of bars in some parts, the rest kept
+        edges = np.concatenate([[0], inner, [t]])
+        a = int(rng.integers(len(edges) - 1))
+        b = int(rng.integers(a + 1, len(edges)))
+        tracks = rng.random(r) < 0.6
+        if not tracks.any():
+            tracks[rng.integers(r)] = True
+        mask[:] = 1.0
+        mask[np.ix_(tracks, np.arange(edges[a], edges[b]))] = 0.0
+    return mask
+
+
+def make_window(song: SongArrays, start: int, shift: int, config: ModelConfig):
+    """Codes ``[1+R, T, P]`` of a window (padded), transposed by ``shift`` semitones,
+    and its position features; returns None when the shift pushes notes out of range."""
+    t, p = config.window_steps, config.pitches
+    codes = song.codes[:, start:start + t]
+    if codes.shape[1] < t:
+        codes = np.pad(codes, ((0, 0), (0, t - codes.shape[1]), (0, 0)))
+    lo = MARGIN - shift
+    window = codes[:, :, lo:lo + p]
+    if shift and int(np.count_nonzero(codes[1:])) != int(np.count_nonzero(window[1:])):
+        return None
+    song_steps = song.codes.shape[1]
+    pos = position_features(song.bar_starts, t, config.steps_per_beat, config.max_bar_steps,
+                            song_steps=song_steps, offset=start)
+    return window, pos
+
+
+def sample_batch(songs: list[SongArrays], starts: list[np.ndarray], config: ModelConfig,
+                 rng: np.random.Generator, batch_size: int, augment: bool = True,
+                 masks: bool = True) -> Batch:
+    """A random batch of windows (random song, bar, transposition and context mask)."""
+    from composer_gui.ml.roll import channels
+
+    t = config.window_steps
+    mel, real, msk, pos, bar_len = [], [], [], [], []
+    while len(mel) < batch_size:
+        k = int(rng.integers(len(songs)))
+        if len(starts[k]) == 0:
+            continue
+        start = int(rng.choice(starts[k]))
+        shift = int(rng.integers(-5, 7)) if augment else 0
+        made = make_window(songs[k], start, shift, config)
+        if made is None:
+            made = make_window(songs[k], start, 0, config)
+        window, features = made
+        ch = channels(window)
+        mel.append(ch[0])
+        real.append(ch[1:])
+        bars = songs[k].bar_starts - start
+        msk.append(_context_mask(rng, config, bars, t) if masks
+                   else np.zeros((config.tracks, t), np.float32))
+        pos.append(features)
+        inner = bars[bars > 0]
+        bar_len.append(int(inner[0]) if len(inner) else t)
+    return Batch(np.stack(mel), np.stack(real), np.stack(msk), np.stack(pos), np.array(bar_len))
+
+
+def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 4) -> Batch:
+    """Deterministic validation windows: up to ``per_song`` evenly spaced per song, no
+    transposition, no context."""
+    from composer_gui.ml.roll import channels
+
+    mel, real, pos, bar_len = [], [], [], []
+    for song in songs:
+        st = window_starts(song)
+        if len(st) == 0:
+            continue
+        picks = st[np.linspace(0, len(st) - 1, min(per_song, len(st))).astype(int)]
+        for start in sorted(set(int(s) for s in picks)):
+            window, features = make_window(song, start, 0, config)
+            ch = channels(window)
+            mel.append(ch[0])
+            real.append(ch[1:])
+            pos.append(features)
+            inner = song.bar_starts[song.bar_starts > start] - start
+            bar_len.append(int(inner[0]) if len(inner) else config.window_steps)
+    if not mel:
+        raise DataError("no validation windows")
+    n = len(mel)
+    return Batch(np.stack(mel), np.stack(real),
+                 np.zeros((n, config.tracks, config.window_steps), np.float32),
+                 np.stack(pos), np.array(bar_len))

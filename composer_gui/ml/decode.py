@@ -1,0 +1,102 @@
+"""Probabilities -> binary parts (numpy only), for many candidates at once.
+
+The generator gives, per part, a frame probability (the pitch sounds) and an onset
+probability (a note starts) for each step and pitch. Decoding binarizes them into the
+codes of :mod:`composer_gui.ml.roll`. Arrays carry a leading batch axis ``N``
+(candidates or windows): ``frame``/``onset`` ``[N, T, P]`` -> codes ``[N, T, P]``; the
+loop runs over time only, so 64 candidates cost about as much as one.
+
+* one-voice parts (``voices == 1``, e.g. the chorale voices): rhythm by thresholds: the
+  part sounds where the summed frame probability reaches 0.5; a new note starts where
+  the summed onset probability does (a note lives at least two steps, since onsets
+  smear over neighbouring steps) or where the held pitch has become unlikely (under a
+  quarter of the most likely pitch). The pitch of each new note is drawn from the
+  pitches likely now and at the next step, sharpened by ``temperature`` (0: the most
+  likely), never one under a quarter of the most likely.
+* parts with any number of voices: each pitch sounds where its frame probability
+  reaches 0.5 and a note starts at a likely onset or where the pitch starts sounding.
+  Variety between seeds comes from the generator's noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composer_gui.ml.roll import HOLD, ONSET
+
+#: A pitch is kept (held, or drawn) only above this share of the most likely pitch.
+RELATIVE_FLOOR = 0.25
+
+
+def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
+                temperature: float = 1.0, start: int = 0,
+                prev_pitch: np.ndarray | None = None) -> np.ndarray:
+    """Codes ``[N, T, P]`` for steps ``start..T`` of one-voice parts (earlier steps stay
+    silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1)."""
+    n, t_len, p_len = frame.shape
+    codes = np.zeros((n, t_len, p_len), dtype=np.int8)
+    rows = np.arange(n)
+    current = np.full(n, -1) if prev_pitch is None else np.asarray(prev_pitch).copy()
+    age = np.where(current >= 0, 2, 0)
+    activity = frame.sum(axis=2)
+    onset_total = onset.sum(axis=2)
+    peak = frame.max(axis=2)
+    for t in range(start, t_len):
+        active = activity[:, t] >= 0.5
+        fresh = (onset_total[:, t] >= 0.5) & (age >= 2)
+        held_p = frame[rows, t, np.maximum(current, 0)]
+        hold = active & (current >= 0) & ~fresh & (held_p >= RELATIVE_FLOOR * peak[:, t])
+        new = active & ~hold
+        if new.any():
+            # a pitch that sounds now and still sounds at the next step: no one-step blips
+            probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
+            pitch = _draw(probs, rng, temperature)
+            codes[rows[new], t, pitch[new]] = ONSET
+        else:
+            pitch = current
+        codes[rows[hold], t, current[hold]] = HOLD
+        current = np.where(new, pitch, np.where(hold, current, -1))
+        age = np.where(new, 1, np.where(hold, age + 1, 0))
+    return codes
+
+
+def _draw(probs: np.ndarray, rng: np.random.Generator | None, temperature: float) -> np.ndarray:
+    """One pitch index per row of ``probs`` ``[N, P]`` (see the module docstring)."""
+    if temperature <= 0 or rng is None:
+        return probs.argmax(axis=1)
+    logits = np.log(np.clip(probs, 1e-9, 1.0)) / temperature
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    weights[probs < RELATIVE_FLOOR * probs.max(axis=1, keepdims=True)] = 0.0
+    cdf = np.cumsum(weights, axis=1)
+    u = rng.random(len(probs)) * cdf[:, -1]
+    return np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1)
+
+
+def decode_poly(frame: np.ndarray, onset: np.ndarray, start: int = 0,
+                prev_frame: np.ndarray | None = None) -> np.ndarray:
+    """Codes ``[N, T, P]`` for steps ``start..T`` of parts with any number of voices;
+    ``prev_frame`` ``[N, P]`` says what sounds at ``start - 1``."""
+    sounding = frame >= 0.5
+    starting = onset >= 0.5
+    before = np.zeros_like(sounding)
+    before[:, 1:] = sounding[:, :-1]
+    if start < frame.shape[1]:
+        before[:, start] = False if prev_frame is None else prev_frame.astype(bool)
+    codes = np.where(sounding, HOLD, 0).astype(np.int8)
+    codes[sounding & (starting | ~before)] = ONSET
+    codes[:, :start] = 0
+    return codes
+
+
+def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
+                rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
+                previous: np.ndarray | None = None) -> np.ndarray:
+    """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
+    ``[N, P]`` is the code row at ``start - 1`` (continuity across windows)."""
+    if voices == 1:
+        prev_pitch = None
+        if previous is not None:
+            sounding = previous > 0
+            prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
+        return decode_mono(frame, onset, rng, temperature, start, prev_pitch)
+    return decode_poly(frame, onset, start, None if previous is None else previous > 0)

@@ -1,0 +1,15 @@
+"""Errors of the ml layer (no torch import here)."""
+
+from composer_gui.core.errors import UserError
+
+
+class ModelError(UserError):
+    """A model folder that cannot be used: missing, corrupt, truncated or mismatched."""
+
+
+class DataError(UserError):
+    """Training data that cannot be used (empty folder, no usable file ...)."""
+
+
+class OutOfMemory(UserError):
+    """The accelerator ran out of memory (training stops after saving)."""

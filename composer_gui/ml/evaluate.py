@@ -1,0 +1,133 @@
+"""``evaluate``: the generator issue's metrics on a folder's validation songs.
+
+For every validation song (the fixed split of :mod:`composer_gui.ml.data`) the model
+writes all its parts under the real melody, and :mod:`composer_gui.ml.metrics` measures
+generated and real parts alike (same bars, same key: the one estimated on the real
+song). Besides the table:
+
+* ``seed_overlap``: median note overlap between the outputs of two seeds (target < 0.70),
+* ``critic_choice``: mean TD to the melody of the critic's pick among K candidates vs the
+  mean over all K candidates (a random pick's expectation); lower is better.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from composer_gui.ml import metrics
+from composer_gui.ml.data import MARGIN, SongArrays, default_cache_dir, load_folder
+from composer_gui.ml.errors import DataError
+from composer_gui.ml.roll import ONSET, Grid
+
+
+def _pair(codes: np.ndarray, lowest: int):
+    """(onsets, held) full-range rolls from codes ``[S, P]`` starting at ``lowest``."""
+    return (metrics.to_full_range(codes == ONSET, lowest), metrics.to_full_range(codes > 0, lowest))
+
+
+def _melody_in_range(codes_ext: np.ndarray, pitches: int) -> np.ndarray:
+    """The melody's extended-range codes folded by octaves into the model's range."""
+    out = codes_ext[:, MARGIN:MARGIN + pitches].copy()
+    # an octave below the range moves up an octave, an octave above moves down
+    out[:, :MARGIN] = np.maximum(out[:, :MARGIN], codes_ext[:, :MARGIN])
+    out[:, pitches - MARGIN:] = np.maximum(out[:, pitches - MARGIN:], codes_ext[:, MARGIN + pitches:])
+    return out
+
+
+def _grid(song: SongArrays, steps_per_beat: int) -> Grid:
+    return Grid(480, steps_per_beat, song.bar_starts, song.bar_meters, song.codes.shape[1])
+
+
+def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int = 0,
+                   max_songs: int | None = None, device: str = "auto",
+                   use_cache: bool = True) -> dict:
+    """Metrics table (data vs generated), seed overlap and critic-choice check."""
+    from composer_gui.ml.device import configure_threads
+    from composer_gui.ml.registry import resolve_model
+    from composer_gui.ml.sample import Composer
+
+    configure_threads()
+    folder = resolve_model(model)
+    composer = Composer(folder, device)
+    config = composer.config
+    gen = load_folder(Path(data_dir), config, default_cache_dir() if use_cache else None)
+    try:
+        while True:
+            next(gen)
+    except StopIteration as stop:
+        dataset = stop.value
+    songs = dataset.validation[:max_songs] if max_songs else dataset.validation
+    if not songs:
+        raise DataError(f"{data_dir}: no validation songs (the split holds ~10% of files by name)")
+    lo_ext = config.lowest - MARGIN
+    roles = [r.role for r in config.roles]
+    drums = frozenset(r.role for r in config.roles if r.is_drum)
+    real_songs, gen_songs, second, first = [], [], [], []
+    chosen_td, all_td = [], []
+    for song in songs:
+        grid = _grid(song, config.steps_per_beat)
+        mel = _melody_in_range(song.codes[0], config.pitches)
+        empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
+        keep = np.zeros((config.tracks, grid.n_steps), np.float32)
+        melody = _pair(song.codes[0], lo_ext)
+        real = {role: _pair(song.codes[1 + r], lo_ext) for r, role in enumerate(roles)}
+        key = metrics.estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
+        state, _ = composer._run(grid, mel, empty, keep, seed, 1, 1.0, 1.0)
+        made = {role: _pair(state[0, r], config.lowest) for r, role in enumerate(roles)}
+        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, 1.0, 1.0)
+        first.append(np.stack([state[0, r] > 0 for r in range(config.tracks)]))
+        second.append(np.stack([state2[0, r] > 0 for r in range(config.tracks)]))
+        common = dict(steps_per_bar=song.bar_starts, steps_per_beat=config.steps_per_beat,
+                      key=key, drum_roles=drums, name=song.name)
+        real_songs.append(metrics.SongRolls(melody=melody, tracks=real, **common))
+        gen_songs.append(metrics.SongRolls(melody=melody, tracks=made, **common))
+        if candidates > 1:
+            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, 1.0, 1.0)
+            tds = []
+            for c in range(candidates):
+                pitched = [_pair(many[c, r], config.lowest) for r, ro in enumerate(roles)
+                           if ro not in drums]
+                tds.append(np.nanmean([metrics.tonal_distance(melody, t, song.bar_starts)
+                                       for t in pitched]))
+            chosen_td.append(tds[int(np.argmax(scores))])
+            all_td.append(float(np.nanmean(tds)))
+    data_table = metrics.aggregate_metrics(real_songs, seed=seed)
+    gen_table = metrics.aggregate_metrics(gen_songs, seed=seed)
+    overlap = metrics.median_note_overlap(
+        [np.stack([metrics.to_full_range(a, config.lowest) for a in f]) for f in first],
+        [np.stack([metrics.to_full_range(a, config.lowest) for a in s]) for s in second],
+    )
+    met = metrics.targets_met(data_table, gen_table)
+    result = {
+        "model": str(folder),
+        "data": str(data_dir),
+        "validation_songs": len(songs),
+        "roles": roles,
+        "data_table": data_table,
+        "generated_table": gen_table,
+        "targets_met": met,
+        "seed_overlap": overlap,
+    }
+    if chosen_td:
+        result["critic_choice"] = {"candidates": candidates,
+                                   "chosen_td": float(np.nanmean(chosen_td)),
+                                   "mean_candidate_td": float(np.nanmean(all_td))}
+    return result
+
+
+def format_table(result: dict) -> str:
+    """The model-card table plus the sampler and critic checks, as markdown."""
+    lines = [f"{result['validation_songs']} validation songs of {result['data']}", ""]
+    lines.append(metrics.format_table(result["data_table"], result["generated_table"],
+                                      roles=result["roles"]).rstrip())
+    lines.append("")
+    lines.append(f"median note overlap between two seeds: {result['seed_overlap']:.3f} "
+                 f"(target < 0.70)")
+    cc = result.get("critic_choice")
+    if cc:
+        lines.append(f"TD to the melody, critic's choice of {cc['candidates']}: "
+                     f"{cc['chosen_td']:.3f}; mean candidate: {cc['mean_candidate_td']:.3f} "
+                     "(lower is better)")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,343 @@
+"""Generation: melody (+ kept parts) -> accompaniment, window by window, ranked by the critic.
+
+:class:`Composer` holds a loaded model (kept warm by the app's worker);
+:meth:`Composer.compose` works on a :class:`~composer_gui.core.song.Song` and returns
+every candidate with its critic score, best first available as ``result.song``.
+
+How a song of any length is generated: windows of ``config.window_steps`` steps start on
+bar lines; each window sees the melody, the bar positions and as *kept context* every step
+already decided (the previous window's tail, and the notes the user keeps), and commits
+only the steps up to the next window's start (about half a window later), so every
+committed step was generated with the melody ahead of it in view and with the previous
+music behind it. Partial regeneration (``bars``/``tracks``) is the same loop with the
+kept notes in the context mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from composer_gui.core.errors import UserError
+from composer_gui.core.song import Note, Song, Track, normalize_notes
+from composer_gui.ml.config import ModelConfig
+from composer_gui.ml.decode import decode_part
+from composer_gui.ml.roll import (
+    Grid,
+    channels,
+    codes_to_spans,
+    notes_to_codes,
+    position_features,
+    song_grid,
+    spans_to_notes,
+)
+
+
+class GenerateError(UserError):
+    """A melody or request the model cannot work on (empty melody, unknown meter ...)."""
+
+
+@dataclass
+class Composition:
+    """The result: ``candidates[i]`` are the role tracks of candidate ``i``;
+    ``song`` is the output song with the chosen candidate."""
+
+    song: Song
+    candidates: list[list[Track]]
+    scores: list[float]
+    chosen: int
+    device: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
+    """Input tracks holding the model's roles: exact name, then role, then the data
+    pipeline's mapping rules."""
+    out: list[int | None] = []
+    used = {melody}
+    for spec in config.roles:
+        hit = next((i for i, t in enumerate(song.tracks)
+                    if i not in used and t.name.strip().lower() == spec.name.lower()), None)
+        if hit is None:
+            hit = next((i for i, t in enumerate(song.tracks)
+                        if i not in used and t.role == spec.role), None)
+        if hit is not None:
+            used.add(hit)
+        out.append(hit)
+    return out
+
+
+def pick_melody(song: Song, melody_track: int | None) -> int:
+    """The melody track: the given index, else the track with role melody, else the first
+    track with notes."""
+    if melody_track is not None:
+        if not 0 <= melody_track < len(song.tracks):
+            raise GenerateError(f"--melody-track {melody_track}: the file has "
+                                f"{len(song.tracks)} tracks (0-{len(song.tracks) - 1})")
+        return melody_track
+    idx = song.track_index_by_role("melody")
+    if idx is not None:
+        return idx
+    if not song.tracks:
+        raise GenerateError("the file has no notes (empty melody)")
+    return next((i for i, t in enumerate(song.tracks) if t.notes), 0)
+
+
+class Composer:
+    """A model loaded for generation (its own copy of the networks)."""
+
+    def __init__(self, folder: Path, device: str = "auto"):
+        from composer_gui.ml.checkpoint import load_model
+        from composer_gui.ml.device import device_label, resolve_device
+
+        self.folder = Path(folder)
+        self.device = resolve_device(device)
+        self.config, self.generator, self.critic = load_model(self.folder, self.device)
+        self.device_name = device_label(self.device)
+
+    def to_cpu(self) -> None:
+        import torch
+
+        self.device = torch.device("cpu")
+        self.generator.to(self.device)
+        self.critic.to(self.device)
+        self.device_name = "CPU"
+
+    # ------------------------------------------------------------------------------------
+    def compose(self, song: Song, melody_track: int | None = None, seed: int = 0,
+                candidates: int = 1, bars: tuple[int, int] | None = None,
+                tracks: list[str] | None = None, temperature: float = 1.0,
+                noise_scale: float = 1.0, warn: Callable[[str], None] | None = None) -> Composition:
+        """Generate accompaniment for ``song`` (see the module docstring).
+
+        ``bars`` (1-based, inclusive) and ``tracks`` (role names) restrict what is
+        regenerated; every other note of the input's tracks of the model's roles is kept.
+        """
+        from composer_gui.ml.device import is_out_of_memory
+
+        config = self.config
+        melody = pick_melody(song, melody_track)
+        mel_track = song.tracks[melody]
+        if not mel_track.notes:
+            raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes "
+                                "(empty melody)")
+        grid = song_grid(song, config.steps_per_beat)
+        bad = sorted({m for m in grid.bar_meters if m not in config.meters})
+        if bad:
+            where = grid.bar_meters.index(bad[0]) + 1
+            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by this "
+                                f"model (supported: {', '.join(config.meters)})")
+        existing = _find_role_tracks(song, config, melody)
+        partial = bars is not None or tracks is not None
+        sel_tracks = self._selected_tracks(tracks)
+        n_bars = len(grid.bar_starts)
+        if bars is not None and bars[0] > n_bars:
+            raise GenerateError(f"--bars {bars[0]}-{bars[1]}: the song has {n_bars} bars")
+        first_bar, last_bar = (bars[0] - 1, min(bars[1], n_bars) - 1) if bars else (0, n_bars - 1)
+        s0, s1 = grid.bar_range_steps(first_bar, last_bar)
+        s_total = grid.n_steps
+        keep = np.ones((config.tracks, s_total), dtype=np.float32)
+        for r in sel_tracks:
+            keep[r, s0:s1] = 0.0
+        context = np.zeros((config.tracks, s_total, config.pitches), dtype=np.int8)
+        if partial:
+            for r, idx in enumerate(existing):
+                if idx is not None:
+                    context[r] = notes_to_codes(song.tracks[idx].notes, grid, config.lowest,
+                                                config.highest, n_steps=s_total)
+        context *= keep[:, :, None].astype(np.int8)
+        mel_codes = notes_to_codes(mel_track.notes, grid, config.lowest, config.highest,
+                                   fold=True, n_steps=s_total)
+        try:
+            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
+                                      temperature, noise_scale)
+        except (RuntimeError, MemoryError) as exc:
+            if self.device.type == "cpu" or not is_out_of_memory(exc):
+                raise
+            message = f"{self.device_name} ran out of memory; generating on the CPU instead"
+            if warn:
+                warn(message)
+            self.to_cpu()
+            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
+                                      temperature, noise_scale)
+        velocity = int(np.clip(np.median([n.velocity for n in mel_track.notes]), 40, 110))
+        cand_tracks = [self._tracks_for(state[k], grid, keep, song, existing, melody,
+                                        partial, velocity) for k in range(candidates)]
+        chosen = int(np.argmax(scores))
+        out = Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
+                   time_signatures=list(song.time_signatures),
+                   key_signatures=list(song.key_signatures),
+                   tracks=[mel_track.copy(), *[t.copy() for t in cand_tracks[chosen]]],
+                   conductor_events=list(song.conductor_events), title=song.title)
+        return Composition(out, cand_tracks, [float(s) for s in scores], chosen, self.device_name)
+
+    def _selected_tracks(self, tracks: list[str] | None) -> list[int]:
+        if tracks is None:
+            return list(range(self.config.tracks))
+        out = []
+        for name in tracks:
+            hits = [r for r, spec in enumerate(self.config.roles)
+                    if name.lower() in (spec.name.lower(), spec.role.lower())]
+            if not hits:
+                raise GenerateError(f"--tracks: no role named {name!r} in this model "
+                                    f"(roles: {', '.join(self.config.role_names())})")
+            out.extend(h for h in hits if h not in out)
+        return out
+
+    # ------------------------------------------------------------------------------------
+    def _windows(self, grid: Grid) -> list[tuple[int, int]]:
+        """(start, commit_end) of each window: starts on bar lines about half a window
+        apart; each commits the steps up to the next window's start."""
+        t = self.config.window_steps
+        starts = [0]
+        while starts[-1] + t < grid.n_steps:
+            target = starts[-1] + t // 2
+            nxt = int(grid.bar_starts[np.searchsorted(grid.bar_starts, target)]) \
+                if target <= grid.bar_starts[-1] else target
+            if nxt <= starts[-1]:
+                nxt = starts[-1] + t // 2
+            starts.append(nxt)
+        return [(s, starts[i + 1] if i + 1 < len(starts) else s + t) for i, s in enumerate(starts)]
+
+    def _window_inputs(self, grid, mel_codes, state, decided, start):
+        """Numpy inputs of one window for all candidates (padded past the song's end)."""
+        config = self.config
+        t, s_total = config.window_steps, grid.n_steps
+        end = min(start + t, s_total)
+        k = state.shape[0]
+        mel = np.zeros((t, config.pitches), np.int8)
+        mel[: end - start] = mel_codes[start:end]
+        ctx = np.zeros((k, config.tracks, t, config.pitches), np.int8)
+        ctx[:, :, : end - start] = state[:, :, start:end]
+        mask = np.zeros((config.tracks, t), np.float32)
+        mask[:, : end - start] = decided[:, start:end]
+        pos = position_features(grid.bar_starts, t, config.steps_per_beat, config.max_bar_steps,
+                                song_steps=s_total, offset=start)
+        return mel, ctx, mask, pos
+
+    def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale):
+        import torch
+
+        from composer_gui.ml.model import bar_noise
+
+        config, device = self.config, self.device
+        rng = np.random.default_rng(seed)
+        noise_gen = torch.Generator().manual_seed(seed)
+        state = np.repeat(context[None], k, axis=0)  # [K, R, S, P]
+        decided = keep.copy()
+        windows = self._windows(grid)
+        with torch.inference_mode():
+            for start, commit_end in windows:
+                commit_end = min(commit_end, grid.n_steps)
+                todo = decided[:, start:commit_end] == 0
+                if not todo.any():
+                    continue
+                mel, ctx, mask, pos = self._window_inputs(grid, mel_codes, state, decided, start)
+                mel_t = torch.from_numpy(channels(mel)).to(device)[None].expand(k, -1, -1, -1)
+                ctx_t = torch.from_numpy(channels(ctx)).to(device)
+                mask_t = torch.from_numpy(mask).to(device)[None].expand(k, -1, -1)
+                pos_t = torch.from_numpy(pos).to(device)[None].expand(k, -1, -1)
+                noise = bar_noise(pos_t.cpu(), config, noise_gen, noise_scale).to(device)
+                probs = torch.sigmoid(self.generator(mel_t, ctx_t, mask_t, pos_t, noise)).cpu().numpy()
+                for r, spec in enumerate(config.roles):
+                    steps = np.nonzero(todo[r])[0]
+                    if len(steps) == 0:
+                        continue
+                    local0 = int(steps[0])
+                    prev = state[:, r, start + local0 - 1] if start + local0 > 0 else None
+                    codes = decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, rng,
+                                        temperature, start=local0, previous=prev)
+                    state[:, r, start + steps] = codes[:, steps]
+                decided[:, start:commit_end] = 1.0
+            scores = self._score(grid, mel_codes, state)
+        return state, scores
+
+    def _score(self, grid, mel_codes, state) -> np.ndarray:
+        """The critic's mean score over windows tiling the song, per candidate."""
+        import torch
+
+        config, device = self.config, self.device
+        k = state.shape[0]
+        t = config.window_steps
+        total = np.zeros(k)
+        n = 0
+        ones = np.ones((config.tracks, grid.n_steps), np.float32)
+        for start in range(0, grid.n_steps, t):
+            mel, ctx, _, pos = self._window_inputs(grid, mel_codes, state, ones, start)
+            if not mel.any():
+                continue
+            mel_t = torch.from_numpy(channels(mel)).to(device)[None].expand(k, -1, -1, -1)
+            pos_t = torch.from_numpy(pos).to(device)[None].expand(k, -1, -1)
+            acc = torch.from_numpy(channels(ctx)).to(device)
+            total += self.critic(mel_t, acc, pos_t).cpu().numpy()
+            n += 1
+        return total / max(1, n)
+
+    def _tracks_for(self, state_k, grid, keep, song, existing, melody, partial, velocity):
+        """Role tracks of one candidate: kept input notes + notes decoded in the region."""
+        config = self.config
+        used_channels = {song.tracks[melody].channel}
+        tracks = []
+        for r, spec in enumerate(config.roles):
+            channel = spec.channel
+            if channel in used_channels and not spec.is_drum:
+                channel = next(c for c in range(16) if c != 9 and c not in used_channels)
+            used_channels.add(channel)
+            notes: list[Note] = []
+            src = existing[r]
+            region = keep[r] == 0
+            if partial and src is not None:
+                for note in song.tracks[src].notes:
+                    st = grid.tick_to_step(note.start)
+                    if st >= grid.n_steps or not region[st]:
+                        notes.append(note)
+            spans = [(p, a, b) for p, a, b in codes_to_spans(state_k[r], config.lowest)
+                     if region[a]]
+            notes.extend(spans_to_notes(spans, grid, velocity))
+            tracks.append(Track(name=spec.name, program=spec.program, channel=channel,
+                                is_drum=spec.is_drum, role=spec.role,
+                                notes=normalize_notes(notes)))
+        return tracks
+
+
+# ----- file to file (the command line) -----------------------------------------------------
+@dataclass
+class GenerateRequest:
+    input: Path
+    output: Path
+    style: str | None = None
+    model: str | None = None
+    melody_track: int | None = None
+    seed: int = 0
+    candidates: int = 1
+    bars: tuple[int, int] | None = None
+    tracks: list[str] | None = None
+    device: str = "auto"
+
+
+def model_folder(style: str | None, model: str | None) -> Path:
+    from composer_gui.ml.registry import resolve_model, resolve_style
+
+    if model:
+        return resolve_model(model)
+    if style:
+        return resolve_style(style)
+    raise GenerateError("give --style NAME or --model NAME|DIR")
+
+
+def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None = None) -> Composition:
+    """Read the input, generate, write the output; returns the composition."""
+    from composer_gui.midi.smf import read_midi, write_midi
+    from composer_gui.ml.device import configure_threads
+
+    folder = model_folder(request.style, request.model)
+    song = read_midi(request.input)
+    configure_threads()
+    composer = Composer(folder, request.device)
+    result = composer.compose(song, request.melody_track, request.seed, request.candidates,
+                              request.bars, request.tracks, warn=warn)
+    write_midi(result.song, request.output)
+    return result
