@@ -604,6 +604,11 @@ class GeneratePanel(QWidget):
     # -- life cycle -----------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the worker thread (the window is closing)."""
+        self._result = None
+        try:
+            self.document.undo_stack.indexChanged.disconnect(self._update_variation_buttons)
+        except (RuntimeError, TypeError):
+            pass
         if self._thread is not None:
             self._thread.stop()
             self._thread = None
