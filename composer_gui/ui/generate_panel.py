@@ -107,6 +107,8 @@ class GeneratePanel(QWidget):
     generation_applied = Signal(int)  # candidate index shown
     generation_failed = Signal(str)
     status_changed = Signal(str)
+    #: The worker stopped a cancelled job (job id); the panel was idle already.
+    cancel_confirmed = Signal(int)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +117,7 @@ class GeneratePanel(QWidget):
         self._job_id = 0
         self._running = False
         self._plan: _Plan | None = None
+        self._job = None
         self._result = None
         self._shown = 0
         self._undo_index = -1
@@ -457,6 +460,7 @@ class GeneratePanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the first progress record
         self._set_status("Loading the model\u2026" if self._thread is None
                          else "Generating\u2026")
+        self._job = job
         self._worker().request_generate(job)
 
     def _ask_mode(self) -> str | None:
@@ -517,6 +521,7 @@ class GeneratePanel(QWidget):
         self.generation_failed.emit(text)
 
     def _on_cancelled(self, job_id: int) -> None:
+        self.cancel_confirmed.emit(job_id)
         if job_id == self._job_id and self._running:
             self._finish("Cancelled.")
 
@@ -548,7 +553,7 @@ class GeneratePanel(QWidget):
             if not self._still_ours() or k == self._shown:
                 return
             self.document.undo_stack.undo()
-        edits = self._edits_for(self._result.candidates[k])
+        edits = self._edits_for(self._shaped(k))
         text = f"Generate {', '.join(self._plan.roles[r] for r in self._plan.regenerate)}"
         self.document.push_many(edits, text)
         stack = self.document.undo_stack
@@ -564,6 +569,14 @@ class GeneratePanel(QWidget):
         self._undo_index = -1
         self._update_variation_buttons()
         self._set_status("Kept.")
+
+    def _shaped(self, k: int) -> list[Track]:
+        """Candidate ``k`` with the job's density and dynamics applied."""
+        from composer_gui.ml.app_controls import shape_tracks  # numpy only
+
+        job = self._job
+        return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,
+                            job.seed)
 
     def _edits_for(self, candidate: list[Track]) -> list:
         plan = self._plan

@@ -204,8 +204,9 @@ class GenerationWorker(QObject):
             composer.generator = getattr(composer.generator, "net", composer.generator)
             composer.critic = getattr(composer.critic, "net", composer.critic)
         order = sorted(range(len(comp.scores)), key=lambda i: -comp.scores[i])
-        candidates = [app_controls.shape_tracks(comp.candidates[i], job.song, job.density,
-                                                job.dynamics, job.seed) for i in order]
+        # density and dynamics are applied by the panel to the candidate it shows (a few
+        # ms on the GUI thread): doing all K here made the window stall (measured)
+        candidates = [comp.candidates[i] for i in order]
         scores = [comp.scores[i] for i in order]
         percentiles = [app_controls.percentile(s, self._reference) for s in scores]
         return GenerateResult(job.job_id, candidates, scores, percentiles, comp.device,
