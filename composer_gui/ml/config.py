@@ -66,6 +66,8 @@ class ModelConfig:
     gen_blocks: int = 6
     critic_width: int = 128
     critic_blocks: int = 4
+    #: Pitch-drawing temperature of the decoder (0: always the likeliest pitch).
+    temperature: float = 1.0
     melody_aliases: list[str] = field(
         default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
     )

@@ -42,7 +42,7 @@ def _grid(song: SongArrays, steps_per_beat: int) -> Grid:
 
 def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int = 0,
                    max_songs: int | None = None, device: str = "auto",
-                   use_cache: bool = True) -> dict:
+                   use_cache: bool = True, temperature: float | None = None) -> dict:
     """Metrics table (data vs generated), seed overlap and critic-choice check."""
     from composer_gui.ml.device import configure_threads
     from composer_gui.ml.registry import resolve_model
@@ -52,6 +52,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     folder = resolve_model(model)
     composer = Composer(folder, device)
     config = composer.config
+    temp = config.temperature if temperature is None else temperature
     gen = load_folder(Path(data_dir), config, default_cache_dir() if use_cache else None)
     try:
         while True:
@@ -74,9 +75,9 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         melody = _pair(song.codes[0], lo_ext)
         real = {role: _pair(song.codes[1 + r], lo_ext) for r, role in enumerate(roles)}
         key = metrics.estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
-        state, _ = composer._run(grid, mel, empty, keep, seed, 1, 1.0, 1.0)
+        state, _ = composer._run(grid, mel, empty, keep, seed, 1, temp, 1.0)
         made = {role: _pair(state[0, r], config.lowest) for r, role in enumerate(roles)}
-        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, 1.0, 1.0)
+        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, temp, 1.0)
         first.append(np.stack([state[0, r] > 0 for r in range(config.tracks)]))
         second.append(np.stack([state2[0, r] > 0 for r in range(config.tracks)]))
         common = dict(steps_per_bar=song.bar_starts, steps_per_beat=config.steps_per_beat,
@@ -84,7 +85,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         real_songs.append(metrics.SongRolls(melody=melody, tracks=real, **common))
         gen_songs.append(metrics.SongRolls(melody=melody, tracks=made, **common))
         if candidates > 1:
-            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, 1.0, 1.0)
+            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0)
             tds = []
             for c in range(candidates):
                 pitched = [_pair(many[c, r], config.lowest) for r, ro in enumerate(roles)
@@ -109,6 +110,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         "generated_table": gen_table,
         "targets_met": met,
         "seed_overlap": overlap,
+        "temperature": temp,
     }
     if chosen_td:
         result["critic_choice"] = {"candidates": candidates,

@@ -109,7 +109,7 @@ class Composer:
     # ------------------------------------------------------------------------------------
     def compose(self, song: Song, melody_track: int | None = None, seed: int = 0,
                 candidates: int = 1, bars: tuple[int, int] | None = None,
-                tracks: list[str] | None = None, temperature: float = 1.0,
+                tracks: list[str] | None = None, temperature: float | None = None,
                 noise_scale: float = 1.0, warn: Callable[[str], None] | None = None) -> Composition:
         """Generate accompaniment for ``song`` (see the module docstring).
 
@@ -119,6 +119,8 @@ class Composer:
         from composer_gui.ml.device import is_out_of_memory
 
         config = self.config
+        if temperature is None:
+            temperature = config.temperature
         melody = pick_melody(song, melody_track)
         mel_track = song.tracks[melody]
         if not mel_track.notes:
