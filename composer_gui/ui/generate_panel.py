@@ -107,6 +107,8 @@ class GeneratePanel(QWidget):
     generation_applied = Signal(int)  # candidate index shown
     generation_failed = Signal(str)
     status_changed = Signal(str)
+    #: A result arrived from the worker (job id), just before it is put into the song.
+    result_received = Signal(int)
     #: The worker stopped a cancelled job (job id); the panel was idle already.
     cancel_confirmed = Signal(int)
 
@@ -528,6 +530,7 @@ class GeneratePanel(QWidget):
     def _on_generated(self, result) -> None:
         if result.job_id != self._job_id or not self._running:
             return
+        self.result_received.emit(result.job_id)
         self._result = result
         self._undo_index = -1
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."

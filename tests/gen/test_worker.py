@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 
@@ -42,11 +43,17 @@ def test_gui_thread_keeps_serving_events_while_generating(gen_window, qtbot):
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(16)
 
+    stamps: list[float] = []
+
     def tick():
         intervals.append(clock.nsecsElapsed() / 1e6)
+        stamps.append(time.perf_counter())
         clock.restart()
 
     timer.timeout.connect(tick)
+    arrived: list[float] = []
+    panel.result_received.connect(lambda _j: arrived.append(time.perf_counter()))
+    gc.collect()  # earlier tests' garbage is not this test's business
     start_long(win, panel)
     clock.start()
     timer.start()
@@ -55,11 +62,14 @@ def test_gui_thread_keeps_serving_events_while_generating(gen_window, qtbot):
         pass
     busy = time.perf_counter() - t0
     timer.stop()
-    gaps = np.array(intervals[1:])
+    # the intervals while the generation ran (putting the result into the song after it
+    # is one ordinary edit on the GUI thread)
+    gaps = np.array([g for g, t in zip(intervals, stamps) if t <= arrived[0]][1:])
     assert busy > 0.5, "the generation must be long enough to measure anything"
     assert len(gaps) > 20
-    assert np.percentile(gaps, 95) < 25, f"p95 {np.percentile(gaps, 95):.1f} ms"
-    assert gaps.max() < 50, f"max {gaps.max():.1f} ms"
+    stats = f"p95 {np.percentile(gaps, 95):.1f} ms, max {gaps.max():.1f} ms, n {len(gaps)}"
+    assert np.percentile(gaps, 95) < 25, stats
+    assert gaps.max() < 50, stats
 
 
 def test_cancel_stops_the_worker_quickly(gen_window, qtbot):
