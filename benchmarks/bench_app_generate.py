@@ -89,7 +89,7 @@ def window_once(model: Path, runs: int) -> list[float]:
         panel.seed_spin.setValue(i)
         loop = QEventLoop()
         panel.generation_applied.connect(loop.quit)
-        panel.generation_failed.connect(lambda text: (print("failed:", text), loop.quit()))
+        panel.generation_failed.connect(lambda text, lp=loop: (print("failed:", text), lp.quit()))
         t0 = time.perf_counter()
         QTest.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
         QTimer.singleShot(60_000, loop.quit)
