@@ -362,6 +362,7 @@ class GeneratePanel(QWidget):
             w.progressed.connect(self._on_progressed)
             w.model_loaded.connect(self._on_model_loaded)
             w.warned.connect(self._on_warned)
+            w.percentiles_ready.connect(self._on_percentiles_ready)
         return self._thread.worker
 
     def _bars(self) -> tuple[int, int] | None:
@@ -516,6 +517,11 @@ class GeneratePanel(QWidget):
     def _on_warned(self, text: str) -> None:
         self._set_status(text)
 
+    def _on_percentiles_ready(self, job_id: int, percentiles: list) -> None:
+        if self._result is not None and self._result.job_id == job_id:
+            self._result.percentiles = list(percentiles)
+            self._update_variation_buttons()
+
     def _on_failed(self, job_id: int, text: str) -> None:
         if job_id not in (-1, self._job_id):
             return
@@ -613,8 +619,8 @@ class GeneratePanel(QWidget):
         score = self._result.scores[self._shown]
         judged = (f"the conductor judged it more real than {pct:.0f}% of real passages"
                   if pct is not None else
-                  f"conductor score {score:+.2f} (its reference passages are not on this "
-                  "machine)")
+                  f"conductor score {score:+.2f} (no real passages of its training data "
+                  "on this machine to compare with)")
         self.variation_label.setText(f"Variation {self._shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------

@@ -70,7 +70,6 @@ class ModelInfo:
     device: str
     roles: list[str]
     seconds: float
-    has_reference: bool
 
 
 def _torch_threads() -> int:
@@ -92,6 +91,7 @@ class GenerationWorker(QObject):
     failed = Signal(int, str)  # job id (-1: loading), message
     cancelled = Signal(int)
     warned = Signal(str)
+    percentiles_ready = Signal(int, object)  # job id, percentiles of its candidates
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,6 +100,7 @@ class GenerationWorker(QObject):
         self._folder: Path | None = None
         self._device = "auto"
         self._reference = None
+        self._reference_done = False
         self.load_requested.connect(self._on_load_requested)
         self.generate_requested.connect(self._on_generate_requested)
 
@@ -123,7 +124,6 @@ class GenerationWorker(QObject):
         t0 = time.perf_counter()
         import torch
 
-        from composer_gui.ml import app_controls
         from composer_gui.ml.device import configure_threads, is_out_of_memory
         from composer_gui.ml.sample import Composer
 
@@ -137,13 +137,9 @@ class GenerationWorker(QObject):
             self.warned.emit("The GPU ran out of memory loading the model; using the CPU")
             composer = Composer(folder, "cpu")
         self.composer, self._folder, self._device = composer, Path(folder), device
-        try:
-            self._reference = app_controls.reference_scores(composer)
-        except Exception:  # noqa: BLE001 - the percentile is a nicety; log and go on
-            log.exception("critic reference scores for %s", folder)
-            self._reference = None
+        self._reference, self._reference_done = None, False
         info = ModelInfo(Path(folder), composer.device_name, composer.config.role_names(),
-                         time.perf_counter() - t0, self._reference is not None)
+                         time.perf_counter() - t0)
         self.model_loaded.emit(info)
         return composer, info
 
@@ -170,6 +166,23 @@ class GenerationWorker(QObject):
             self.failed.emit(job.job_id, f"Generation failed: {type(exc).__name__}: {exc}")
         else:
             self.generated.emit(result)
+            if not self._reference_done:
+                self._compute_reference(result)
+
+    def _compute_reference(self, result: GenerateResult) -> None:
+        """The critic's scores of real passages (once per model, cached on disk): done
+        after the first result is out, so the first generation is not kept waiting."""
+        from composer_gui.ml import app_controls
+
+        self._reference_done = True
+        try:
+            self._reference = app_controls.reference_scores(self.composer)
+        except Exception:  # noqa: BLE001 - the percentile is a nicety; log and go on
+            log.error("critic reference scores:\n%s", traceback.format_exc())
+            self._reference = None
+        if self._reference is not None:
+            self.percentiles_ready.emit(result.job_id, [
+                app_controls.percentile(s, self._reference) for s in result.scores])
 
     def _generate(self, job: GenerateJob) -> GenerateResult:
         from composer_gui.ml import app_controls

@@ -155,3 +155,29 @@ def test_add_alongside_keeps_first_generation(gen_window, qtbot):
     generate(qtbot, panel)
     assert names(win) == ["Melody", *ROLES, *(f"{r} 2" for r in ROLES)]
     assert [list(t.notes) for t in win.document.song.tracks[:4]] == first
+
+
+def test_variation_shows_percentile_among_real_passages(gen_window, qtbot, tiny_models,
+                                                        datasets_dir, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(tiny_models / "tiny", models / "tiny")
+    config_path = models / "tiny" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["training"] = {"data": str(datasets_dir / "bach_chorales")}
+    config_path.write_text(json.dumps(config))
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(models))
+    win, panel = gen_window, gen_window.generate_panel
+    panel.refresh_models()
+    open_sample(win)
+    panel.select_model("tiny")
+    panel.candidates_spin.setValue(2)
+    generate(qtbot, panel)
+    qtbot.waitUntil(lambda: "% of real passages" in panel.variation_label.text(),
+                    timeout=30_000)
+    first = panel.variation_label.text()
+    qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+    assert "Variation 2 of 2" in panel.variation_label.text()
+    assert panel.variation_label.text() != first
