@@ -203,6 +203,7 @@ class GeneratePanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)
         layout.addWidget(self.progress)
         row = QHBoxLayout()
         self.prev_button = QPushButton("\u25c0")
