@@ -181,3 +181,39 @@ def test_variation_shows_percentile_among_real_passages(gen_window, qtbot, tiny_
     qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
     assert "Variation 2 of 2" in panel.variation_label.text()
     assert panel.variation_label.text() != first
+
+
+def test_generating_again_asks_replace_or_add(gen_window, qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    win = gen_window
+    panel = win.generate_panel
+    open_sample(win, "frere_jacques")
+    panel.select_model("tiny")
+    panel.candidates_spin.setValue(1)
+    set_combo(panel.mode_combo, "ask")
+    generate(qtbot, panel)  # the first time there is nothing to ask
+    first = [list(t.notes) for t in win.document.song.tracks]
+
+    def answer(button_text):
+        def click():
+            box = QApplication.activeModalWidget()
+            assert isinstance(box, QMessageBox) and box.objectName() == "regenerate_prompt"
+            button = next(b for b in box.buttons() if b.text() == button_text)
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        QTimer.singleShot(50, click)
+
+    answer("Add alongside")
+    panel.seed_spin.setValue(3)
+    generate(qtbot, panel)
+    assert names(win) == ["Melody", *ROLES, *(f"{r} 2" for r in ROLES)]
+    win.activateWindow()  # back from the dialog (no window manager offscreen)
+    qtbot.waitUntil(win.isActiveWindow)
+    QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert names(win) == ["Melody", *ROLES]
+    answer("Replace")
+    generate(qtbot, panel)
+    assert names(win) == ["Melody", *ROLES]
+    after = [list(t.notes) for t in win.document.song.tracks]
+    assert after[0] == first[0] and after[1:] != first[1:]

@@ -119,3 +119,27 @@ def test_empty_melody_is_refused_with_a_reason(gen_window, qtbot):
     with qtbot.waitSignal(panel.generation_failed, timeout=1000):
         qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert "no notes" in panel.status_label.text()
+
+
+def test_gpu_out_of_memory_falls_back_to_the_cpu(gen_window, qtbot, monkeypatch):
+    """A model that does not fit the GPU is loaded on the CPU, with a message."""
+    from composer_gui.ml import sample
+
+    real = sample.Composer
+
+    class TightGpu(real):
+        def __init__(self, folder, device="auto"):
+            if device != "cpu":
+                raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+            super().__init__(folder, device)
+
+    monkeypatch.setattr(sample, "Composer", TightGpu)
+    win, panel = gen_window, gen_window.generate_panel
+    win.document.replace_song(long_melody(4))
+    panel.select_model("tiny")
+    with qtbot.waitSignal(panel.status_changed, timeout=30_000,
+                          check_params_cb=lambda text: "out of memory" in text):
+        with qtbot.waitSignal(panel.generation_applied, timeout=30_000):
+            qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert len(win.document.song.tracks) == 4
+    assert panel.device_label.text().startswith("CPU")
