@@ -120,6 +120,7 @@ class GeneratePanel(QWidget):
         self._running = False
         self._plan: _Plan | None = None
         self._job = None
+        self._shut_down = False
         self._result = None
         self._shown = 0
         self._undo_index = -1
@@ -628,10 +629,9 @@ class GeneratePanel(QWidget):
     def shutdown(self) -> None:
         """Stop the worker thread (the window is closing)."""
         self._result = None
-        try:
+        if not self._shut_down:
+            self._shut_down = True
             self.document.undo_stack.indexChanged.disconnect(self._update_variation_buttons)
-        except (RuntimeError, TypeError):
-            pass
         if self._thread is not None:
             self._thread.stop()
             self._thread = None
