@@ -104,12 +104,21 @@ def window_once(model: Path, runs: int) -> list[float]:
 
 def headless(model: Path, device: str, runs: int) -> None:
     from composer_gui.core.edits import AddTrack, CompoundEdit
-    from composer_gui.midi.smf import read_midi
     from composer_gui.ml.app_controls import shape_tracks
     from composer_gui.ml.sample import Composer
 
-    song = read_midi(sample_path())
+    sys.path.insert(0, str(ROOT / "resources"))
+    from make_melodies import TUNES, tune_song  # core only: no MIDI library needed
+
+    song = tune_song("ode_to_joy", *TUNES["ode_to_joy"])
     composer = Composer(model, device)
+    if composer.device.type == "cpu":
+        import torch
+
+        from composer_gui.workers.generation import _torch_threads
+
+        torch.set_num_threads(_torch_threads())  # as the app's worker does
+        composer.device_name = f"CPU ({torch.get_num_threads()} threads)"
     sync = lambda: None  # noqa: E731
     if composer.device.type == "cuda":
         import torch

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
-from composer_gui.midi.smf import write_midi
 
 NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 
@@ -56,6 +55,8 @@ def tune_song(title: str, numerator: int, denominator: int, bpm: int, text: str)
 
 
 def main() -> None:
+    from composer_gui.midi.smf import write_midi
+
     out = Path(__file__).resolve().parent / "melodies"
     out.mkdir(exist_ok=True)
     for name, (num, den, bpm, text) in TUNES.items():
