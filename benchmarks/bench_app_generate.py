@@ -115,9 +115,9 @@ def headless(model: Path, device: str, runs: int) -> None:
     if composer.device.type == "cpu":
         import torch
 
-        from composer_gui.workers.generation import _torch_threads
+        from composer_gui.ml.app_controls import generation_threads
 
-        torch.set_num_threads(_torch_threads())  # as the app's worker does
+        torch.set_num_threads(generation_threads())  # as the app's worker does
         composer.device_name = f"CPU ({torch.get_num_threads()} threads)"
     sync = lambda: None  # noqa: E731
     if composer.device.type == "cuda":

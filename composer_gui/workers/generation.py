@@ -18,7 +18,6 @@ Cancel is clicked.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import traceback
@@ -72,12 +71,6 @@ class ModelInfo:
     seconds: float
 
 
-def _torch_threads() -> int:
-    """Leave one core to the GUI thread: on two cores, two torch threads plus the event
-    loop made the window stutter."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
 class GenerationWorker(QObject):
     """Loads models and generates on the thread it was moved to (see module docstring)."""
 
@@ -124,10 +117,11 @@ class GenerationWorker(QObject):
         t0 = time.perf_counter()
         import torch
 
+        from composer_gui.ml.app_controls import generation_threads
         from composer_gui.ml.device import configure_threads, is_out_of_memory
         from composer_gui.ml.sample import Composer
 
-        torch.set_num_threads(_torch_threads())
+        torch.set_num_threads(generation_threads())
         configure_threads()
         try:
             composer = Composer(folder, device)
