@@ -21,7 +21,6 @@ passages of the model's training data.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,7 +125,6 @@ class GeneratePanel(QWidget):
         self._undo_index = -1
         self._undo_text = ""
         self._device_name = ""
-        self._clicked_at = 0.0
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
         document.song_replaced.connect(self._refresh_tracks)
@@ -438,8 +436,6 @@ class GeneratePanel(QWidget):
             lo = starts[bars[0] - 1]
             hi = starts[bars[1]] if bars[1] < len(starts) else song.end_tick + 1
             region = (lo, hi)
-        partial = mode == "update" and (bars is not None or regenerate != list(range(len(roles)))
-                                        or bool(targets))
         self._plan = _Plan(mode, roles, regenerate, targets, region, suffix)
         tracks = [roles[r] for r in regenerate]
         if mode == "add":
@@ -449,7 +445,9 @@ class GeneratePanel(QWidget):
             job_song.tracks = [job_song.tracks[melody]]
             melody_arg = 0
         else:
-            job_song, tracks_arg, melody_arg = song.copy(), tracks if partial else None, melody
+            # the parts already there (hand edits, locked and unchosen parts) are the context
+            # the model inpaints the chosen bars and parts around
+            job_song, tracks_arg, melody_arg = song.copy(), tracks, melody
         self._job_id += 1
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
@@ -459,7 +457,6 @@ class GeneratePanel(QWidget):
             variation=self.variation_slider.value() / 50, device=self.device_combo.currentText())
         settings.put(LAST_MODEL, str(entry.path))
         self._running = True
-        self._clicked_at = time.perf_counter()
         self.generate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)  # busy until the first progress record
