@@ -128,6 +128,7 @@ class GeneratePanel(QWidget):
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
         document.song_replaced.connect(self._refresh_tracks)
+        document.song_replaced.connect(self._on_song_replaced)
         document.undo_stack.indexChanged.connect(self._update_variation_buttons)
         self.refresh_models()
         self._refresh_tracks()
@@ -297,6 +298,13 @@ class GeneratePanel(QWidget):
         self.melody_combo.blockSignals(False)
         self._refresh_lock_marks()
         self._refresh_lock_button()
+
+    def _on_song_replaced(self) -> None:
+        """Another song was opened: a running job or live variations belong to the old one."""
+        self.cancel()
+        self._result = None
+        self._undo_index = -1
+        self._update_variation_buttons()
 
     def _refresh_lock_marks(self) -> None:
         entry = self.current_model()

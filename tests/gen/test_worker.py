@@ -143,3 +143,14 @@ def test_gpu_out_of_memory_falls_back_to_the_cpu(gen_window, qtbot, monkeypatch)
             qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     assert len(win.document.song.tracks) == 4
     assert panel.device_label.text().startswith("CPU")
+
+
+def test_opening_another_song_drops_the_running_generation(gen_window, qtbot):
+    win, panel = gen_window, gen_window.generate_panel
+    start_long(win, panel)
+    win.document.replace_song(long_melody(2))
+    assert not panel.cancel_button.isEnabled()
+    with qtbot.waitSignal(panel.cancel_confirmed, timeout=30_000):
+        pass
+    assert len(win.document.song.tracks) == 1
+    assert not panel.next_button.isEnabled()
