@@ -60,8 +60,13 @@ def run_app(path: str | None, qt_args: Sequence[str] = ()) -> int:
     window = MainWindow()
     _install_excepthook(lambda: window)
     window.show()
-    if not window.offer_recovery() and path:
-        window.open_file(path, ask=False)
+    if not window.offer_recovery():
+        if path:
+            window.open_file(path, ask=False)
+        else:  # issue 8: a first-time user gets a sample melody to generate from
+            from composer_gui.ui.generate_panel import open_first_run_melody
+
+            open_first_run_melody(window)
     code = app.exec()
     settings.sync()
     return int(code)

@@ -86,6 +86,10 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status()
         self.add_panel("tracks", "Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # -- issue 8: the Generate panel, its menu and PNG export (generate_panel.install)
+        from composer_gui.ui import generate_panel
+
+        self.generate_panel = generate_panel.install(self)
 
         doc = self.document
         doc.modified_changed.connect(self._update_title)
@@ -544,4 +548,5 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.autosaver.timer.stop()
         self.autosaver.clear()
+        self.generate_panel.shutdown()  # issue 8: stop the generation thread
         event.accept()

@@ -1,0 +1,707 @@
+"""The Generate panel: melody in, accompaniment out, inside the window.
+
+The panel picks a model (shipped and user models, with the model card's summary and the
+tracks it writes), the melody track, the bars (whole song, loop or the bars of the
+selected notes), which parts to (re)generate, seed, number of candidates, density,
+dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.generation`
+(torch is never imported on the GUI thread). Its result lands as **one undo step**:
+
+* no generated parts yet (or "add alongside"): new tracks named by role with their GM
+  programs, after the existing ones; the melody is never touched;
+* parts already there ("replace"): only the chosen bars of the chosen, unlocked parts are
+  rewritten (the model inpaints them with everything else, hand edits included, as
+  context); a locked track (``Track.locked``) is never overwritten.
+
+Variations: the K candidates come back ranked by the critic; next / previous swaps the
+shown candidate (undoing the previous swap, so the generation stays one undo step) and the
+label says how real the conductor judged it, as a percentile among its scores of real
+passages of the model's training data.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer_gui import settings
+from composer_gui.core.edits import AddTrack, ReplaceRange, SetTrackProperties
+from composer_gui.core.song import Song, Track
+from composer_gui.ui.document import Document
+
+log = logging.getLogger(__name__)
+
+LAST_MODEL = settings.declare("generate/model", str, "", "model folder last used to generate")
+REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
+                                   "generating again: ask, replace or add")
+FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
+                                  "a sample melody was opened on the first run")
+MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
+         ("add", "Add new parts alongside"))
+RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
+
+
+def resources_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def sample_melodies() -> list[Path]:
+    """The sample tunes shipped in ``resources/melodies``."""
+    folder = resources_dir() / "melodies"
+    return sorted(folder.glob("*.mid")) if folder.is_dir() else []
+
+
+def model_summary(folder: Path) -> str:
+    """The card's first paragraph (after the title), for the picker's tooltip/label."""
+    card = folder / "README.md"
+    try:
+        text = card.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    paras = [p.strip() for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
+    return paras[0].replace("\n", " ")[:400] if paras else ""
+
+
+@dataclass
+class _Plan:
+    """How a result goes into the song (decided on the GUI thread at request time)."""
+
+    mode: str  # "add" or "update"
+    roles: list[str]  # role names of the model, in its order
+    regenerate: list[int]  # role indices generated
+    targets: dict[int, int]  # role index -> document track index (update mode)
+    region: tuple[int, int]  # ticks [start, end) rewritten in update mode
+    suffix: str = ""
+
+
+def bar_starts(song: Song) -> list[int]:
+    """Bar start ticks (meter map) up to just past the song's end."""
+    from composer_gui.ml.app_controls import _bar_ticks  # numpy only, no torch
+
+    return [int(t) for t in _bar_ticks(song)]
+
+
+class GeneratePanel(QWidget):
+    """See the module docstring. ``generation_applied`` fires after a result landed."""
+
+    generation_applied = Signal(int)  # candidate index shown
+    generation_failed = Signal(str)
+    status_changed = Signal(str)
+    #: A result arrived from the worker (job id), just before it is put into the song.
+    result_received = Signal(int)
+    #: The worker stopped a cancelled job (job id); the panel was idle already.
+    cancel_confirmed = Signal(int)
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self._thread = None  # GenerationThread, created on first use
+        self._job_id = 0
+        self._running = False
+        self._plan: _Plan | None = None
+        self._job = None
+        self._shut_down = False
+        self._result = None
+        self._shown = 0
+        self._undo_index = -1
+        self._undo_text = ""
+        self._device_name = ""
+        self._build()
+        document.tracks_changed.connect(self._refresh_tracks)
+        document.song_replaced.connect(self._refresh_tracks)
+        document.song_replaced.connect(self._on_song_replaced)
+        document.undo_stack.indexChanged.connect(self._update_variation_buttons)
+        self.refresh_models()
+        self._refresh_tracks()
+
+    # -- construction ----------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("model_combo")
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        form.addRow("Style", self.model_combo)
+        self.card_label = QLabel()
+        self.card_label.setWordWrap(True)
+        form.addRow(self.card_label)
+        self.melody_combo = QComboBox()
+        form.addRow("Melody", self.melody_combo)
+        self.range_combo = QComboBox()
+        for key, label in RANGES:
+            self.range_combo.addItem(label, key)
+        form.addRow("Bars", self.range_combo)
+        self.role_list = QListWidget()
+        self.role_list.setMaximumHeight(90)
+        self.role_list.setToolTip("Parts to generate; a locked track is never overwritten")
+        form.addRow("Parts", self.role_list)
+        self.lock_button = QPushButton("Lock current track")
+        self.lock_button.setCheckable(True)
+        self.lock_button.clicked.connect(self._on_lock_clicked)
+        document_state = self.document.state
+        document_state.current_track_changed.connect(lambda _i: self._refresh_lock_button())
+        form.addRow(self.lock_button)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 999_999)
+        form.addRow("Seed", self.seed_spin)
+        self.candidates_spin = QSpinBox()
+        self.candidates_spin.setRange(1, 64)
+        self.candidates_spin.setValue(4)
+        self.candidates_spin.setToolTip("Variations generated at once, ranked by the conductor")
+        form.addRow("Variations", self.candidates_spin)
+        self.density_slider = self._slider(50, "Sparser \u2194 busier")
+        form.addRow("Density", self.density_slider)
+        self.dynamics_slider = self._slider(50, "Flat \u2194 strong accents")
+        form.addRow("Dynamics", self.dynamics_slider)
+        self.variation_slider = self._slider(50, "How far the generator strays (noise scale)")
+        form.addRow("Variation", self.variation_slider)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
+        form.addRow("Device", self.device_combo)
+        self.device_label = QLabel("loads on the first Generate")
+        form.addRow("", self.device_label)
+        self.mode_combo = QComboBox()
+        for key, label in MODES:
+            self.mode_combo.addItem(label, key)
+        saved = settings.get(REGENERATE_MODE)
+        self.mode_combo.setCurrentIndex(max(0, [k for k, _ in MODES].index(saved)
+                                            if saved in dict(MODES) else 0))
+        self.mode_combo.currentIndexChanged.connect(
+            lambda _i: settings.put(REGENERATE_MODE, self.mode_combo.currentData()))
+        form.addRow("Again", self.mode_combo)
+        layout.addLayout(form)
+
+        row = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate accompaniment (Ctrl+G)")
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.generate_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        layout.addWidget(self.progress)
+        row = QHBoxLayout()
+        self.prev_button = QPushButton("\u25c0")
+        self.prev_button.setToolTip("Previous variation")
+        self.prev_button.clicked.connect(lambda: self.show_variation(self._shown - 1))
+        self.next_button = QPushButton("\u25b6")
+        self.next_button.setToolTip("Next variation")
+        self.next_button.clicked.connect(lambda: self.show_variation(self._shown + 1))
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setToolTip("Keep this variation (ends flipping)")
+        self.keep_button.clicked.connect(self.keep)
+        for b in (self.prev_button, self.next_button, self.keep_button):
+            row.addWidget(b)
+        layout.addLayout(row)
+        self.variation_label = QLabel()
+        self.variation_label.setWordWrap(True)
+        layout.addWidget(self.variation_label)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setObjectName("generate_status")
+        layout.addWidget(self.status_label)
+        layout.addStretch(1)
+        self._update_variation_buttons()
+
+    def _slider(self, value: int, tip: str) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, 100)
+        slider.setValue(value)
+        slider.setToolTip(tip)
+        return slider
+
+    # -- models and tracks --------------------------------------------------------------------
+    def refresh_models(self) -> None:
+        """List shipped and user models (reads config files only; no torch)."""
+        from composer_gui.ml.registry import list_models
+
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        last = settings.get(LAST_MODEL)
+        pick = 0
+        for entry in list_models():
+            if entry.error:
+                continue
+            label = entry.name if entry.source == "shipped" else f"{entry.name} (yours)"
+            self.model_combo.addItem(label, entry)
+            if str(entry.path) == last:
+                pick = self.model_combo.count() - 1
+        self.model_combo.blockSignals(False)
+        if self.model_combo.count():
+            self.model_combo.setCurrentIndex(pick)
+        self._on_model_changed()
+
+    def select_model(self, name: str) -> bool:
+        for i in range(self.model_combo.count()):
+            if self.model_combo.itemData(i).name == name:
+                self.model_combo.setCurrentIndex(i)
+                return True
+        return False
+
+    def current_model(self):
+        return self.model_combo.currentData()
+
+    def _on_model_changed(self, *_args) -> None:
+        entry = self.current_model()
+        self.role_list.clear()
+        if entry is None:
+            self.card_label.setText("No models found. Train one with `composer-gui train`.")
+            self.generate_button.setEnabled(False)
+            return
+        self.generate_button.setEnabled(not self._running)
+        summary = model_summary(entry.path)
+        self.card_label.setText(f"{summary}\nWrites: {', '.join(entry.roles)}".strip())
+        for role in entry.roles:
+            item = QListWidgetItem(role)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.role_list.addItem(item)
+        self._refresh_lock_marks()
+
+    def _refresh_tracks(self, *_args) -> None:
+        song = self.document.song
+        current = self.melody_combo.currentData()
+        self.melody_combo.blockSignals(True)
+        self.melody_combo.clear()
+        for i, track in enumerate(song.tracks):
+            self.melody_combo.addItem(f"{i + 1}: {track.name or 'Track'}", i)
+        default = song.track_index_by_role("melody")
+        if default is None:
+            default = next((i for i, t in enumerate(song.tracks) if t.notes), 0)
+        keep = current if isinstance(current, int) and current < len(song.tracks) else default
+        self.melody_combo.setCurrentIndex(keep if song.tracks else -1)
+        self.melody_combo.blockSignals(False)
+        self._refresh_lock_marks()
+        self._refresh_lock_button()
+
+    def _on_song_replaced(self) -> None:
+        """Another song was opened: a running job or live variations belong to the old one."""
+        self.cancel()
+        self._result = None
+        self._undo_index = -1
+        self._update_variation_buttons()
+
+    def _refresh_lock_marks(self) -> None:
+        entry = self.current_model()
+        if entry is None:
+            return
+        targets = self._role_targets(entry.roles, self.melody_index())
+        song = self.document.song
+        for r in range(self.role_list.count()):
+            item = self.role_list.item(r)
+            idx = targets.get(r)
+            locked = idx is not None and song.tracks[idx].locked
+            item.setText(entry.roles[r] + (" (locked)" if locked else ""))
+
+    def _refresh_lock_button(self) -> None:
+        song = self.document.song
+        i = self.document.state.current_track
+        ok = 0 <= i < len(song.tracks)
+        self.lock_button.setEnabled(ok)
+        self.lock_button.setChecked(ok and song.tracks[i].locked)
+
+    def _on_lock_clicked(self, checked: bool) -> None:
+        i = self.document.state.current_track
+        if 0 <= i < len(self.document.song.tracks):
+            self.document.push(SetTrackProperties(
+                i, "Lock track" if checked else "Unlock track", locked=checked))
+
+    def melody_index(self) -> int:
+        data = self.melody_combo.currentData()
+        return data if isinstance(data, int) else 0
+
+    def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
+        """Document tracks holding each role: exact name, then role (as the sampler maps)."""
+        from composer_gui.ml.checkpoint import read_config
+
+        entry = self.current_model()
+        try:
+            specs = read_config(entry.path).roles
+        except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
+            return {}
+        song = self.document.song
+        used, out = {melody}, {}
+        for r, spec in enumerate(specs):
+            hit = next((i for i, t in enumerate(song.tracks) if i not in used
+                        and t.name.strip().lower() == spec.name.lower()), None)
+            if hit is None:
+                hit = next((i for i, t in enumerate(song.tracks)
+                            if i not in used and t.role == spec.role), None)
+            if hit is not None:
+                used.add(hit)
+                out[r] = hit
+        return out
+
+    # -- generating ------------------------------------------------------------------------
+    def _worker(self):
+        if self._thread is None:
+            from composer_gui.workers.generation import GenerationThread
+
+            self._thread = GenerationThread(self)
+            w = self._thread.worker
+            w.generated.connect(self._on_generated)
+            w.failed.connect(self._on_failed)
+            w.cancelled.connect(self._on_cancelled)
+            w.progressed.connect(self._on_progressed)
+            w.model_loaded.connect(self._on_model_loaded)
+            w.warned.connect(self._on_warned)
+            w.percentiles_ready.connect(self._on_percentiles_ready)
+        return self._thread.worker
+
+    def _bars(self) -> tuple[int, int] | None:
+        """1-based inclusive bars of the chosen range (None: whole song)."""
+        kind = self.range_combo.currentData()
+        state = self.document.state
+        if kind == "loop" and state.loop[1] > state.loop[0]:
+            lo, hi = state.loop
+        elif kind == "selection" and state.selection:
+            lo = min(n.start for n in state.selection)
+            hi = max(n.end for n in state.selection)
+        else:
+            return None
+        starts = bar_starts(self.document.song)
+        first = max(0, sum(1 for s in starts if s <= lo) - 1)
+        last = max(first, sum(1 for s in starts if s < hi) - 1)
+        return first + 1, last + 1
+
+    def _set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+        self.status_changed.emit(text)
+
+    def generate(self) -> None:
+        """Start a generation with the panel's settings (the Generate button)."""
+        from composer_gui.workers.generation import GenerateJob
+
+        if self._running:
+            return
+        entry = self.current_model()
+        song = self.document.song
+        if entry is None:
+            self._fail("No model to generate with.")
+            return
+        melody = self.melody_index()
+        if not song.tracks or not song.tracks[melody].notes:
+            self._fail("The melody track has no notes: play, draw or open a melody first.")
+            return
+        roles = list(entry.roles)
+        chosen = [r for r in range(self.role_list.count())
+                  if self.role_list.item(r).checkState() == Qt.CheckState.Checked]
+        if not chosen:
+            self._fail("Tick at least one part to generate.")
+            return
+        targets = self._role_targets(roles, melody)
+        bars = self._bars()
+        mode = "update" if targets else "add"
+        if targets:
+            wanted = self.mode_combo.currentData()
+            if wanted == "ask":
+                wanted = self._ask_mode()
+                if wanted is None:
+                    return
+            mode = "update" if wanted == "replace" else "add"
+        suffix = ""
+        if mode == "add":
+            targets = {}
+            if any(t.name in roles for t in song.tracks):
+                n = 2
+                while any(t.name == f"{roles[0]} {n}" for t in song.tracks):
+                    n += 1
+                suffix = f" {n}"
+        locked = [r for r, i in targets.items() if song.tracks[i].locked]
+        regenerate = [r for r in chosen if r not in locked]
+        if not regenerate:
+            self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
+            return
+        starts = bar_starts(song)
+        if bars is None:
+            region = (0, max(song.end_tick, starts[-1]) + 1)
+        else:
+            lo = starts[bars[0] - 1]
+            hi = starts[bars[1]] if bars[1] < len(starts) else song.end_tick + 1
+            region = (lo, hi)
+        self._plan = _Plan(mode, roles, regenerate, targets, region, suffix)
+        tracks = [roles[r] for r in regenerate]
+        if mode == "add":
+            job_song = song.copy()
+            # alongside: generate fresh, but never let existing parts steer it
+            tracks_arg = tracks if len(tracks) < len(roles) else None
+            job_song.tracks = [job_song.tracks[melody]]
+            melody_arg = 0
+        else:
+            # the parts already there (hand edits, locked and unchosen parts) are the context
+            # the model inpaints the chosen bars and parts around
+            job_song, tracks_arg, melody_arg = song.copy(), tracks, melody
+        self._job_id += 1
+        job = GenerateJob(
+            job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
+            seed=self.seed_spin.value(), candidates=self.candidates_spin.value(),
+            bars=bars, tracks=tracks_arg, density=self.density_slider.value() / 100,
+            dynamics=self.dynamics_slider.value() / 100,
+            variation=self.variation_slider.value() / 50, device=self.device_combo.currentText())
+        settings.put(LAST_MODEL, str(entry.path))
+        self._running = True
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setRange(0, 0)  # busy until the first progress record
+        self._set_status("Loading the model\u2026" if self._thread is None
+                         else "Generating\u2026")
+        self._job = job
+        self._worker().request_generate(job)
+
+    def _ask_mode(self) -> str | None:
+        box = QMessageBox(QMessageBox.Icon.Question, "Generate again",
+                          "Replace the generated parts, or add new ones alongside?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setObjectName("regenerate_prompt")
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
+        add = box.addButton("Add alongside", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is replace:
+            return "replace"
+        if clicked is add:
+            return "add"
+        return None
+
+    def cancel(self) -> None:
+        """Stop the running generation; the window is idle again at once."""
+        if not self._running:
+            return
+        if self._thread is not None:
+            self._thread.worker.cancel()
+        self._job_id += 1  # a late result of the cancelled job is ignored
+        self._finish("Cancelled.")
+
+    def _finish(self, text: str) -> None:
+        self._running = False
+        self.generate_button.setEnabled(self.current_model() is not None)
+        self.cancel_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self._set_status(text)
+
+    def _fail(self, text: str) -> None:
+        self._set_status(text)
+        self.generation_failed.emit(text)
+
+    # -- worker answers --------------------------------------------------------------------------
+    def _on_progressed(self, job_id: int, done: int, total: int) -> None:
+        if job_id == self._job_id and self._running:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+
+    def _on_model_loaded(self, info) -> None:
+        self._device_name = info.device
+        self.device_label.setText(info.device)
+        self._set_status(f"Model loaded in {info.seconds:.1f} s on {info.device}; generating\u2026")
+
+    def _on_warned(self, text: str) -> None:
+        self._set_status(text)
+
+    def _on_percentiles_ready(self, job_id: int, percentiles: list) -> None:
+        if self._result is not None and self._result.job_id == job_id:
+            self._result.percentiles = list(percentiles)
+            self._update_variation_buttons()
+
+    def _on_failed(self, job_id: int, text: str) -> None:
+        if job_id not in (-1, self._job_id):
+            return
+        self._finish(text)
+        self.generation_failed.emit(text)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        self.cancel_confirmed.emit(job_id)
+        if job_id == self._job_id and self._running:
+            self._finish("Cancelled.")
+
+    def _on_generated(self, result) -> None:
+        if result.job_id != self._job_id or not self._running:
+            return
+        self.result_received.emit(result.job_id)
+        self._result = result
+        self._undo_index = -1
+        self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
+                     + ("".join(f" {w}" for w in result.warnings)))
+        self.device_label.setText(result.device)
+        self.show_variation(0)
+
+    # -- variations ------------------------------------------------------------------------------
+    def variation_count(self) -> int:
+        return len(self._result.candidates) if self._result is not None else 0
+
+    def _still_ours(self) -> bool:
+        stack = self.document.undo_stack
+        return (self._undo_index >= 1 and stack.index() == self._undo_index
+                and stack.text(self._undo_index - 1) == self._undo_text)
+
+    def show_variation(self, k: int) -> None:
+        """Show candidate ``k`` (0 = the conductor's favourite) in place of the shown one."""
+        if self._result is None or self._plan is None:
+            return
+        k = max(0, min(k, self.variation_count() - 1))
+        if self._undo_index >= 0:
+            if not self._still_ours() or k == self._shown:
+                return
+            self.document.undo_stack.undo()
+        edits = self._edits_for(self._shaped(k))
+        text = f"Generate {', '.join(self._plan.roles[r] for r in self._plan.regenerate)}"
+        self.document.push_many(edits, text)
+        stack = self.document.undo_stack
+        self._undo_index = stack.index()
+        self._undo_text = stack.text(self._undo_index - 1)
+        self._shown = k
+        self._update_variation_buttons()
+        self.generation_applied.emit(k)
+
+    def keep(self) -> None:
+        """Keep the shown variation: flipping ends."""
+        self._result = None
+        self._undo_index = -1
+        self._update_variation_buttons()
+        self._set_status("Kept.")
+
+    def _shaped(self, k: int) -> list[Track]:
+        """Candidate ``k`` with the job's density and dynamics applied."""
+        from composer_gui.ml.app_controls import shape_tracks  # numpy only
+
+        job = self._job
+        return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,
+                            job.seed)
+
+    def _edits_for(self, candidate: list[Track]) -> list:
+        plan = self._plan
+        edits = []
+        lo, hi = plan.region
+        for r in plan.regenerate:
+            track = candidate[r]
+            target = plan.targets.get(r)
+            if target is None:
+                fresh = track.copy()
+                fresh.name = track.name + plan.suffix
+                edits.append(AddTrack(fresh))
+            else:
+                notes = [n for n in track.notes if lo <= n.start < hi]
+                edits.append(ReplaceRange(target, lo, hi, notes))
+        return edits
+
+    def _update_variation_buttons(self, *_args) -> None:
+        live = self._result is not None and (self._undo_index < 0 or self._still_ours())
+        n = self.variation_count()
+        self.prev_button.setEnabled(live and self._shown > 0)
+        self.next_button.setEnabled(live and self._shown < n - 1)
+        self.keep_button.setEnabled(live)
+        if self._result is None:
+            self.variation_label.setText("")
+            return
+        if not live:
+            self.variation_label.setText("Edited since: generate again for new variations.")
+            return
+        pct = self._result.percentiles[self._shown]
+        score = self._result.scores[self._shown]
+        judged = (f"the conductor judged it more real than {pct:.0f}% of real passages"
+                  if pct is not None else
+                  f"conductor score {score:+.2f} (no real passages of its training data "
+                  "on this machine to compare with)")
+        self.variation_label.setText(f"Variation {self._shown + 1} of {n}: {judged}.")
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop the worker thread (the window is closing)."""
+        self._result = None
+        if not self._shut_down:
+            self._shut_down = True
+            self.document.undo_stack.indexChanged.disconnect(self._update_variation_buttons)
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+
+
+# ----- window integration -------------------------------------------------------------------
+def export_roll_png(window, path: str) -> bool:
+    """Save an image of the piano roll (ruler, notes, velocity lane) as PNG."""
+    pixmap = window.editor.grab()
+    ok = pixmap.save(path, "PNG")
+    if not ok:
+        window.show_error("Cannot export image", f"{path}: could not write the PNG file")
+    return ok
+
+
+def _export_png_dialog(window) -> None:
+    path, _ = QFileDialog.getSaveFileName(window, "Export piano roll image",
+                                          str(Path(settings.get(settings.LAST_FOLDER))
+                                              / "pianoroll.png"), "PNG images (*.png)")
+    if path:
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        export_roll_png(window, path)
+
+
+def install(window) -> GeneratePanel:
+    """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
+    variations, and File > Export Piano Roll Image."""
+    panel = GeneratePanel(window.document, window)
+    window.generate_panel = panel
+    window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    menu = window.menuBar().addMenu("&Generate")
+
+    def action(text: str, slot, shortcut: str | None = None) -> QAction:
+        act = QAction(text, window)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        window.addAction(act)
+        menu.addAction(act)
+        return act
+
+    window.act_generate = action("&Generate", panel.generate, "Ctrl+G")
+    action("&Cancel Generation", panel.cancel)
+    action("&Next Variation", lambda: panel.show_variation(panel._shown + 1), "Ctrl+]")
+    action("&Previous Variation", lambda: panel.show_variation(panel._shown - 1), "Ctrl+[")
+    action("&Keep Variation", panel.keep)
+    png = QAction("Export Piano Roll &Image\u2026", window)
+    png.triggered.connect(lambda: _export_png_dialog(window))
+    file_menu = next((a.menu() for a in window.menuBar().actions()
+                      if a.menu() is not None and a.text() == "&File"), menu)
+    file_menu.insertAction(window.act_quit, png)
+    window.act_export_png = png
+    return panel
+
+
+def open_first_run_melody(window) -> bool:
+    """On the very first run, open a sample melody so Generate works at once."""
+    if settings.get(FIRST_RUN_DONE):
+        return False
+    settings.put(FIRST_RUN_DONE, True)
+    tunes = sample_melodies()
+    if not tunes:
+        return False
+    ok = window.open_file(str(tunes[0]), ask=False)
+    if ok:
+        window.document.set_path("")  # a sample: Save asks where, never overwrites it
+    return ok

@@ -1,0 +1,68 @@
+"""Write the sample melodies in ``resources/melodies/`` (public-domain tunes, typed in here
+note by note, so the files carry no one else's arrangement).
+
+Run from the repository root: ``python resources/make_melodies.py``.
+Each tune is a list of (pitch name, length in beats); ``"r"`` is a rest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
+
+NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+TUNES = {
+    # Beethoven, Symphony No. 9 (1824), "Ode to Joy" theme: 8 bars of 4/4.
+    "ode_to_joy": (4, 4, 112, "E4 1 E4 1 F4 1 G4 1 G4 1 F4 1 E4 1 D4 1 C4 1 C4 1 D4 1 E4 1 "
+                               "E4 1.5 D4 .5 D4 2 E4 1 E4 1 F4 1 G4 1 G4 1 F4 1 E4 1 D4 1 "
+                               "C4 1 C4 1 D4 1 E4 1 D4 1.5 C4 .5 C4 2"),
+    # "Twinkle, Twinkle, Little Star" (French folk tune, 18th century): 8 bars of 4/4.
+    "twinkle_twinkle": (4, 4, 100, "C4 1 C4 1 G4 1 G4 1 A4 1 A4 1 G4 2 F4 1 F4 1 E4 1 E4 1 "
+                                   "D4 1 D4 1 C4 2 G4 1 G4 1 F4 1 F4 1 E4 1 E4 1 D4 2 "
+                                   "G4 1 G4 1 F4 1 F4 1 E4 1 E4 1 D4 2"),
+    # "Frère Jacques" (French round, 18th century): 8 bars of 4/4.
+    "frere_jacques": (4, 4, 104, "F4 1 G4 1 A4 1 F4 1 F4 1 G4 1 A4 1 F4 1 A4 1 Bb4 1 C5 2 "
+                                 "A4 1 Bb4 1 C5 2 C5 .5 D5 .5 C5 .5 Bb4 .5 A4 1 F4 1 "
+                                 "C5 .5 D5 .5 C5 .5 Bb4 .5 A4 1 F4 1 F4 1 C4 1 F4 2 "
+                                 "F4 1 C4 1 F4 2"),
+    # "Amazing Grace" ("New Britain", American hymn tune, 1829): 3/4, pickup on beat 3.
+    "amazing_grace": (3, 4, 84, "r 2 G3 1 C4 2 E4 .5 C4 .5 E4 2 D4 1 C4 2 A3 1 G3 2 G3 1 "
+                                "C4 2 E4 .5 C4 .5 E4 2 D4 1 G4 3 r 2"),
+}
+
+
+def pitch(name: str) -> int:
+    octave = int(name[-1])
+    step = NAMES[name[0]] + (1 if "#" in name else -1 if "b" in name[1:-1] else 0)
+    return 12 * (octave + 1) + step
+
+
+def tune_song(title: str, numerator: int, denominator: int, bpm: int, text: str) -> Song:
+    tpb = 480
+    items = text.split()
+    notes, tick = [], 0
+    for name, beats in zip(items[::2], items[1::2]):
+        length = round(float(beats) * tpb)
+        if name != "r":
+            notes.append(Note(pitch(name), tick, max(1, length - 24), 90))
+        tick += length
+    return Song(ticks_per_beat=tpb, tempos=[TempoChange(0, round(60_000_000 / bpm))],
+                time_signatures=[TimeSignature(0, numerator, denominator)],
+                tracks=[Track(name="Melody", program=73, channel=0, role="melody", notes=notes)],
+                title=title.replace("_", " ").title())
+
+
+def main() -> None:
+    from composer_gui.midi.smf import write_midi
+
+    out = Path(__file__).resolve().parent / "melodies"
+    out.mkdir(exist_ok=True)
+    for name, (num, den, bpm, text) in TUNES.items():
+        write_midi(tune_song(name, num, den, bpm, text), out / f"{name}.mid")
+        print(out / f"{name}.mid")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Density, dynamics, the critic's percentile, sample melodies and the first run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from composer_gui.core.song import Note, Song, TimeSignature, Track
+from composer_gui.midi.smf import read_midi
+from composer_gui.ml.app_controls import percentile, reference_scores, shape_tracks
+from composer_gui.ui.generate_panel import open_first_run_melody, sample_melodies
+
+
+def part() -> tuple[Song, Track]:
+    """Half notes with an off-beat eighth in every bar, velocity 80, 8 bars of 4/4."""
+    notes = []
+    for bar in range(8):
+        t = bar * 1920
+        notes += [Note(60, t, 960, 80), Note(64, t + 960, 600, 80), Note(62, t + 1680, 240, 80)]
+    track = Track(name="Alto", role="alto", notes=notes)
+    song = Song(time_signatures=[TimeSignature(0, 4, 4)], tracks=[track])
+    return song, track
+
+
+def test_density_makes_parts_sparser_or_busier():
+    song, track = part()
+    sparse = shape_tracks([track], song, density=0.0)[0].notes
+    plain = shape_tracks([track], song, density=0.5)[0].notes
+    busy = shape_tracks([track], song, density=1.0)[0].notes
+    assert len(sparse) < len(plain) == len(track.notes) < len(busy)
+    # sparser keeps the beats and holds them over the gaps (no new silence)
+    sounding = lambda ns: sum(n.duration for n in ns)  # noqa: E731
+    assert sounding(sparse) >= sounding(plain) * 0.95
+    assert all(n.start % 480 == 0 for n in sparse)
+    assert [n.pitch for n in plain] == [n.pitch for n in track.notes]
+
+
+def test_dynamics_spread_velocities_with_accents():
+    song, track = part()
+    flat = [n.velocity for n in shape_tracks([track], song, dynamics=0.0)[0].notes]
+    strong = shape_tracks([track], song, dynamics=1.0)[0].notes
+    assert np.ptp(flat) == 0
+    down = [n.velocity for n in strong if n.start % 1920 == 0]
+    off = [n.velocity for n in strong if n.start % 480]
+    assert np.mean(down) > np.mean(off) + 15
+    assert np.ptp([n.velocity for n in strong]) > 20
+
+
+def test_percentile_among_reference_scores():
+    ref = np.sort(np.array([0.1, 0.2, 0.3, 0.4]))
+    assert percentile(0.25, ref) == 50.0
+    assert percentile(1.0, ref) == 100.0
+    assert percentile(0.0, ref) == 0.0
+    assert percentile(0.3, None) is None
+
+
+def test_reference_scores_from_real_validation_windows(tiny_models, datasets_dir, tmp_path):
+    from composer_gui.ml.sample import Composer
+
+    composer = Composer(tiny_models / "tiny", "cpu")
+    data = datasets_dir / "bach_chorales"
+    scores = reference_scores(composer, data_dir=data, cache_dir=tmp_path, max_windows=64)
+    assert scores is not None and 8 <= len(scores) <= 64
+    assert np.all(np.diff(scores) >= 0)
+    cached = list(tmp_path.glob("*.json"))
+    assert len(cached) == 1
+    # the second call reads the cache (even with the data gone)
+    again = reference_scores(composer, data_dir=tmp_path / "gone", cache_dir=tmp_path)
+    assert np.allclose(again, scores)
+    assert reference_scores(composer, data_dir=tmp_path / "gone",
+                            cache_dir=tmp_path / "other") is None
+
+
+def test_sample_melodies_are_short_real_tunes(tmp_path):
+    tunes = sample_melodies()
+    assert len(tunes) >= 3
+    for path in tunes:
+        song = read_midi(path)
+        melody = song.tracks[song.track_index_by_role("melody")]
+        assert 12 <= len(melody.notes) <= 80
+        assert song.end_tick <= 12 * 4 * song.ticks_per_beat
+    # the script rewrites them identically
+    script = tunes[0].parents[1] / "make_melodies.py"
+    assert script.is_file()
+
+
+def test_first_run_opens_a_sample_melody_once(gen_window):
+    win = gen_window
+    assert open_first_run_melody(win)
+    song = win.document.song
+    assert song.tracks[0].notes and song.tracks[0].role == "melody"
+    assert win.document.path == ""  # Save asks where: the sample is never overwritten
+    win.document.replace_song(Song(tracks=[Track(name="Melody", role="melody")]))
+    assert not open_first_run_melody(win)
+    assert not win.document.song.tracks[0].notes
+
+
+@pytest.mark.parametrize("module", ["composer_gui.ui.mainwindow", "composer_gui.ui.generate_panel",
+                                    "composer_gui.workers.generation"])
+def test_window_modules_do_not_import_torch(module):
+    code = f"import sys, {module}; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
