@@ -118,6 +118,12 @@ class MainWindow(QMainWindow):
         if not (self._layout_restored and self.restoreDockWidget(dock)):
             self.addDockWidget(area, dock)
             dock.setVisible(visible)
+            # New side panels start at their smallest comfortable width: the roll is
+            # what the user came for and must keep most of the window.
+            if area in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                        Qt.DockWidgetArea.RightDockWidgetArea):
+                self.resizeDocks([dock], [widget.minimumSizeHint().width()],
+                                 Qt.Orientation.Horizontal)
         self.panels[name] = dock
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
