@@ -48,7 +48,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     from composer_gui.ml.registry import resolve_model
     from composer_gui.ml.sample import Composer
 
-    configure_threads()
+    configure_threads(default=1)
     folder = resolve_model(model)
     composer = Composer(folder, device)
     config = composer.config

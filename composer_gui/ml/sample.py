@@ -337,7 +337,7 @@ def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None =
 
     folder = model_folder(request.style, request.model)
     song = read_midi(request.input)
-    configure_threads()
+    configure_threads(default=1)
     composer = Composer(folder, request.device)
     result = composer.compose(song, request.melody_track, request.seed, request.candidates,
                               request.bars, request.tracks, warn=warn)
