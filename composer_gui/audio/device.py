@@ -8,13 +8,11 @@ the rest of the app (MIDI output, WAV export) works without it.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 
 from composer_gui.audio.engine import Engine
 from composer_gui.audio.synth import SoundUnavailable
+from composer_gui.sysutil import quiet_stderr
 
 __all__ = ["AudioOutput", "DEFAULT_BUFFER_MS", "BACKENDS"]
 
@@ -34,26 +32,6 @@ def _miniaudio():
             "audio output needs the Python package 'miniaudio' (pip install miniaudio)"
         ) from exc
     return miniaudio
-
-
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Keep the C libraries' probing noise (ALSA's "cannot find card") off the terminal;
-    the user gets one clear message instead. Same idea as in midi/ports.py."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
 
 
 def _platform_backends() -> tuple[str, ...]:
@@ -107,7 +85,7 @@ class AudioOutput:
         self._device = None
         for name in names:
             try:
-                with _quiet_stderr():
+                with quiet_stderr():
                     self._device = ma.PlaybackDevice(
                         output_format=ma.SampleFormat.FLOAT32,
                         nchannels=2,

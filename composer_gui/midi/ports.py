@@ -27,13 +27,14 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import rtmidi
 
 from composer_gui.core.errors import UserError
 from composer_gui.midi.records import MidiRecord
+from composer_gui.sysutil import quiet_stderr
 
 __all__ = [
     "API_NAMES",
@@ -82,34 +83,10 @@ def api_name(api: int) -> str:
     return rtmidi.get_api_name(api)
 
 
-@contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Silence the C libraries' own complaints while probing an API.
-
-    ALSA and libjack print to file descriptor 2 when they cannot connect ("Cannot
-    connect to server socket"); the user gets our one clear message instead. Only used
-    for the short probes below, on the calling thread.
-    """
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-        yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-
-
 def _probe(api: int) -> str | None:
     """None when ``api`` works now, else the driver's reason."""
     try:
-        with _quiet_stderr():
+        with quiet_stderr():
             probe = rtmidi.MidiIn(api, name=f"{DEFAULT_CLIENT} probe")
             probe.get_port_count()
             probe.delete()

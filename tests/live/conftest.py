@@ -23,7 +23,7 @@ JACK_RATE = 48000
 def _jack_ready() -> bool:
     import rtmidi
 
-    from composer_gui.midi.ports import _quiet_stderr
+    from composer_gui.sysutil import quiet_stderr as _quiet_stderr
 
     try:
         with _quiet_stderr():
