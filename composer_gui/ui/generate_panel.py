@@ -21,6 +21,7 @@ passages of the model's training data.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,10 @@ def model_summary(folder: Path) -> str:
     except OSError:
         return ""
     paras = [p.strip() for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
-    return paras[0].replace("\n", " ")[:400] if paras else ""
+    if not paras:
+        return ""
+    # plain text for a label: drop Markdown emphasis and code marks
+    return re.sub(r"(\*\*|__|`)", "", paras[0].replace("\n", " "))[:400]
 
 
 @dataclass
