@@ -9,11 +9,12 @@ import time
 import wave
 
 import numpy as np
+import pytest
 
 from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
 from composer_gui.midi.smf import read_midi, write_midi
 
-from .conftest import REPO, melody_events
+from .conftest import REPO, Witness, melody_events
 
 
 def _cli(*args, **kw):
@@ -33,23 +34,33 @@ def test_ports_lists_inputs_and_outputs(jack_server, keyboard):
     assert keyboard.port in inputs
 
 
-def test_record_writes_the_take_with_tempo_and_meter(jack_server, keyboard, tmp_path):
+def test_record_writes_the_take_with_tempo_and_meter(jack_server, keyboard, tmp_path, unique):
     take = tmp_path / "take.mid"
     tempo = 150.0
     played = [(60, 0.0, 1.0, 100), (64, 1.0, 0.5, 80), (67, 1.5, 1.5, 60), (72, 3.0, 2.0, 110)]
-    proc = _cli("record", "--port", keyboard.client.upper(), "--bars", "3", "--tempo", "150",
-                "--meter", "3/4", "--count-in", "1", "-o", str(take))
-    lines = []
-    while True:  # wait for the downbeat of bar 1
-        line = proc.stderr.readline()
-        assert line, f"record ended early: {''.join(lines)}"
-        lines.append(line)
-        if line.strip() == "recording":
+    events = melody_events(played, tempo=tempo)
+    for _attempt in range(3):
+        witness = Witness(keyboard.port, unique + "w")
+        proc = _cli("record", "--port", keyboard.client.upper(), "--bars", "3", "--tempo",
+                    "150", "--meter", "3/4", "--count-in", "1", "-o", str(take))
+        lines = []
+        while True:  # wait for the downbeat of bar 1
+            line = proc.stderr.readline()
+            assert line, f"record ended early: {''.join(lines)}"
+            lines.append(line)
+            if line.strip() == "recording":
+                break
+        downbeat = time.perf_counter()
+        keyboard.play(events, downbeat)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, "".join(lines) + err
+        # The asynchronous JACK server can drop an event of a client that missed a cycle
+        # on a loaded machine: judge the take only when JACK delivered every event.
+        if witness.notes_seen() == len(events):
             break
-    downbeat = time.perf_counter()
-    keyboard.play(melody_events(played, tempo=tempo), downbeat)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, "".join(lines) + err
+        keyboard.sent.clear()
+    else:
+        pytest.fail("the JACK server dropped events in three takes running")
     assert any(line.startswith("count-in") for line in lines)
     assert "recorded 4 notes" in err
     sent = [(round(t - downbeat, 4), d) for t, d in keyboard.sent]
