@@ -90,6 +90,11 @@ class MainWindow(QMainWindow):
         from composer_gui.ui import generate_panel
 
         self.generate_panel = generate_panel.install(self)
+        # -- issue 4: transport, mixer, keyboard, sound (live_panels.install; start() is
+        # called by run_app so that tests choose what a window loads)
+        from composer_gui.ui import live_panels
+
+        self.live = live_panels.install(self)
 
         doc = self.document
         doc.modified_changed.connect(self._update_title)
@@ -555,4 +560,5 @@ class MainWindow(QMainWindow):
         self.autosaver.timer.stop()
         self.autosaver.clear()
         self.generate_panel.shutdown()  # issue 8: stop the generation thread
+        self.live.shutdown()  # issue 4: playback, ports, audio device
         event.accept()
