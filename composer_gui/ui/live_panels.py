@@ -349,7 +349,12 @@ class LivePanels(QObject):
 
     def _on_input_lost(self, message: str) -> None:
         self.input_combo.setCurrentIndex(0)
-        self.show_status(message, 10000)
+        if self.takes.active:
+            # The notes played so far become the take (one undo step as always).
+            self.takes.stop()
+            self.show_status(f"{message}: the take so far was kept", 10000)
+        else:
+            self.show_status(message, 10000)
 
     # ------------------------------------------------------------------ keyboard
 

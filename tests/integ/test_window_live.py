@@ -1,0 +1,229 @@
+"""The live features in the real main window: playback, recording, audition, mixer,
+keyboard dock and the start without sound."""
+
+from __future__ import annotations
+
+import threading
+import time
+import wave
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from composer_gui.core.song import Note, Song, TempoChange, Track
+from tests.live.conftest import melody_events
+from tests.ui.conftest import click, point
+
+
+def _song(notes, tempo_us=500_000) -> Song:
+    return Song(tempos=[TempoChange(0, tempo_us)],
+                tracks=[Track(name="Melody", role="melody", notes=notes)])
+
+
+class _Receiver:
+    """A virtual JACK MIDI input standing in for an external synthesizer."""
+
+    def __init__(self, client: str) -> None:
+        import rtmidi
+
+        self.messages: list[tuple[int, ...]] = []
+        self._in = rtmidi.MidiIn(rtmidi.API_UNIX_JACK, name=client)
+        self._in.set_callback(lambda event, _d: self.messages.append(tuple(event[0])))
+        self._in.open_virtual_port("synth")
+        self.port = f"{client}:synth"
+
+    def close(self) -> None:
+        self._in.close_port()
+        self._in.delete()
+
+
+def test_play_moves_the_playhead_and_stop_sends_all_notes_off(window, qtbot, jack_server,
+                                                              unique):
+    receiver = _Receiver(unique + "rx")
+    try:
+        window.document.replace_song(_song([Note(60, 0, 480, 100), Note(64, 960, 480, 90)]))
+        live = window.live
+        assert live.open_output(receiver.port)
+        bar = live.transport
+        qtbot.mouseClick(bar.play_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: window.document.state.playhead > 960, timeout=3000)
+        assert not bar.play_button.isEnabled()
+        qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
+        qtbot.waitUntil(lambda: any(m[0] & 0xF0 == 0xB0 and m[1] == 123
+                                    for m in receiver.messages), timeout=2000)
+        ons = [m[1] for m in receiver.messages if m[0] & 0xF0 == 0x90 and m[2] > 0]
+        assert ons[:2] == [60, 64]
+        assert bar.play_button.isEnabled()
+        live.open_output(None)
+    finally:
+        receiver.close()
+
+
+def test_playback_follows_the_playhead_and_edits(window, qtbot, fake_engine):
+    window.document.replace_song(_song([Note(60, 0, 480, 100)]))
+    roll = window.roll
+    roll.set_zoom(px_per_tick=1.0)
+    qtbot.mouseClick(window.live.transport.play_button, Qt.LeftButton)
+    # At 1 px a tick the playhead leaves the view within a second: the roll pages on.
+    qtbot.waitUntil(lambda: roll.horizontalScrollBar().value() > 0, timeout=3000)
+    # An edit while playing reaches the player.
+    window.document.push(_add_note(Note(72, 1920, 480, 80)))
+    qtbot.waitUntil(lambda: any(m[0] & 0xF0 == 0x90 and m[1] == 72
+                                for m in fake_engine.timeline.messages), timeout=2000)
+    assert fake_engine.state().playing  # the edit did not stop playback
+    qtbot.mouseClick(window.live.transport.stop_button, Qt.LeftButton)
+    assert (0xB0, 123, 0) in fake_engine.sent
+
+
+def _add_note(note):
+    from composer_gui.core.edits import AddNotes
+
+    return AddNotes(0, [note])
+
+
+def test_take_from_a_virtual_keyboard_is_one_undo_step(window, qtbot, jack_server, keyboard):
+    doc, live = window.document, window.live
+    doc.replace_song(_song([Note(48, 0, 480, 70)], tempo_us=250_000))  # 240 bpm: bar = 1 s
+    assert live.open_input(keyboard.port)
+    bar = live.transport
+    bar.count_in.setCurrentIndex(0)
+    bar.metronome_button.setChecked(False)
+    qtbot.mouseClick(bar.arm_button, Qt.LeftButton)
+    shown = []
+    live.takes.take_updated.connect(lambda _n: shown.append(list(window.roll.live_notes)))
+    time.sleep(0.1)
+    with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
+        qtbot.mouseClick(bar.record_button, Qt.LeftButton)
+    player = threading.Thread(target=keyboard.play, args=(
+        melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0), time.perf_counter()))
+    player.start()
+    while player.is_alive():
+        qtbot.wait(20)
+    qtbot.wait(50)
+    with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
+        qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
+    notes = doc.song.tracks[0].notes
+    # Replace mode: the old note under the take is gone, the played ones are there.
+    assert [(n.pitch, n.velocity) for n in notes] == [(60, 90), (64, 91)]
+    assert abs(notes[1].start - 480) < 30 and abs(notes[0].duration - 480) < 30
+    assert any(s for s in shown), "the roll showed the notes while they were played"
+    assert window.roll.live_notes == []
+    doc.undo_stack.undo()
+    assert [n.pitch for n in doc.song.tracks[0].notes] == [48]
+    live.open_input(None)
+
+
+def test_vanished_keyboard_keeps_the_take_and_says_so(window, qtbot, jack_server, keyboard):
+    doc, live = window.document, window.live
+    doc.replace_song(_song([], tempo_us=250_000))
+    live.start(sound=False, ports=True)  # hot-plug watching
+    live.open_input(keyboard.port)
+    live.transport.count_in.setCurrentIndex(0)
+    live.transport.metronome_button.setChecked(False)
+    live.target_combo.setCurrentIndex(1)  # into a new track
+    time.sleep(0.1)
+    with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
+        live.record()
+    keyboard.send((0x90, 67, 100))
+    qtbot.wait(150)
+    keyboard.send((0x80, 67, 0))
+    qtbot.waitUntil(lambda: window.roll.live_notes != [], timeout=2000)
+    messages = []
+    live.status_shown.connect(messages.append)
+    keyboard.close()
+    with qtbot.waitSignal(live.takes.take_finished, timeout=6000):
+        pass
+    assert [n.pitch for n in doc.song.tracks[-1].notes] == [67]
+    assert len(doc.song.tracks) == 2
+    assert any("kept" in m for m in messages)
+
+
+def test_gutter_click_and_drawn_note_sound_through_the_synth(window, qtbot, fake_engine):
+    roll = window.roll
+    gutter = window.editor.gutter
+    y = roll.geom.y_of(60) + roll.geom.row_height // 2
+    QTest.mouseClick(gutter, Qt.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(10, y))
+    assert [m[1] for m in fake_engine.note_ons()] == [60]
+    roll.set_tool("draw")
+    click(roll, point(roll, 480, 64))
+    assert [m[1] for m in fake_engine.note_ons()] == [60, 64]
+    # ...and each stops shortly after.
+    qtbot.waitUntil(lambda: sum(1 for m in fake_engine.sent if m[0] & 0xF0 == 0x80) >= 2,
+                    timeout=2000)
+
+
+def test_on_screen_keyboard_sounds_and_records(window, qtbot, fake_engine):
+    live = window.live
+    live.transport.count_in.setCurrentIndex(0)
+    live.transport.metronome_button.setChecked(False)
+    piano = live.keyboard
+    window.panels["keyboard"].show()
+    with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
+        live.record()
+    rect = piano.key_rect(67)
+    pos = QPoint(int(rect.center().x()), int(rect.top() + rect.height() * 0.8))
+    QTest.mousePress(piano, Qt.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    qtbot.wait(100)
+    QTest.mouseRelease(piano, Qt.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    assert [m[1] for m in fake_engine.note_ons()] == [67]
+    with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
+        live.stop()
+    assert [n.pitch for n in window.document.song.tracks[0].notes] == [67]
+
+
+def test_mixer_mute_and_track_list_mute_stay_in_sync(window, qtbot):
+    from composer_gui.ui.tracklist import COL_MUTE
+
+    doc, live = window.document, window.live
+    doc.replace_song(Song(tracks=[Track(name="A", notes=[Note(60, 0, 480, 90)]),
+                                  Track(name="B", notes=[Note(64, 0, 480, 90)])]))
+    window.panels["mixer"].show()
+    strip = live.mixer.strips[1]
+    qtbot.waitExposed(strip)
+    qtbot.mouseClick(strip.mute, Qt.LeftButton)
+    assert doc.song.tracks[1].muted
+    assert live.mixer.mixer.strip(1).mute
+    table = window.track_list.table
+    item = table.item(1, COL_MUTE)
+    assert item.toolTip() == "Unmute"
+    # The other way round: the track list's mute unmutes the mixer strip.
+    rect = table.visualItemRect(item)
+    QTest.mouseClick(table.viewport(), Qt.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     rect.center())
+    assert not doc.song.tracks[1].muted
+    assert not live.mixer.strips[1].mute.isChecked()
+    assert not live.mixer.mixer.strip(1).mute
+
+
+def test_window_opens_without_the_synth_and_says_what_is_missing(window, qtbot, tmp_path):
+    live = window.live
+    with qtbot.waitSignal(live.sound_unavailable, timeout=10000):
+        live.start(sound=True, ports=False, soundfont=str(tmp_path / "gone.sf2"))
+    text = window.statusBar().currentMessage()
+    assert "No built-in sound" in text and "gone.sf2" in text
+    assert window.isVisible()
+    # Playing says why nothing sounds instead of failing.
+    window.document.replace_song(_song([Note(60, 0, 480, 100)]))
+    qtbot.mouseClick(live.transport.play_button, Qt.LeftButton)
+    assert "nothing to play through" in window.statusBar().currentMessage()
+
+
+def test_export_wav_renders_on_a_worker(window, qtbot, tmp_path):
+    import os
+
+    import pretty_midi
+
+    small = os.path.join(os.path.dirname(pretty_midi.__file__), "TimGM6mb.sf2")
+    live = window.live
+    with qtbot.waitSignal(live.sound_ready, timeout=10000):
+        live.start(sound=True, ports=False, soundfont=small)
+    window.document.replace_song(_song([Note(69, 0, 960, 100)]))
+    out = tmp_path / "song.wav"
+    with qtbot.waitSignal(live.wav_exported, timeout=20000):
+        live.export_wav(str(out))
+    with wave.open(str(out)) as w:
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, 44100)
+        assert 1.0 <= w.getnframes() / 44100 <= 3.1
+    assert Path(out).stat().st_size > 1000
