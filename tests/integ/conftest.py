@@ -77,7 +77,7 @@ class FakeEngine:
 
 
 @pytest.fixture
-def fake_engine(window):
+def fake_engine(window):  # noqa: F811 (the imported fixture)
     engine = FakeEngine()
     window.live.set_engine(engine)
     return engine
