@@ -16,8 +16,16 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
@@ -73,6 +81,7 @@ class LivePanels(QObject):
         self.output = None  # a MidiOutput when one is chosen for playback
         self.sound_message = ""
         self._armed = False
+        self.playing = False
         self._take_track: int | None = None
         self._rendering = False
         self._api = settings.get(settings.MIDI_API) or None
@@ -110,8 +119,9 @@ class LivePanels(QObject):
         self.transport_widget = bar
         self.mixer = MixerPanel()
         self.keyboard = PianoKeyboard(36, 96)
+        self._song_dirty = True  # the player's copy of the song is out of date
         self._song_timer = QTimer(self, singleShot=True, interval=SONG_SYNC_MS)
-        self._song_timer.timeout.connect(self._sync_song)
+        self._song_timer.timeout.connect(self._on_song_timeout)
         self._connect()
         self._on_tracks_changed()
 
@@ -130,10 +140,11 @@ class LivePanels(QObject):
         doc.state.loop_changed.connect(lambda _a, _b: self._apply_loop())
         self.playback.position_changed.connect(self._on_position_changed)
         self.playback.playing_changed.connect(t.set_playing)
+        self.playback.playing_changed.connect(self._on_playing_changed)
         self.playback.error_occurred.connect(self.show_status)
         t.set_playing(False)
         for signal in (doc.notes_changed, doc.conductor_changed):
-            signal.connect(self._song_timer.start)
+            signal.connect(self._on_song_edited)
         doc.tracks_changed.connect(self._on_tracks_changed)
         doc.song_replaced.connect(self._on_tracks_changed)
         doc.note_auditioned.connect(self.audition)
@@ -182,7 +193,7 @@ class LivePanels(QObject):
         self.engine = engine
         self.playback.set_engine(engine)
         self._update_monitor()
-        self._sync_song()
+        self._song_dirty = True
 
     def _on_sound_ready(self, engine) -> None:
         self.set_engine(engine)
@@ -231,13 +242,24 @@ class LivePanels(QObject):
 
     # ------------------------------------------------------------------ playback
 
+    def _on_song_edited(self, *_args) -> None:
+        # Building the player's timeline costs time on big songs: only while playing is
+        # it done at once (coalesced); otherwise when play is pressed.
+        self._song_dirty = True
+        self._song_timer.start()
+
+    def _on_song_timeout(self) -> None:
+        if self.playing:
+            self._sync_song()
+
     def _sync_song(self) -> None:
         self._song_timer.stop()
+        self._song_dirty = False
         self.playback.set_song(self.document.song, self.mixer.mixer)
 
     def play(self) -> None:
         """Play from the playhead."""
-        if self._song_timer.isActive() or self.playback._song is None:
+        if self._song_dirty:
             self._sync_song()
         self._apply_loop()
         self.playback.play(self.document.state.playhead)
@@ -246,6 +268,18 @@ class LivePanels(QObject):
         if self.takes.active:
             self.takes.stop()
         self.playback.stop()
+
+    def toggle_play(self) -> None:
+        """Space: play from the playhead, or stop where it is."""
+        if self.playing:
+            self.playback.pause()
+        else:
+            self.play()
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.playing = playing
+        if playing and self._song_dirty:
+            self._sync_song()
 
     def _apply_loop(self) -> None:
         lo, hi = self.document.state.loop
@@ -274,7 +308,7 @@ class LivePanels(QObject):
                                    solo=track.solo))
         self.mixer.set_tracks([t.name for t in song.tracks], Mixer(strips, old.master))
         self.playback.set_mixer(self.mixer.mixer)
-        self._song_timer.start()
+        self._on_song_edited()
 
     def _on_mixer_changed(self, mixer: Mixer) -> None:
         self.playback.set_mixer(mixer)
@@ -374,6 +408,9 @@ class LivePanels(QObject):
     def _on_record_requested(self) -> None:
         if self.takes.active:
             self.stop()
+            return
+        if not self._armed:
+            self.show_status("Arm recording first (the Arm button of the transport)", 4000)
             return
         self.record()
 
@@ -507,6 +544,17 @@ def install(window) -> LivePanels:
                      visible=False)
     window.add_panel("keyboard", "Keyboard", live.keyboard,
                      Qt.DockWidgetArea.BottomDockWidgetArea)
+    menu = window.menuBar().insertMenu(
+        next(a for a in window.menuBar().actions() if a.text() == "&Help"), QMenu("&Play", window))
+    for text, slot, key in (("&Play / Pause", live.toggle_play, "Space"),
+                            ("&Stop", live.stop, None),
+                            ("&Record", live._on_record_requested, "Ctrl+R")):
+        play_act = QAction(text, window)
+        if key:
+            play_act.setShortcut(QKeySequence(key))
+        play_act.triggered.connect(slot)
+        window.addAction(play_act)
+        menu.menu().addAction(play_act)
     act = QAction("Export &WAV\u2026", window)
     act.setStatusTip("Render the song to a WAV file (44.1 kHz, 16-bit, stereo)")
     act.triggered.connect(live.export_wav_dialog)

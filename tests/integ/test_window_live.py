@@ -8,6 +8,7 @@ import time
 import wave
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -226,3 +227,38 @@ def test_export_wav_renders_on_a_worker(window, qtbot, tmp_path):
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (2, 2, 44100)
         assert 1.0 <= w.getnframes() / 44100 <= 3.1
     assert Path(out).stat().st_size > 1000
+
+
+def test_space_plays_the_loop_range_and_pauses(window, qtbot, fake_engine):
+    doc, live = window.document, window.live
+    doc.replace_song(_song([Note(60, 0, 480, 100), Note(62, 1920, 480, 100)]))
+    doc.state.set_loop(960, 1920)  # beats 3-4 at 120 bpm: 1 s to 2 s
+    qtbot.mouseClick(live.transport.loop_button, Qt.LeftButton)
+    window.roll.setFocus()
+    QTest.keyClick(window.roll, Qt.Key.Key_Space)
+    assert live.playing and fake_engine.state().playing
+    assert fake_engine.loop == pytest.approx((1.0, 2.0))
+    QTest.keyClick(window.roll, Qt.Key.Key_Space)
+    assert not live.playing and not fake_engine.state().playing
+
+
+def test_metronome_counts_in_through_the_built_in_sound(window, qtbot, fake_engine, jack_server,
+                                                        keyboard):
+    doc, live = window.document, window.live
+    doc.replace_song(_song([], tempo_us=125_000))  # 480 bpm: a count-in bar is 0.5 s
+    live.open_input(keyboard.port)
+    live.transport.count_in.setCurrentIndex(1)
+    assert live.transport.metronome_button.isChecked()
+    qtbot.mouseClick(live.transport.arm_button, Qt.LeftButton)
+    with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
+        qtbot.mouseClick(live.transport.record_button, Qt.LeftButton)
+    clicks = [m for m in fake_engine.note_ons() if m[0] == 0x99]
+    assert len(clicks) >= 4 and clicks[0][1] == 76  # accented downbeat first
+    # Monitoring: what the keyboard plays sounds through the built-in sound at once.
+    keyboard.send((0x90, 72, 99))
+    qtbot.waitUntil(lambda: (0x90, 72, 99) in fake_engine.sent, timeout=1000)
+    keyboard.send((0x80, 72, 0))
+    with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
+        qtbot.mouseClick(live.transport.record_button, Qt.LeftButton)
+    assert [n.pitch for n in doc.song.tracks[0].notes] == [72]
+    live.open_input(None)
