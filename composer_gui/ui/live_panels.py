@@ -119,6 +119,10 @@ class LivePanels(QObject):
         self.transport_widget = bar
         self.mixer = MixerPanel()
         self.keyboard = PianoKeyboard(36, 96)
+        self.sound_label = QLabel()
+        self.sound_label.setStyleSheet("QLabel { color: #c0392b; }")
+        self.sound_label.hide()
+        window.statusBar().addPermanentWidget(self.sound_label)
         self._song_dirty = True  # the player's copy of the song is out of date
         self._song_timer = QTimer(self, singleShot=True, interval=SONG_SYNC_MS)
         self._song_timer.timeout.connect(self._on_song_timeout)
@@ -198,12 +202,16 @@ class LivePanels(QObject):
     def _on_sound_ready(self, engine) -> None:
         self.set_engine(engine)
         self.sound_message = ""
+        self.sound_label.hide()
         self.show_status("Built-in sound ready", 4000)
         self.sound_ready.emit()
 
     def _on_sound_unavailable(self, message: str) -> None:
-        self.sound_message = (f"No built-in sound: {message}. MIDI output and WAV export "
-                              "need it too unless a MIDI output is chosen.")
+        self.sound_message = f"No built-in sound: {message}"
+        # Stays in the status bar (a message would be replaced by the next one).
+        self.sound_label.setText("No sound")
+        self.sound_label.setToolTip(self.sound_message)
+        self.sound_label.show()
         log.warning("built-in sound unavailable: %s", message)
         self.show_status(self.sound_message)
         self.sound_unavailable.emit(message)

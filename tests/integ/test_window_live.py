@@ -41,24 +41,31 @@ class _Receiver:
 
 def test_play_moves_the_playhead_and_stop_sends_all_notes_off(window, qtbot, jack_server,
                                                               unique):
-    receiver = _Receiver(unique + "rx")
-    try:
-        window.document.replace_song(_song([Note(60, 0, 480, 100), Note(64, 960, 480, 90)]))
-        live = window.live
-        assert live.open_output(receiver.port)
-        bar = live.transport
-        qtbot.mouseClick(bar.play_button, Qt.LeftButton)
-        qtbot.waitUntil(lambda: window.document.state.playhead > 960, timeout=3000)
-        assert not bar.play_button.isEnabled()
-        qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
-        qtbot.waitUntil(lambda: any(m[0] & 0xF0 == 0xB0 and m[1] == 123
-                                    for m in receiver.messages), timeout=2000)
-        ons = [m[1] for m in receiver.messages if m[0] & 0xF0 == 0x90 and m[2] > 0]
-        assert ons[:2] == [60, 64]
-        assert bar.play_button.isEnabled()
-        live.open_output(None)
-    finally:
-        receiver.close()
+    window.document.replace_song(_song([Note(60, 240, 480, 100), Note(64, 960, 480, 90)]))
+    live, bar = window.live, window.live.transport
+    # The asynchronous JACK server may drop an event of a client that missed a cycle on a
+    # loaded machine: play again then (at most twice), judging only a clean delivery.
+    for _attempt in range(3):
+        receiver = _Receiver(f"{unique}rx{_attempt}")
+        try:
+            assert live.open_output(receiver.port)
+            time.sleep(0.15)  # JACK connects asynchronously
+            window.document.state.set_playhead(0)
+            qtbot.mouseClick(bar.play_button, Qt.LeftButton)
+            qtbot.waitUntil(lambda: window.document.state.playhead > 1000, timeout=3000)
+            assert not bar.play_button.isEnabled()
+            qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
+            qtbot.wait(100)
+            messages = list(receiver.messages)
+        finally:
+            live.open_output(None)
+            receiver.close()
+        ons = [m[1] for m in messages if m[0] & 0xF0 == 0x90 and m[2] > 0]
+        if ons == [60, 64] and any(m[0] & 0xF0 == 0xB0 and m[1] == 123 for m in messages):
+            break
+    assert ons == [60, 64]
+    assert any(m[0] & 0xF0 == 0xB0 and m[1] == 123 for m in messages), "all notes off"
+    assert bar.play_button.isEnabled()
 
 
 def test_playback_follows_the_playhead_and_edits(window, qtbot, fake_engine):
@@ -83,33 +90,43 @@ def _add_note(note):
     return AddNotes(0, [note])
 
 
-def test_take_from_a_virtual_keyboard_is_one_undo_step(window, qtbot, jack_server, keyboard):
+def test_take_from_a_virtual_keyboard_is_one_undo_step(window, qtbot, jack_server, keyboard,
+                                                       unique):
+    from tests.live.conftest import Witness
+
     doc, live = window.document, window.live
-    doc.replace_song(_song([Note(48, 0, 480, 70)], tempo_us=250_000))  # 240 bpm: bar = 1 s
-    assert live.open_input(keyboard.port)
     bar = live.transport
     bar.count_in.setCurrentIndex(0)
     bar.metronome_button.setChecked(False)
     qtbot.mouseClick(bar.arm_button, Qt.LeftButton)
-    shown = []
-    live.takes.take_updated.connect(lambda _n: shown.append(list(window.roll.live_notes)))
-    time.sleep(0.1)
-    with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
-        qtbot.mouseClick(bar.record_button, Qt.LeftButton)
-    player = threading.Thread(target=keyboard.play, args=(
-        melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0), time.perf_counter()))
-    player.start()
-    while player.is_alive():
-        qtbot.wait(20)
-    qtbot.wait(50)
-    with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
-        qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
+    assert live.open_input(keyboard.port)
+    events = melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0)
+    for attempt in range(3):  # again only when JACK itself dropped an event
+        doc.replace_song(_song([Note(48, 0, 480, 70)], tempo_us=250_000))  # 240 bpm
+        witness = Witness(keyboard.port, f"{unique}w{attempt}")
+        shown = []
+        live.takes.take_updated.connect(
+            lambda _n, shown=shown: shown.append(list(window.roll.live_notes)))
+        time.sleep(0.15)
+        with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
+            qtbot.mouseClick(bar.record_button, Qt.LeftButton)
+        player = threading.Thread(target=keyboard.play, args=(events, time.perf_counter()))
+        player.start()
+        while player.is_alive():
+            qtbot.wait(20)
+        qtbot.wait(50)
+        with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
+            qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
+        live.takes.take_updated.disconnect()
+        if witness.notes_seen() == len(events):
+            break
     notes = doc.song.tracks[0].notes
     # Replace mode: the old note under the take is gone, the played ones are there.
     assert [(n.pitch, n.velocity) for n in notes] == [(60, 90), (64, 91)]
     assert abs(notes[1].start - 480) < 30 and abs(notes[0].duration - 480) < 30
     assert any(s for s in shown), "the roll showed the notes while they were played"
     assert window.roll.live_notes == []
+    assert doc.undo_stack.count() == 1
     doc.undo_stack.undo()
     assert [n.pitch for n in doc.song.tracks[0].notes] == [48]
     live.open_input(None)
@@ -203,6 +220,7 @@ def test_window_opens_without_the_synth_and_says_what_is_missing(window, qtbot, 
         live.start(sound=True, ports=False, soundfont=str(tmp_path / "gone.sf2"))
     text = window.statusBar().currentMessage()
     assert "No built-in sound" in text and "gone.sf2" in text
+    assert live.sound_label.isVisible() and "gone.sf2" in live.sound_label.toolTip()
     assert window.isVisible()
     # Playing says why nothing sounds instead of failing.
     window.document.replace_song(_song([Note(60, 0, 480, 100)]))
