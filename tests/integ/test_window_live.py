@@ -280,3 +280,31 @@ def test_metronome_counts_in_through_the_built_in_sound(window, qtbot, fake_engi
         qtbot.mouseClick(live.transport.record_button, Qt.LeftButton)
     assert [n.pitch for n in doc.song.tracks[0].notes] == [72]
     live.open_input(None)
+
+
+def test_remembered_keyboard_is_opened_when_plugged_in_and_lights_up(window, qtbot, jack_server,
+                                                                     unique):
+    from composer_gui import settings
+    from tests.live.conftest import VirtualKeyboard
+
+    live = window.live
+    settings.put(settings.MIDI_INPUT, f"{unique}late:keys")
+    live.start(sound=False, ports=True)
+    assert live.live_input.port_name is None
+    late = VirtualKeyboard(unique + "late")  # plugged in after the window started
+    try:
+        qtbot.waitUntil(lambda: live.live_input.port_name is not None, timeout=3500)
+        assert live.input_combo.currentText() == late.port
+        time.sleep(0.1)
+        for _ in range(5):  # JACK may drop an event under load: a few key presses
+            late.send((0x90, 60, 80))
+            qtbot.wait(60)
+            if live.transport.midi_light_on:
+                break
+        assert live.transport.midi_light_on
+    finally:
+        late.close()
+    # Unplugged: the picker goes back to no input and the user is told.
+    qtbot.waitUntil(lambda: live.live_input.port_name is None, timeout=3500)
+    assert live.input_combo.currentIndex() == 0
+    assert "disconnected" in window.statusBar().currentMessage()
