@@ -67,6 +67,8 @@ MIDI_OUTPUT = declare("live/midi_output", str, "",
                       "MIDI output port for playback (empty: the built-in sound)")
 MIDI_API = declare("live/midi_api", str, "", "MIDI API: alsa, jack, ... (empty: automatic)")
 RECORD_INTO_NEW = declare("live/record_new_track", bool, False, "record into a new track")
+RECORD_QUANTIZE = declare("live/record_quantize", bool, False,
+                          "quantize recorded onsets to the snap grid")
 RECORD_MERGE = declare("live/record_merge", bool, False, "merge a take instead of replacing")
 
 

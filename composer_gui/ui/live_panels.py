@@ -18,6 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
@@ -33,6 +34,7 @@ from composer_gui.core.errors import UserError
 from composer_gui.core.song import DRUM_CHANNEL, Song
 from composer_gui.midi.records import note_off, note_on
 from composer_gui.ui import edits_bridge as eb
+from composer_gui.ui.document import grid_ticks
 from composer_gui.ui.keyboard_widget import PianoKeyboard
 from composer_gui.ui.mixer import MixerPanel
 from composer_gui.ui.rollrender import bar_at
@@ -105,6 +107,9 @@ class LivePanels(QObject):
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(["Replace", "Merge"])
         self.mode_combo.setCurrentIndex(int(settings.get(settings.RECORD_MERGE)))
+        self.quantize_box = QCheckBox("Quantize input")
+        self.quantize_box.setToolTip("Snap recorded onsets to the grid (off: as played)")
+        self.quantize_box.setChecked(settings.get(settings.RECORD_QUANTIZE))
         bar = QWidget()
         rows = QVBoxLayout(bar)
         rows.setContentsMargins(0, 0, 0, 0)
@@ -112,7 +117,7 @@ class LivePanels(QObject):
         row = QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 2)
         for widget in (QLabel("In"), self.input_combo, QLabel("Out"), self.output_combo,
-                       self.target_combo, self.mode_combo):
+                       self.target_combo, self.mode_combo, self.quantize_box):
             row.addWidget(widget)
         row.addStretch(1)
         rows.addLayout(row)
@@ -166,6 +171,8 @@ class LivePanels(QObject):
             lambda i: settings.put(settings.RECORD_INTO_NEW, bool(i)))
         self.mode_combo.currentIndexChanged.connect(
             lambda i: settings.put(settings.RECORD_MERGE, bool(i)))
+        self.quantize_box.toggled.connect(
+            lambda on: settings.put(settings.RECORD_QUANTIZE, on))
         self.keyboard.note_pressed.connect(self._on_key_pressed)
         self.keyboard.note_released.connect(self._on_key_released)
         tk = self.takes
@@ -432,9 +439,13 @@ class LivePanels(QObject):
         click = None
         if self.transport.metronome_button.isChecked():
             click = self._send if self._sink() is not None else None
+        quantize = None
+        if self.quantize_box.isChecked():
+            quantize = grid_ticks(doc.state.grid, song.ticks_per_beat)
         self.transport.set_recording(True)
         self.takes.start(song, start_tick=start, bars=bars,
-                         count_in_bars=self.transport.count_in_bars, click=click)
+                         count_in_bars=self.transport.count_in_bars, click=click,
+                         quantize=quantize)
 
     def _on_take_lost(self, message: str) -> None:
         self.show_status(f"{message}: the take so far was kept", 10000)

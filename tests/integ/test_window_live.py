@@ -190,7 +190,7 @@ def test_on_screen_keyboard_sounds_and_records(window, qtbot, fake_engine):
     assert [n.pitch for n in window.document.song.tracks[0].notes] == [67]
 
 
-def test_mixer_mute_and_track_list_mute_stay_in_sync(window, qtbot):
+def test_mixer_mute_and_track_list_mute_stay_in_sync(window, qtbot, fake_engine):
     from composer_gui.ui.tracklist import COL_MUTE
 
     doc, live = window.document, window.live
@@ -212,6 +212,14 @@ def test_mixer_mute_and_track_list_mute_stay_in_sync(window, qtbot):
     assert not doc.song.tracks[1].muted
     assert not live.mixer.strips[1].mute.isChecked()
     assert not live.mixer.mixer.strip(1).mute
+    # Volume changes reach the player while it plays (the WAV export uses the same mixer).
+    qtbot.mouseClick(live.transport.play_button, Qt.LeftButton)
+    live.mixer.strips[0].volume.setFocus()
+    QTest.keyClick(live.mixer.strips[0].volume, Qt.Key.Key_PageDown)
+    assert fake_engine.mixer.strip(0).volume < 1.0
+    assert fake_engine.mixer.strip(0).volume == live.mixer.mixer.strip(0).volume
+    assert not fake_engine.mixer.strip(1).mute
+    qtbot.mouseClick(live.transport.stop_button, Qt.LeftButton)
 
 
 def test_window_opens_without_the_synth_and_says_what_is_missing(window, qtbot, tmp_path):
