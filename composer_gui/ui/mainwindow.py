@@ -52,7 +52,9 @@ Ctrl+A select all, Ctrl+C / Ctrl+X / Ctrl+V (at the playhead), Ctrl+D duplicate.
 Q quantize to the grid, Shift+Q with a strength. Ctrl+Z undo, Ctrl+Shift+Z redo.
 Ctrl+wheel zooms time, Shift+wheel zooms pitch, Ctrl+0 fits the song.
 Ruler: click moves the playhead, Shift+drag sets the loop, double-click edits the tempo,
-meter and key there (Ctrl+T)."""
+meter and key there (Ctrl+T).
+Space plays from the playhead / pauses; Ctrl+R records (press Arm first). With the
+Keyboard panel focused, A-; and W-P play notes, Z/X shift the octave, C/V the velocity."""
 
 
 def new_song() -> Song:

@@ -171,8 +171,10 @@ def test_gutter_click_and_drawn_note_sound_through_the_synth(window, qtbot, fake
                     timeout=2000)
 
 
-def test_on_screen_keyboard_sounds_and_records(window, qtbot, fake_engine):
+def test_on_screen_keyboard_sounds_and_records_merged(window, qtbot, fake_engine):
     live = window.live
+    window.document.replace_song(_song([Note(48, 0, 480, 70)]))
+    live.mode_combo.setCurrentIndex(1)  # merge: the take adds to what the track has
     live.transport.count_in.setCurrentIndex(0)
     live.transport.metronome_button.setChecked(False)
     piano = live.keyboard
@@ -187,7 +189,7 @@ def test_on_screen_keyboard_sounds_and_records(window, qtbot, fake_engine):
     assert [m[1] for m in fake_engine.note_ons()] == [67]
     with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
         live.stop()
-    assert [n.pitch for n in window.document.song.tracks[0].notes] == [67]
+    assert sorted(n.pitch for n in window.document.song.tracks[0].notes) == [48, 67]
 
 
 def test_mixer_mute_and_track_list_mute_stay_in_sync(window, qtbot, fake_engine):
