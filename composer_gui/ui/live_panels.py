@@ -183,12 +183,13 @@ class LivePanels(QObject):
         tk.take_finished.connect(self._on_take_finished)
 
     def start(self, *, sound: bool = True, ports: bool = True,
-              soundfont: str | None = None) -> None:
+              soundfont: str | None = None, open_device: bool = True) -> None:
         """Start-up work that may take a while: load the built-in sound (off the GUI
-        thread) and watch the MIDI ports. The window works before either finishes."""
+        thread) and watch the MIDI ports. The window works before either finishes.
+        ``open_device`` False loads the synthesizer without an audio output (tests)."""
         if sound:
             self.show_status("Loading the built-in sound\u2026")
-            self.loader.load(soundfont)
+            self.loader.load(soundfont, open_device=open_device)
         if ports:
             self.live_input.start_watching()
 
@@ -486,8 +487,8 @@ class LivePanels(QObject):
         if synth is not None and getattr(synth, "path", None) is not None:
             soundfont = str(synth.path)
         signals = _RenderSignals(self)
-        signals.progressed.connect(
-            lambda done, total: self.show_status(f"Exporting WAV\u2026 {100 * done / total:.0f}%"))
+        # Bound methods of this GUI-thread object: the thread's emits arrive queued.
+        signals.progressed.connect(self._on_wav_progress)
         signals.finished.connect(self._on_wav_finished)
         signals.failed.connect(self._on_wav_failed)
         self._rendering = True
@@ -516,6 +517,9 @@ class LivePanels(QObject):
 
         self._render_thread = threading.Thread(target=run, name="wav-export", daemon=True)
         self._render_thread.start()
+
+    def _on_wav_progress(self, done: float, total: float) -> None:
+        self.show_status(f"Exporting WAV\u2026 {100 * done / max(total, 1e-9):.0f}%")
 
     def _on_wav_finished(self, path: str, seconds: float) -> None:
         self._rendering = False

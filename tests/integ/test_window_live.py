@@ -246,7 +246,7 @@ def test_export_wav_renders_on_a_worker(window, qtbot, tmp_path):
     small = os.path.join(os.path.dirname(pretty_midi.__file__), "TimGM6mb.sf2")
     live = window.live
     with qtbot.waitSignal(live.sound_ready, timeout=10000):
-        live.start(sound=True, ports=False, soundfont=small)
+        live.start(sound=True, ports=False, soundfont=small, open_device=False)
     window.document.replace_song(_song([Note(69, 0, 960, 100)]))
     out = tmp_path / "song.wav"
     with qtbot.waitSignal(live.wav_exported, timeout=20000):
