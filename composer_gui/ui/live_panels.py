@@ -85,6 +85,7 @@ class LivePanels(QObject):
         self._armed = False
         self.playing = False
         self._take_track: int | None = None
+        self._take_start = 0
         self._rendering = False
         self._api = settings.get(settings.MIDI_API) or None
 
@@ -177,7 +178,7 @@ class LivePanels(QObject):
         self.keyboard.note_released.connect(self._on_key_released)
         tk = self.takes
         tk.count_in_started.connect(lambda: self.show_status("Count-in\u2026", 3000))
-        tk.recording_started.connect(lambda: self.show_status("Recording", 3000))
+        tk.recording_started.connect(self._on_recording_started)
         tk.take_updated.connect(self.window.roll.set_live_notes)
         tk.take_lost.connect(self._on_take_lost)
         tk.take_finished.connect(self._on_take_finished)
@@ -440,6 +441,7 @@ class LivePanels(QObject):
         click = None
         if self.transport.metronome_button.isChecked():
             click = self._send if self._sink() is not None else None
+        self._take_start = start
         quantize = None
         if self.quantize_box.isChecked():
             quantize = grid_ticks(doc.state.grid, song.ticks_per_beat)
@@ -448,11 +450,27 @@ class LivePanels(QObject):
                          count_in_bars=self.transport.count_in_bars, click=click,
                          quantize=quantize)
 
+    def _on_recording_started(self) -> None:
+        """Play the song along from the take's first bar (the recorded track silent)."""
+        self.show_status("Recording", 3000)
+        song = self.document.song
+        if song.note_count == 0 or self._sink() is None:
+            return
+        mixer = self.mixer.mixer
+        if self._take_track is not None:
+            mixer = mixer.with_strip(self._take_track, mute=True)
+        self.playback.set_song(song, mixer)
+        self._song_dirty = False
+        self.playback.play(self._take_start)
+        self._song_dirty = True  # the next Play uses the real mixer again
+
     def _on_take_lost(self, message: str) -> None:
         self.show_status(f"{message}: the take so far was kept", 10000)
 
     def _on_take_finished(self, result) -> None:
         self.transport.set_recording(False)
+        if self.playing:
+            self.playback.pause()
         self.window.roll.set_live_notes([])
         if not result.notes:
             return

@@ -41,7 +41,9 @@ class _Receiver:
 
 def test_play_moves_the_playhead_and_stop_sends_all_notes_off(window, qtbot, jack_server,
                                                               unique):
-    window.document.replace_song(_song([Note(60, 240, 480, 100), Note(64, 960, 480, 90)]))
+    # The last note ends at 10 s: Stop comes while the song still plays.
+    window.document.replace_song(_song([Note(60, 240, 480, 100), Note(64, 960, 480, 90),
+                                        Note(67, 9600, 240, 90)]))
     live, bar = window.live, window.live.transport
     # The asynchronous JACK server may drop an event of a client that missed a cycle on a
     # loaded machine: play again then (at most twice), judging only a clean delivery.
@@ -181,6 +183,8 @@ def test_on_screen_keyboard_sounds_and_records_merged(window, qtbot, fake_engine
     window.panels["keyboard"].show()
     with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
         live.record()
+    # The song plays along, without the track being recorded into.
+    assert fake_engine.state().playing and fake_engine.mixer.strip(0).mute
     rect = piano.key_rect(67)
     pos = QPoint(int(rect.center().x()), int(rect.top() + rect.height() * 0.8))
     QTest.mousePress(piano, Qt.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
@@ -189,6 +193,7 @@ def test_on_screen_keyboard_sounds_and_records_merged(window, qtbot, fake_engine
     assert [m[1] for m in fake_engine.note_ons()] == [67]
     with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
         live.stop()
+    assert not fake_engine.state().playing
     assert sorted(n.pitch for n in window.document.song.tracks[0].notes) == [48, 67]
 
 
