@@ -124,6 +124,7 @@ class LivePanels(QObject):
         rows.addLayout(row)
         self.transport_widget = bar
         self.mixer = MixerPanel()
+        self.mixer.setMinimumHeight(160)  # room for the faders when the dock is shown
         self.keyboard = PianoKeyboard(36, 96)
         self.sound_label = QLabel()
         self.sound_label.setStyleSheet("QLabel { color: #c0392b; }")
