@@ -14,7 +14,7 @@ from PySide6.QtTest import QTest
 
 from composer_gui.core.song import Note, Song, TempoChange, Track
 from tests.live.conftest import melody_events
-from tests.ui.conftest import click, point
+from tests.ui.conftest import click, drag, point
 
 
 def _song(notes, tempo_us=500_000) -> Song:
@@ -168,8 +168,13 @@ def test_gutter_click_and_drawn_note_sound_through_the_synth(window, qtbot, fake
     roll.set_tool("draw")
     click(roll, point(roll, 480, 64))
     assert [m[1] for m in fake_engine.note_ons()] == [60, 64]
+    # Moved to a new pitch: heard again at the new pitch.
+    roll.set_tool("select")
+    drag(roll.viewport(), point(roll, 600, 64), point(roll, 600, 67))
+    assert [n.pitch for n in window.document.song.tracks[0].notes] == [67]
+    assert [m[1] for m in fake_engine.note_ons()][-1] == 67
     # ...and each stops shortly after.
-    qtbot.waitUntil(lambda: sum(1 for m in fake_engine.sent if m[0] & 0xF0 == 0x80) >= 2,
+    qtbot.waitUntil(lambda: sum(1 for m in fake_engine.sent if m[0] & 0xF0 == 0x80) >= 3,
                     timeout=2000)
 
 
