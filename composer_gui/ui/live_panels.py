@@ -134,7 +134,7 @@ class LivePanels(QObject):
         self._song_timer = QTimer(self, singleShot=True, interval=SONG_SYNC_MS)
         self._song_timer.timeout.connect(self._on_song_timeout)
         self._connect()
-        self._on_tracks_changed()
+        self._on_song_replaced()
 
     # ------------------------------------------------------------------ wiring
 
@@ -157,7 +157,7 @@ class LivePanels(QObject):
         for signal in (doc.notes_changed, doc.conductor_changed):
             signal.connect(self._on_song_edited)
         doc.tracks_changed.connect(self._on_tracks_changed)
-        doc.song_replaced.connect(self._on_tracks_changed)
+        doc.song_replaced.connect(self._on_song_replaced)
         doc.note_auditioned.connect(self.audition)
         self.mixer.mixer_changed.connect(self._on_mixer_changed)
         li = self.live_input
@@ -316,12 +316,19 @@ class LivePanels(QObject):
 
     # ------------------------------------------------------------------ mixer
 
+    def _on_song_replaced(self) -> None:
+        # A new song brings its own levels (its volume and pan controllers).
+        self.mixer.set_tracks([t.name for t in self.document.song.tracks],
+                              Mixer.from_song(self.document.song))
+        self._on_tracks_changed()
+
     def _on_tracks_changed(self) -> None:
         song = self.document.song
         old = self.mixer.mixer
+        from_song = Mixer.from_song(song)
         strips = []
         for i, track in enumerate(song.tracks):
-            base = old.strip(i) if i < len(old.tracks) else Mixer.from_song(song).strip(i)
+            base = old.strip(i) if i < len(old.tracks) else from_song.strip(i)
             strips.append(TrackMix(volume=base.volume, pan=base.pan, mute=track.muted,
                                    solo=track.solo))
         self.mixer.set_tracks([t.name for t in song.tracks], Mixer(strips, old.master))
