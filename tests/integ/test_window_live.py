@@ -107,8 +107,10 @@ def test_take_from_a_virtual_keyboard_is_one_undo_step(window, qtbot, jack_serve
         doc.replace_song(_song([Note(48, 0, 480, 70)], tempo_us=250_000))  # 240 bpm
         witness = Witness(keyboard.port, f"{unique}w{attempt}")
         shown = []
-        live.takes.take_updated.connect(
-            lambda _n, shown=shown: shown.append(list(window.roll.live_notes)))
+        def on_update(_notes, shown=shown):
+            shown.append(list(window.roll.live_notes))
+
+        live.takes.take_updated.connect(on_update)
         time.sleep(0.15)
         with qtbot.waitSignal(live.takes.recording_started, timeout=3000):
             qtbot.mouseClick(bar.record_button, Qt.LeftButton)
@@ -119,7 +121,7 @@ def test_take_from_a_virtual_keyboard_is_one_undo_step(window, qtbot, jack_serve
         qtbot.wait(50)
         with qtbot.waitSignal(live.takes.take_finished, timeout=3000):
             qtbot.mouseClick(bar.stop_button, Qt.LeftButton)
-        live.takes.take_updated.disconnect()
+        live.takes.take_updated.disconnect(on_update)
         if witness.notes_seen() == len(events):
             break
     notes = doc.song.tracks[0].notes
