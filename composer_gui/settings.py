@@ -62,6 +62,14 @@ ZOOM_X = declare("editor/zoom_x", float, 0.1, "horizontal zoom, pixels per tick"
 ZOOM_Y = declare("editor/zoom_y", int, 12, "vertical zoom, pixels per semitone")
 QUANTIZE_STRENGTH = declare("editor/quantize_strength", int, 100, "quantize strength, percent")
 AUTOSAVE_SECONDS = declare("safety/autosave_seconds", int, 30, "autosave period while modified")
+MIDI_INPUT = declare("live/midi_input", str, "", "MIDI input port name (empty: none)")
+MIDI_OUTPUT = declare("live/midi_output", str, "",
+                      "MIDI output port for playback (empty: the built-in sound)")
+MIDI_API = declare("live/midi_api", str, "", "MIDI API: alsa, jack, ... (empty: automatic)")
+RECORD_INTO_NEW = declare("live/record_new_track", bool, False, "record into a new track")
+RECORD_QUANTIZE = declare("live/record_quantize", bool, False,
+                          "quantize recorded onsets to the snap grid")
+RECORD_MERGE = declare("live/record_merge", bool, False, "merge a take instead of replacing")
 
 
 def config_path() -> Path:

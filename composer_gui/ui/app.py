@@ -60,6 +60,7 @@ def run_app(path: str | None, qt_args: Sequence[str] = ()) -> int:
     window = MainWindow()
     _install_excepthook(lambda: window)
     window.show()
+    window.live.start()  # built-in sound (own thread) and MIDI port watching
     if not window.offer_recovery():
         if path:
             window.open_file(path, ask=False)

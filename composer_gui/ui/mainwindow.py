@@ -52,7 +52,9 @@ Ctrl+A select all, Ctrl+C / Ctrl+X / Ctrl+V (at the playhead), Ctrl+D duplicate.
 Q quantize to the grid, Shift+Q with a strength. Ctrl+Z undo, Ctrl+Shift+Z redo.
 Ctrl+wheel zooms time, Shift+wheel zooms pitch, Ctrl+0 fits the song.
 Ruler: click moves the playhead, Shift+drag sets the loop, double-click edits the tempo,
-meter and key there (Ctrl+T)."""
+meter and key there (Ctrl+T).
+Space plays from the playhead / pauses; Ctrl+R records (press Arm first). With the
+Keyboard panel focused, A-; and W-P play notes, Z/X shift the octave, C/V the velocity."""
 
 
 def new_song() -> Song:
@@ -90,6 +92,11 @@ class MainWindow(QMainWindow):
         from composer_gui.ui import generate_panel
 
         self.generate_panel = generate_panel.install(self)
+        # -- issue 4: transport, mixer, keyboard, sound (live_panels.install; start() is
+        # called by run_app so that tests choose what a window loads)
+        from composer_gui.ui import live_panels
+
+        self.live = live_panels.install(self)
 
         doc = self.document
         doc.modified_changed.connect(self._update_title)
@@ -555,4 +562,5 @@ class MainWindow(QMainWindow):
         self.autosaver.timer.stop()
         self.autosaver.clear()
         self.generate_panel.shutdown()  # issue 8: stop the generation thread
+        self.live.shutdown()  # issue 4: playback, ports, audio device
         event.accept()

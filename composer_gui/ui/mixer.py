@@ -111,6 +111,7 @@ class MixerPanel(QWidget):
         self._mixer = Mixer([mixer.strip(i) for i in range(len(names))], mixer.master)
         for strip in self.strips:
             self._strip_row.removeWidget(strip)
+            strip.hide()  # gone at once, not when the deferred delete runs
             strip.deleteLater()
         self.strips = []
         for i, name in enumerate(names):

@@ -44,6 +44,7 @@ GHOST = "#ffffff"
 ERASING = "#ff4d4d"
 PLAYHEAD = QColor("#ff5252")
 LOOP_FILL = QColor(120, 180, 255, 28)
+LIVE_NOTE = QColor(255, 120, 80, 200)  # notes of a take being recorded
 
 BLACK_KEYS = {1, 3, 6, 8, 10}
 MIN_PX_PER_TICK = 1e-4
@@ -120,6 +121,7 @@ class PianoRoll(QAbstractScrollArea):
         doc.state.loop_changed.connect(lambda *_: self.viewport().update())
         doc.state.grid_changed.connect(self.viewport().update)
         self._playhead_tick = 0
+        self.live_notes: list[Note] = []  # a take being recorded, drawn on top
         self._last_drag: tuple[QPointF, Qt.KeyboardModifier] | None = None
         self._autoscroll = QTimer(self)
         self._autoscroll.setInterval(30)
@@ -379,8 +381,17 @@ class PianoRoll(QAbstractScrollArea):
         if rect.left() - 1 <= x <= rect.right() + 1:
             painter.setPen(QPen(PLAYHEAD, 1))
             painter.drawLine(x, 0, x, vh)
+        for note in self.live_notes:
+            painter.fillRect(self.note_rect(note), LIVE_NOTE)
         if self.gesture is not None:
             self.gesture.paint(painter)
+
+    def set_live_notes(self, notes: list[Note]) -> None:
+        """Show the notes of a take while it is played (not yet in the song)."""
+        old, self.live_notes = self.live_notes, list(notes)
+        spans = old + self.live_notes
+        if spans:
+            self.update_ticks(min(n.start for n in spans), max(n.end for n in spans))
 
     # -- change notifications ---------------------------------------------------------
     def update_ticks(self, lo: int, hi: int) -> None:

@@ -1,0 +1,614 @@
+"""Live features in the main window: built-in sound, MIDI in/out, transport, recording,
+mixer, on-screen keyboard, note audition and WAV export.
+
+:func:`install` docks the panels and wires the standalone widgets (``ui/transport.py``,
+``ui/mixer.py``, ``ui/keyboard_widget.py``) to the Qt workers (``workers/playback.py``,
+``workers/recording.py``). Nothing slow runs on the GUI thread: the synthesizer loads on
+a thread of its own (:meth:`LivePanels.start`), WAV export renders on another, and both
+report back through signals only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composer_gui import settings
+from composer_gui.audio.mixer import Mixer, TrackMix
+from composer_gui.core.errors import UserError
+from composer_gui.core.song import DRUM_CHANNEL, Song
+from composer_gui.midi.records import note_off, note_on
+from composer_gui.ui import edits_bridge as eb
+from composer_gui.ui.document import grid_ticks
+from composer_gui.ui.keyboard_widget import PianoKeyboard
+from composer_gui.ui.mixer import MixerPanel
+from composer_gui.ui.rollrender import bar_at
+from composer_gui.ui.transport import TransportBar
+from composer_gui.workers.playback import PlaybackController, SoundLoader
+from composer_gui.workers.recording import (
+    LiveInput,
+    TakeController,
+    engine_monitor,
+    port_monitor,
+    take_edit,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["LivePanels", "install", "AUDITION_MS", "AUDITION_CHANNEL"]
+
+AUDITION_MS = 300  # an auditioned note sounds this long
+AUDITION_CHANNEL = 15  # a channel playback leaves alone (the drum channel is 9)
+SONG_SYNC_MS = 100  # edits reach the player at most this late (coalesced)
+NO_INPUT = "(no MIDI input)"
+BUILT_IN = "Built-in sound"
+
+
+class _RenderSignals(QObject):
+    """Reports of the WAV render thread (queued to the GUI thread)."""
+
+    progressed = Signal(float, float)
+    finished = Signal(str, float)  # path, seconds of audio
+    failed = Signal(str)
+
+
+class LivePanels(QObject):
+    """Owns the live workers of one :class:`~composer_gui.ui.mainwindow.MainWindow`."""
+
+    sound_ready = Signal()
+    sound_unavailable = Signal(str)
+    wav_exported = Signal(str)
+    status_shown = Signal(str)  # every status-bar message this object shows
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = window.document
+        self.engine = None  # the built-in sound's Engine once loaded
+        self.output = None  # a MidiOutput when one is chosen for playback
+        self.sound_message = ""
+        self._armed = False
+        self.playing = False
+        self._take_track: int | None = None
+        self._take_start = 0
+        self._rendering = False
+        self._api = settings.get(settings.MIDI_API) or None
+
+        self.loader = SoundLoader(self)
+        self.playback = PlaybackController(self)
+        self.live_input = LiveInput(api=self._api, parent=self)
+        self.takes = TakeController(self.live_input, self)
+
+        # widgets
+        self.transport = TransportBar()
+        self.input_combo = QComboBox()
+        self.input_combo.setToolTip("MIDI input (keyboard) to play and record from")
+        self.input_combo.addItem(NO_INPUT)
+        self.output_combo = QComboBox()
+        self.output_combo.setToolTip("Where playback and monitoring sound")
+        self.output_combo.addItem(BUILT_IN)
+        self.target_combo = QComboBox()
+        self.target_combo.addItems(["Into selected track", "Into new track"])
+        self.target_combo.setCurrentIndex(int(settings.get(settings.RECORD_INTO_NEW)))
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(["Replace", "Merge"])
+        self.mode_combo.setCurrentIndex(int(settings.get(settings.RECORD_MERGE)))
+        self.quantize_box = QCheckBox("Quantize input")
+        self.quantize_box.setToolTip("Snap recorded onsets to the grid (off: as played)")
+        self.quantize_box.setChecked(settings.get(settings.RECORD_QUANTIZE))
+        bar = QWidget()
+        rows = QVBoxLayout(bar)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addWidget(self.transport)
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 0, 4, 2)
+        for widget in (QLabel("In"), self.input_combo, QLabel("Out"), self.output_combo,
+                       self.target_combo, self.mode_combo, self.quantize_box):
+            row.addWidget(widget)
+        row.addStretch(1)
+        rows.addLayout(row)
+        self.transport_widget = bar
+        self.mixer = MixerPanel()
+        self.mixer.setMinimumHeight(160)  # room for the faders when the dock is shown
+        self.keyboard = PianoKeyboard(36, 96)
+        self.sound_label = QLabel()
+        self.sound_label.setStyleSheet("QLabel { color: #c0392b; }")
+        self.sound_label.hide()
+        window.statusBar().addPermanentWidget(self.sound_label)
+        self._song_dirty = True  # the player's copy of the song is out of date
+        self._song_timer = QTimer(self, singleShot=True, interval=SONG_SYNC_MS)
+        self._song_timer.timeout.connect(self._on_song_timeout)
+        self._connect()
+        self._on_song_replaced()
+
+    # ------------------------------------------------------------------ wiring
+
+    def _connect(self) -> None:
+        doc, t = self.document, self.transport
+        self.loader.sound_ready.connect(self._on_sound_ready)
+        self.loader.sound_unavailable.connect(self._on_sound_unavailable)
+        t.play_requested.connect(self.play)
+        t.pause_requested.connect(self.playback.pause)
+        t.stop_requested.connect(self.stop)
+        t.record_requested.connect(self._on_record_requested)
+        t.arm_toggled.connect(self._on_arm_toggled)
+        t.loop_toggled.connect(lambda _on: self._apply_loop())
+        doc.state.loop_changed.connect(lambda _a, _b: self._apply_loop())
+        self.playback.position_changed.connect(self._on_position_changed)
+        self.playback.playing_changed.connect(t.set_playing)
+        self.playback.playing_changed.connect(self._on_playing_changed)
+        self.playback.error_occurred.connect(self.show_status)
+        t.set_playing(False)
+        for signal in (doc.notes_changed, doc.conductor_changed):
+            signal.connect(self._on_song_edited)
+        doc.tracks_changed.connect(self._on_tracks_changed)
+        doc.song_replaced.connect(self._on_song_replaced)
+        doc.note_auditioned.connect(self.audition)
+        self.mixer.mixer_changed.connect(self._on_mixer_changed)
+        li = self.live_input
+        li.ports_changed.connect(self._on_ports_changed)
+        li.activity.connect(t._on_midi_activity)
+        li.note_started.connect(self.keyboard._on_note_started)
+        li.note_stopped.connect(self.keyboard._on_note_stopped)
+        li.input_lost.connect(self._on_input_lost)
+        li.error_occurred.connect(self.show_status)
+        self.input_combo.activated.connect(self._on_input_chosen)
+        self.output_combo.activated.connect(self._on_output_chosen)
+        self.target_combo.currentIndexChanged.connect(
+            lambda i: settings.put(settings.RECORD_INTO_NEW, bool(i)))
+        self.mode_combo.currentIndexChanged.connect(
+            lambda i: settings.put(settings.RECORD_MERGE, bool(i)))
+        self.quantize_box.toggled.connect(
+            lambda on: settings.put(settings.RECORD_QUANTIZE, on))
+        self.keyboard.note_pressed.connect(self._on_key_pressed)
+        self.keyboard.note_released.connect(self._on_key_released)
+        tk = self.takes
+        tk.count_in_started.connect(lambda: self.show_status("Count-in\u2026", 3000))
+        tk.recording_started.connect(self._on_recording_started)
+        tk.take_updated.connect(self.window.roll.set_live_notes)
+        tk.take_lost.connect(self._on_take_lost)
+        tk.take_finished.connect(self._on_take_finished)
+
+    def start(self, *, sound: bool = True, ports: bool = True,
+              soundfont: str | None = None, open_device: bool = True) -> None:
+        """Start-up work that may take a while: load the built-in sound (off the GUI
+        thread) and watch the MIDI ports. The window works before either finishes.
+        ``open_device`` False loads the synthesizer without an audio output (tests)."""
+        if sound:
+            self.show_status("Loading the built-in sound\u2026")
+            self.loader.load(soundfont, open_device=open_device)
+        if ports:
+            self.live_input.start_watching()
+
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        self.window.statusBar().showMessage(text, timeout_ms)
+        self.status_shown.emit(text)
+
+    # ------------------------------------------------------------------ sound
+
+    def set_engine(self, engine) -> None:
+        """Use ``engine`` (a loaded :class:`~composer_gui.audio.engine.Engine`, or a
+        stand-in with the same methods) as the built-in sound."""
+        self.engine = engine
+        self.playback.set_engine(engine)
+        self._update_monitor()
+        self._song_dirty = True
+
+    def _on_sound_ready(self, engine) -> None:
+        self.set_engine(engine)
+        self.sound_message = ""
+        self.sound_label.hide()
+        self.show_status("Built-in sound ready", 4000)
+        self.sound_ready.emit()
+
+    def _on_sound_unavailable(self, message: str) -> None:
+        self.sound_message = f"No built-in sound: {message}"
+        # Stays in the status bar (a message would be replaced by the next one).
+        self.sound_label.setText("No sound")
+        self.sound_label.setToolTip(self.sound_message)
+        self.sound_label.show()
+        log.warning("built-in sound unavailable: %s", message)
+        self.show_status(self.sound_message)
+        self.sound_unavailable.emit(message)
+
+    def _sink(self):
+        """Where live notes sound: the chosen MIDI output, else the built-in sound."""
+        return self.output if self.output is not None else self.engine
+
+    def _send(self, data: tuple[int, ...]) -> None:
+        sink = self._sink()
+        if sink is not None:
+            sink.send(data)
+
+    def _update_monitor(self) -> None:
+        if self.output is not None:
+            self.live_input.monitor = port_monitor(self.output)
+        elif self.engine is not None:
+            self.live_input.monitor = engine_monitor(self.engine)
+        else:
+            self.live_input.monitor = None
+
+    def audition(self, pitch: int, velocity: int) -> None:
+        """Play a short note in the current track's instrument (drawn, moved, clicked)."""
+        if self._sink() is None:
+            return
+        song = self.document.song
+        index = self.document.state.current_track
+        track = song.tracks[index] if 0 <= index < len(song.tracks) else None
+        if track is not None and track.is_drum:
+            channel = DRUM_CHANNEL
+        else:
+            channel = AUDITION_CHANNEL
+            self._send((0xC0 | channel, track.program if track is not None else 0))
+        self._send((0x90 | channel, pitch, max(1, velocity)))
+        QTimer.singleShot(AUDITION_MS, lambda: self._send((0x80 | channel, pitch, 0)))
+
+    # ------------------------------------------------------------------ playback
+
+    def _on_song_edited(self, *_args) -> None:
+        # Building the player's timeline costs time on big songs: only while playing is
+        # it done at once (coalesced); otherwise when play is pressed.
+        self._song_dirty = True
+        self._song_timer.start()
+
+    def _on_song_timeout(self) -> None:
+        if self.playing:
+            self._sync_song()
+
+    def _sync_song(self) -> None:
+        self._song_timer.stop()
+        self._song_dirty = False
+        self.playback.set_song(self.document.song, self.mixer.mixer)
+
+    def play(self) -> None:
+        """Play from the playhead."""
+        if self._song_dirty:
+            self._sync_song()
+        self._apply_loop()
+        self.playback.play(self.document.state.playhead)
+
+    def stop(self) -> None:
+        if self.takes.active:
+            self.takes.stop()
+        self.playback.stop()
+
+    def toggle_play(self) -> None:
+        """Space: play from the playhead, or stop where it is."""
+        if self.playing:
+            self.playback.pause()
+        else:
+            self.play()
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        self.playing = playing
+        if playing and self._song_dirty:
+            self._sync_song()
+
+    def _apply_loop(self) -> None:
+        lo, hi = self.document.state.loop
+        if self.transport.loop_button.isChecked() and hi > lo:
+            self.playback.set_loop(lo, hi)
+        else:
+            self.playback.set_loop(None)
+
+    def _on_position_changed(self, tick: int) -> None:
+        self.document.state.set_playhead(tick)
+        number, start, beat, _beats = bar_at(self.document.song, tick)
+        self.transport.set_position_text(
+            f"{number}.{(tick - start) // beat + 1}.{int((tick - start) % beat):03d}")
+        if self.transport.follow_button.isChecked():
+            self.window.roll.ensure_tick_visible(tick)
+
+    # ------------------------------------------------------------------ mixer
+
+    def _on_song_replaced(self) -> None:
+        # A new song brings its own levels (its volume and pan controllers).
+        self.mixer.set_tracks([t.name for t in self.document.song.tracks],
+                              Mixer.from_song(self.document.song))
+        self._on_tracks_changed()
+
+    def _on_tracks_changed(self) -> None:
+        song = self.document.song
+        old = self.mixer.mixer
+        from_song = Mixer.from_song(song)
+        strips = []
+        for i, track in enumerate(song.tracks):
+            base = old.strip(i) if i < len(old.tracks) else from_song.strip(i)
+            strips.append(TrackMix(volume=base.volume, pan=base.pan, mute=track.muted,
+                                   solo=track.solo))
+        self.mixer.set_tracks([t.name for t in song.tracks], Mixer(strips, old.master))
+        self.playback.set_mixer(self.mixer.mixer)
+        self._on_song_edited()
+
+    def _on_mixer_changed(self, mixer: Mixer) -> None:
+        self.playback.set_mixer(mixer)
+        song = self.document.song
+        # Mute and solo live in the song too (the track list shows them): one edit each.
+        for i, track in enumerate(song.tracks):
+            if i >= len(mixer.tracks):
+                break
+            strip = mixer.strip(i)
+            if (strip.mute, strip.solo) != (track.muted, track.solo):
+                self.document.push(eb.SetTrackProperties(i, "Mixer mute/solo",
+                                                         muted=strip.mute, solo=strip.solo))
+
+    # ------------------------------------------------------------------ MIDI ports
+
+    def _on_ports_changed(self, inputs: list, outputs: list) -> None:
+        current = self.live_input.port_name
+        wanted = current or settings.get(settings.MIDI_INPUT)
+        self.input_combo.clear()
+        self.input_combo.addItems([NO_INPUT, *inputs])
+        if wanted and current is None and wanted in inputs:
+            self.open_input(wanted, remember=False)
+        shown = self.live_input.port_name
+        self.input_combo.setCurrentIndex(inputs.index(_source(shown, inputs)) + 1
+                                         if shown and _source(shown, inputs) else 0)
+        out_now = self.output.name if self.output is not None else None
+        self.output_combo.clear()
+        self.output_combo.addItems([BUILT_IN, *outputs])
+        if out_now in outputs:
+            self.output_combo.setCurrentIndex(outputs.index(out_now) + 1)
+        elif out_now is None and settings.get(settings.MIDI_OUTPUT) in outputs:
+            self.open_output(settings.get(settings.MIDI_OUTPUT), remember=False)
+            self.output_combo.setCurrentIndex(
+                outputs.index(settings.get(settings.MIDI_OUTPUT)) + 1)
+
+    def open_input(self, name: str | None, remember: bool = True) -> bool:
+        """Play and record from MIDI input ``name`` (None: none); remembered by name."""
+        if remember:
+            settings.put(settings.MIDI_INPUT, name or "")
+        if not name:
+            self.live_input.close_port()
+            return True
+        ok = self.live_input.open_port(name)
+        if ok:
+            self.show_status(f"MIDI input: {name}", 3000)
+        return ok
+
+    def open_output(self, name: str | None, remember: bool = True) -> bool:
+        """Send playback and monitoring to MIDI output ``name`` (None: built-in sound)."""
+        from composer_gui.midi.ports import MidiOutput
+
+        if remember:
+            settings.put(settings.MIDI_OUTPUT, name or "")
+        old, self.output = self.output, None
+        if name:
+            try:
+                self.output = MidiOutput(name, api=self._api, client_name="Composer GUI",
+                                         port_name="playback")
+            except UserError as exc:
+                self.show_status(str(exc))
+        self.playback.set_port_output(self.output)
+        if old is not None:
+            old.close()
+        self._update_monitor()
+        return self.output is not None or not name
+
+    def _on_input_chosen(self, row: int) -> None:
+        self.open_input(None if row <= 0 else self.input_combo.itemText(row))
+
+    def _on_output_chosen(self, row: int) -> None:
+        self.open_output(None if row <= 0 else self.output_combo.itemText(row))
+
+    def _on_input_lost(self, message: str) -> None:
+        self.input_combo.setCurrentIndex(0)
+        if self.takes.active:
+            # The notes played so far become the take (one undo step as always).
+            self.takes.stop()
+            self.show_status(f"{message}: the take so far was kept", 10000)
+        else:
+            self.show_status(message, 10000)
+
+    # ------------------------------------------------------------------ keyboard
+
+    def _on_key_pressed(self, pitch: int, velocity: int) -> None:
+        self._send((0x90, pitch, velocity))
+        self.takes.feed_key(note_on(time.perf_counter(), pitch, velocity))
+
+    def _on_key_released(self, pitch: int) -> None:
+        self._send((0x80, pitch, 0))
+        self.takes.feed_key(note_off(time.perf_counter(), pitch))
+
+    # ------------------------------------------------------------------ recording
+
+    def _on_arm_toggled(self, armed: bool) -> None:
+        self._armed = armed
+
+    def _on_record_requested(self) -> None:
+        if self.takes.active:
+            self.stop()
+            return
+        if not self._armed:
+            self.show_status("Arm recording first (the Arm button of the transport)", 4000)
+            return
+        self.record()
+
+    def record(self, bars: int | None = None) -> None:
+        """Count in and record from the bar at the playhead (``bars`` None: until Stop)."""
+        doc = self.document
+        song = doc.song
+        new = self.target_combo.currentIndex() == 1 or not song.tracks
+        self._take_track = None if new else doc.state.current_track
+        _n, start, _beat, _beats = bar_at(song, doc.state.playhead)
+        click = None
+        if self.transport.metronome_button.isChecked():
+            click = self._send if self._sink() is not None else None
+        self._take_start = start
+        quantize = None
+        if self.quantize_box.isChecked():
+            quantize = grid_ticks(doc.state.grid, song.ticks_per_beat)
+        self.transport.set_recording(True)
+        self.takes.start(song, start_tick=start, bars=bars,
+                         count_in_bars=self.transport.count_in_bars, click=click,
+                         quantize=quantize)
+
+    def _on_recording_started(self) -> None:
+        """Play the song along from the take's first bar (the recorded track silent)."""
+        self.show_status("Recording", 3000)
+        song = self.document.song
+        if song.note_count == 0 or self._sink() is None:
+            return
+        mixer = self.mixer.mixer
+        if self._take_track is not None:
+            mixer = mixer.with_strip(self._take_track, mute=True)
+        self.playback.set_song(song, mixer)
+        self._song_dirty = False
+        self.playback.play(self._take_start)
+        self._song_dirty = True  # the next Play uses the real mixer again
+
+    def _on_take_lost(self, message: str) -> None:
+        self.show_status(f"{message}: the take so far was kept", 10000)
+
+    def _on_take_finished(self, result) -> None:
+        self.transport.set_recording(False)
+        if self.playing:
+            self.playback.pause()
+        self.window.roll.set_live_notes([])
+        if not result.notes:
+            return
+        doc = self.document
+        track = self._take_track
+        if track is not None and track >= len(doc.song.tracks):
+            track = None
+        doc.push(take_edit(doc.song, result, track, merge=self.mode_combo.currentIndex() == 1))
+        if track is None:
+            doc.state.set_current_track(len(doc.song.tracks) - 1)
+
+    # ------------------------------------------------------------------ WAV export
+
+    def export_wav_dialog(self) -> None:
+        start = str(Path(settings.get(settings.LAST_FOLDER)) / "song.wav")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export WAV", start,
+                                              "WAV audio (*.wav)")
+        if path:
+            if not path.lower().endswith(".wav"):
+                path += ".wav"
+            self.export_wav(path)
+
+    def export_wav(self, path: str) -> None:
+        """Render the song (with the mixer) to ``path`` on a worker thread."""
+        if self._rendering:
+            self.show_status("A WAV export is already running")
+            return
+        song: Song = self.document.song.copy()
+        mixer = self.mixer.mixer
+        soundfont = None
+        synth = getattr(self.engine, "synth", None)
+        if synth is not None and getattr(synth, "path", None) is not None:
+            soundfont = str(synth.path)
+        signals = _RenderSignals(self)
+        # Bound methods of this GUI-thread object: the thread's emits arrive queued.
+        signals.progressed.connect(self._on_wav_progress)
+        signals.finished.connect(self._on_wav_finished)
+        signals.failed.connect(self._on_wav_failed)
+        self._rendering = True
+        self.show_status("Exporting WAV\u2026")
+
+        def run() -> None:
+            from composer_gui.audio.render import render_wav
+
+            last = [0.0]
+
+            def progress(done: float, total: float) -> None:
+                now = time.monotonic()
+                if now - last[0] > 0.2:
+                    last[0] = now
+                    signals.progressed.emit(done, total)
+
+            try:
+                info = render_wav(song, path, mixer, soundfont=soundfont, progress=progress)
+            except UserError as exc:
+                signals.failed.emit(str(exc))
+            except Exception as exc:  # reported, not lost in a thread
+                log.exception("WAV export failed")
+                signals.failed.emit(f"{path}: unexpected error ({type(exc).__name__})")
+            else:
+                signals.finished.emit(str(path), info.seconds)
+
+        self._render_thread = threading.Thread(target=run, name="wav-export", daemon=True)
+        self._render_thread.start()
+
+    def _on_wav_progress(self, done: float, total: float) -> None:
+        self.show_status(f"Exporting WAV\u2026 {100 * done / max(total, 1e-9):.0f}%")
+
+    def _on_wav_finished(self, path: str, seconds: float) -> None:
+        self._rendering = False
+        self.show_status(f"Exported {path} ({seconds:.1f} s)", 6000)
+        self.wav_exported.emit(path)
+
+    def _on_wav_failed(self, message: str) -> None:
+        self._rendering = False
+        self.show_status("")
+        self.window.show_error("Cannot export WAV", message)
+
+    # ------------------------------------------------------------------ shutdown
+
+    def shutdown(self) -> None:
+        """Stop takes, playback, ports and the audio device (window closing)."""
+        self._song_timer.stop()
+        if self.takes.active:
+            self.takes.stop()
+        self.playback.shutdown()
+        self.live_input.shutdown()
+        if self.output is not None:
+            self.output.close()
+            self.output = None
+        self.loader.shutdown()
+
+
+def _source(port_name: str | None, inputs: list) -> str | None:
+    """The listed input name an open port corresponds to."""
+    if port_name is None:
+        return None
+    for name in inputs:
+        if name == port_name or name in port_name or port_name in name:
+            return name
+    return None
+
+
+def install(window) -> LivePanels:
+    """Dock the transport, mixer and keyboard panels in ``window`` and add File >
+    Export WAV. Call :meth:`LivePanels.start` to load the sound and watch ports."""
+    live = LivePanels(window)
+    window.live = live
+    window.add_panel("transport", "Transport", live.transport_widget,
+                     Qt.DockWidgetArea.TopDockWidgetArea)
+    window.add_panel("mixer", "Mixer", live.mixer, Qt.DockWidgetArea.BottomDockWidgetArea,
+                     visible=False)
+    window.add_panel("keyboard", "Keyboard", live.keyboard,
+                     Qt.DockWidgetArea.BottomDockWidgetArea)
+    menu = window.menuBar().insertMenu(
+        next(a for a in window.menuBar().actions() if a.text() == "&Help"), QMenu("&Play", window))
+    for text, slot, key in (("&Play / Pause", live.toggle_play, "Space"),
+                            ("&Stop", live.stop, None),
+                            ("&Record", live._on_record_requested, "Ctrl+R")):
+        play_act = QAction(text, window)
+        if key:
+            play_act.setShortcut(QKeySequence(key))
+        play_act.triggered.connect(slot)
+        window.addAction(play_act)
+        menu.menu().addAction(play_act)
+    act = QAction("Export &WAV\u2026", window)
+    act.setStatusTip("Render the song to a WAV file (44.1 kHz, 16-bit, stereo)")
+    act.triggered.connect(live.export_wav_dialog)
+    window.act_export_wav = act
+    file_menu = next(a.menu() for a in window.menuBar().actions()
+                     if a.menu() is not None and a.text() == "&File")
+    file_menu.insertAction(window.act_quit, act)
+    return live
