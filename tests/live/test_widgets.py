@@ -140,8 +140,18 @@ def test_midi_activity_light_flashes(qtbot, jack_server, keyboard):
     assert live.open_port(keyboard.port)
     time.sleep(0.1)
     assert not bar.midi_light_on
+    # JACK connects asynchronously and its asynchronous dummy server can drop an event on a
+    # loaded machine: play a key every 100 ms until the light answers (at most 3 s).
+    from PySide6.QtCore import QTimer
+
+    repeat = QTimer()
+    repeat.timeout.connect(lambda: keyboard.send((0x90, 60, 100)))
     keyboard.send((0x90, 60, 100))
-    qtbot.waitUntil(lambda: bar.midi_light_on, timeout=2000)
+    repeat.start(100)
+    try:
+        qtbot.waitUntil(lambda: bar.midi_light_on, timeout=3000)
+    finally:
+        repeat.stop()
     qtbot.waitUntil(lambda: not bar.midi_light_on, timeout=2000)  # and goes out
     live.shutdown()
 
@@ -173,32 +183,40 @@ def test_mixer_strips_report_changes(qtbot):
 # ------------------------------------------------------------------ workers
 
 
-def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboard):
-    from composer_gui.workers.recording import LiveInput, TakeController, take_edit
-
-    live = LiveInput()
-    monitored = []
-    live.monitor = monitored.append
-    assert live.open_port(keyboard.port)
-    takes = TakeController(live)
-    updates = []
-    takes.take_updated.connect(updates.append)
-    song = Song(tempos=[TempoChange(0, 250_000)])  # 240 bpm: a bar is 1 s
-    time.sleep(0.1)
-    with qtbot.waitSignal(takes.recording_started, timeout=5000):
-        takes.start(song, bars=1, count_in_bars=1)
+def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboard, unique):
     import threading
 
-    from .conftest import melody_events
+    from composer_gui.workers.recording import LiveInput, TakeController, take_edit
 
-    # The player plays from a thread of its own so the GUI's event loop keeps running.
-    player = threading.Thread(target=keyboard.play, args=(
-        melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0), time.perf_counter()))
-    player.start()
-    with qtbot.waitSignal(takes.take_finished, timeout=5000) as finished:
-        pass
-    player.join()
-    live.shutdown()
+    from .conftest import Witness, melody_events
+
+    events = melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0)
+    for _attempt in range(3):
+        witness = Witness(keyboard.port, unique + "w")
+        live = LiveInput()
+        monitored = []
+        live.monitor = monitored.append
+        assert live.open_port(keyboard.port)
+        takes = TakeController(live)
+        updates = []
+        takes.take_updated.connect(updates.append)
+        song = Song(tempos=[TempoChange(0, 250_000)])  # 240 bpm: a bar is 1 s
+        time.sleep(0.1)
+        with qtbot.waitSignal(takes.recording_started, timeout=5000):
+            takes.start(song, bars=1, count_in_bars=1)
+        # The player plays from a thread of its own so the GUI's event loop keeps running.
+        player = threading.Thread(target=keyboard.play, args=(events, time.perf_counter()))
+        player.start()
+        with qtbot.waitSignal(takes.take_finished, timeout=5000) as finished:
+            pass
+        player.join()
+        live.shutdown()
+        # The asynchronous JACK dummy server can drop an event on a loaded machine: judge
+        # the take only when a second listener saw every event.
+        if witness.notes_seen() == len(events):
+            break
+    else:
+        pytest.fail("the JACK server dropped events in three takes running")
     result = finished.args[0]
     assert [(n.pitch, n.velocity) for n in result.notes] == [(60, 90), (64, 91)]
     # The roll saw the first note while it was still held (shorter than it ended up).
