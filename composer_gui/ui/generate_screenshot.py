@@ -10,9 +10,7 @@ and grabs it again (``..._after.png``). Settings go to a throwaway folder.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
 
 def main(argv: list[str]) -> int:
@@ -20,32 +18,24 @@ def main(argv: list[str]) -> int:
         print("usage: python -m composer_gui.ui.generate_screenshot OUT_PREFIX", file=sys.stderr)
         return 2
     prefix = argv[0]
-    home = tempfile.mkdtemp(prefix="composer-gui-shot-")
-    os.environ["XDG_CONFIG_HOME"] = os.path.join(home, "config")
-    os.environ["XDG_DATA_HOME"] = os.path.join(home, "data")
+    from composer_gui.ui.generate_panel import sample_melodies
+    from composer_gui.ui.screenshot import grab_window, start_window
+
+    tune = next(p for p in sample_melodies() if p.stem == "ode_to_joy")
+    started = start_window(str(tune))
+    if started is None:
+        return 1
+    app, window = started
 
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from composer_gui.ui.generate_panel import sample_melodies
-    from composer_gui.ui.mainwindow import MainWindow
-
-    app = QApplication([sys.argv[0]])
-    window = MainWindow()
-    window.resize(1600, 900)
-    window.move(0, 0)
-    window.show()
-    tune = next(p for p in sample_melodies() if p.stem == "ode_to_joy")
-    if not window.open_file(str(tune), ask=False):
-        return 1
     panel = window.generate_panel
     panel.candidates_spin.setValue(8)
     window.roll.zoom_to_fit()
 
     def grab(path: str) -> None:
-        geometry = window.frameGeometry()
-        app.primaryScreen().grabWindow(0).copy(geometry).save(path)
+        grab_window(app, window, path)
 
     def before() -> None:
         grab(f"{prefix}_before.png")

@@ -15,16 +15,13 @@ import sys
 import tempfile
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m composer_gui.ui.screenshot SONG.mid OUT.png", file=sys.stderr)
-        return 2
-    song_path, out = argv
+def start_window(song_path: str):
+    """A QApplication and a shown 1600x900 main window with ``song_path`` open, settings
+    in a throwaway folder; ``(app, window)``, or ``None`` if the file did not open."""
     home = tempfile.mkdtemp(prefix="composer-gui-shot-")
     os.environ["XDG_CONFIG_HOME"] = os.path.join(home, "config")
     os.environ["XDG_DATA_HOME"] = os.path.join(home, "data")
 
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from composer_gui.ui.mainwindow import MainWindow
@@ -35,7 +32,27 @@ def main(argv: list[str]) -> int:
     window.move(0, 0)
     window.show()
     if not window.open_file(song_path, ask=False):
+        return None
+    return app, window
+
+
+def grab_window(app, window, path: str) -> None:
+    """Save what the screen shows of ``window`` (frame included) as ``path``."""
+    app.primaryScreen().grabWindow(0).copy(window.frameGeometry()).save(path)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m composer_gui.ui.screenshot SONG.mid OUT.png", file=sys.stderr)
+        return 2
+    song_path, out = argv
+    started = start_window(song_path)
+    if started is None:
         return 1
+    app, window = started
+
+    from PySide6.QtCore import QTimer
+
     doc, roll = window.document, window.roll
     tpb = doc.song.ticks_per_beat
     bar = 4 * tpb
@@ -48,8 +65,7 @@ def main(argv: list[str]) -> int:
                             if 5 * bar + tpb <= n.start < 6 * bar + tpb)
 
     def grab() -> None:
-        geometry = window.frameGeometry()
-        app.primaryScreen().grabWindow(0).copy(geometry).save(out)
+        grab_window(app, window, out)
         doc.undo_stack.setClean()
         app.quit()
 
