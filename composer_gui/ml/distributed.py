@@ -90,8 +90,7 @@ def wrap(module, ctx: DistContext):
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [ctx.local_rank] if ctx.device.type == "cuda" else None
-    # no buffers to sync (GroupNorm only): broadcast_buffers off saves a collective
-    return DistributedDataParallel(module, device_ids=ids, broadcast_buffers=False)
+    return DistributedDataParallel(module, device_ids=ids)  # GroupNorm only: no buffers
 
 
 def agree(ctx: DistContext, reason: str | None, paused: bool) -> tuple[str | None, bool]:

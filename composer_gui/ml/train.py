@@ -496,9 +496,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
                 d_real = c_train(mel, real, pos)
                 d_fake = c_train(mel, fake, pos)
-                # the penalty's double backward runs on the plain module: DDP does not
-                # support autograd.grad; its parameter gradients still reach DDP's
-                # reduction hooks in d_loss.backward(), so they are averaged too
+                # the penalty runs on the plain module (DDP's docs do not support
+                # autograd.grad through it); its parameter gradients still pass DDP's
+                # reduction hooks in d_loss.backward(), so they are averaged with the rest
+                # (checked: the same averaged gradients as each rank's own, all-reduced)
                 gp = gradient_penalty(critic, mel, real, fake, pos, noise_gen)
                 d_loss = (d_fake.mean() - d_real.mean() + opts.gp_weight * gp
                           + 1e-3 * (d_real ** 2).mean())
@@ -580,13 +581,14 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         write_card(out, config, history, monitor.json_table(reference), final_metrics)
         yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),
                "reason": reason, "model": str(out)}
-    _rank_report(ctx, step, saves, generator, critic)
+    _rank_report(ctx, step, saves, generator, critic, rng)
     dist.barrier(ctx)
 
 
-def _rank_report(ctx, step: int, saves: int, generator, critic) -> None:
+def _rank_report(ctx, step: int, saves: int, generator, critic, rng) -> None:
     """Test hook: with ``$COMPOSER_GUI_RANK_REPORT`` set to a folder, each rank writes
-    ``rank<N>.json`` (its weights' digest, its step and how many checkpoints it wrote)."""
+    ``rank<N>.json`` (its weights' digest, its step, how many checkpoints it wrote and
+    its batch generator's state)."""
     folder = os.environ.get("COMPOSER_GUI_RANK_REPORT")
     if not folder:
         return
@@ -594,5 +596,6 @@ def _rank_report(ctx, step: int, saves: int, generator, critic) -> None:
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     report = {"rank": ctx.rank, "world_size": ctx.world_size, "step": step,
-              "checkpoints_written": saves, "digest": state_digest(generator, critic)}
+              "checkpoints_written": saves, "digest": state_digest(generator, critic),
+              "rng": str(rng.bit_generator.state["state"])}
     (Path(folder) / f"rank{ctx.rank}.json").write_text(json.dumps(report), encoding="utf-8")
