@@ -527,7 +527,8 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                          ("adv", adv)):
                 sums[k] += float(v.detach())
             count += 1
-            if not math.isfinite(float(g_loss.detach())) or not math.isfinite(float(d_loss.detach())):
+            if not (math.isfinite(float(g_loss.detach()))
+                    and math.isfinite(float(d_loss.detach()))):
                 raise DataError(f"training diverged at step {step} (loss is not finite); "
                                 "try a smaller --lr")
             if not main:
