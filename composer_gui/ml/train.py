@@ -458,9 +458,14 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 "targets_met": met, "all_targets_met": all_met}
 
     def preview() -> dict:
-        nonlocal last_preview
+        nonlocal last_preview, preview_song
         path = previews / f"step_{step:06d}.mid"
-        monitor.write_preview(config, generator, critic, device, preview_song, path, opts.seed)
+        try:
+            monitor.write_preview(config, generator, critic, device, preview_song, path,
+                                  opts.seed)
+        except (OSError, UserError) as exc:  # a full disk shows at the next checkpoint
+            preview_song = None
+            return {"kind": "warning", "step": step, "message": f"previews stopped: {exc}"}
         last_preview = step
         return {"kind": "preview", "step": step, "path": str(path),
                 "base_path": str(base_preview) if base_preview.exists() else None,
