@@ -274,3 +274,32 @@ def test_gpu_out_of_memory_stops_with_an_oom_record(error, chorale_dir, tiny_mod
     # it stopped at a checkpoint of the last finished step: resumable
     assert json.loads((out / ckpt.STATE_JSON).read_text())["step"] == 4
     assert ckpt.trained_steps(out) == 4
+
+
+def test_a_stopped_run_resumes_exactly_as_if_never_stopped(chorale_dir, tmp_path):
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from composer_gui.ml.control import TrainControl
+    from composer_gui.ml.train import train
+
+    from .test_train import options
+
+    cache = tmp_path / "cache"
+    list(train(options(chorale_dir, tmp_path / "straight", cache, steps=12, validate_every=4,
+                       preview_every=4)))
+    control = TrainControl()
+    stopped = []
+    for record in train(options(chorale_dir, tmp_path / "stopped", cache, steps=12,
+                                validate_every=4, preview_every=4, control=control)):
+        stopped.append(record)
+        if record["kind"] == "step" and record["step"] == 5:
+            control.stop()  # as the window's "stop" line does
+    assert stopped[-1] == {**stopped[-1], "kind": "done", "step": 5, "reason": "stop"}
+    resumed = list(train(options(chorale_dir, tmp_path / "stopped", cache, steps=12,
+                                 validate_every=4, preview_every=4, resume=True)))
+    assert resumed[-1]["kind"] == "done" and resumed[-1]["step"] == 12
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(tmp_path / "stopped" / "model.safetensors"))
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
