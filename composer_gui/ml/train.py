@@ -106,17 +106,6 @@ def _to_tensors(batch, device):
     )
 
 
-def gradient_penalty(critic, melody, real, fake, position, generator):
-    """WGAN-GP: (|grad critic(x)| - 1)^2 at random points between real and fake."""
-    import torch
-
-    eps = torch.rand(real.shape[0], 1, 1, 1, 1, generator=generator).to(real.device)
-    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    score = critic(melody, mixed, position)
-    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
-
-
 def critic_loss(critic_train, critic, melody, real, fake, position, generator,
                 gp_weight: float = 10.0):
     """(WGAN-GP critic loss, gradient penalty). ``critic_train`` is the critic as trained
@@ -129,6 +118,17 @@ def critic_loss(critic_train, critic, melody, real, fake, position, generator,
     gp = gradient_penalty(critic, melody, real, fake, position, generator)
     loss = d_fake.mean() - d_real.mean() + gp_weight * gp + 1e-3 * (d_real ** 2).mean()
     return loss, gp
+
+
+def gradient_penalty(critic, melody, real, fake, position, generator):
+    """WGAN-GP: (|grad critic(x)| - 1)^2 at random points between real and fake."""
+    import torch
+
+    eps = torch.rand(real.shape[0], 1, 1, 1, 1, generator=generator).to(real.device)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    score = critic(melody, mixed, position)
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
 def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
