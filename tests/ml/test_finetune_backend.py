@@ -72,7 +72,7 @@ def _kinds(records):
 
 
 def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
-        tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid):
+        tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid, capsys):
     from composer_gui.ml.registry import user_models_dir
 
     out = user_models_dir() / "my-chorales"
@@ -111,7 +111,11 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert ck[-1]["reason"] == "stop" and ck[-1]["step"] == stopped_at
 
     # the folder is a user model: listed, carded, usable by generate at once
+    capsys.readouterr()
     assert main(["models", "--json"]) == 0
+    listed = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert listed["my-chorales"]["source"] == "user" and listed["my-chorales"]["error"] is None
+    assert listed["my-chorales"]["trained_steps"] == stopped_at
     card = (out / "README.md").read_text()
     assert "Final metrics" in card and str(chorale_dir) in card and "ended by stop" in card
     assert main(["generate", str(melody_mid), "--model", "my-chorales",
