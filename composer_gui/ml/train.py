@@ -434,12 +434,12 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         return None
 
     def decide() -> tuple[str | None, bool]:
-        """(reason to finish, paused), rank 0's answer on every rank."""
+        """(reason to finish, paused) on every rank: rank 0's, or "error" from any rank."""
         reason = None
-        if main:
-            if pending_error is not None:
-                reason = "error"
-            elif control is not None and control.stop_requested:
+        if pending_error is not None:  # on any rank
+            reason = "error"
+        elif main:
+            if control is not None and control.stop_requested:
                 reason = "stop"
             else:
                 reason = finished()
@@ -541,8 +541,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             count += 1
             if not (math.isfinite(float(g_loss.detach()))
                     and math.isfinite(float(d_loss.detach()))):
-                raise DataError(f"training diverged at step {step} (loss is not finite); "
-                                "try a smaller --lr")
+                # every rank stops at the next step boundary, not only this one
+                pending_error = DataError(f"training diverged at step {step} (loss is not "
+                                          "finite); try a smaller --lr")
+                continue
             if not main:
                 continue
             if step % opts.log_every == 0:
@@ -563,6 +565,11 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 else:
                     yield record
                 last_save = time.monotonic()
+        if main and reason != "error":  # the last numbers and preview (a GPU may run out here too)
+            if not history or history[-1]["step"] != step:
+                yield validation()
+            if preview_song is not None and last_preview != step and step > 0:
+                yield preview()
     except KeyboardInterrupt:
         if main:
             save("interrupted")
@@ -582,14 +589,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             suggest_batch_size=smaller,
         ) from exc
     if reason == "error":
-        if main:
+        if pending_error is not None:
             raise pending_error
-        raise ModelError("rank 0 stopped the run (see its message)")
+        raise ModelError("another process of the run stopped it (see its message)")
     if main:
-        if not history or history[-1]["step"] != step:
-            yield validation()
-        if preview_song is not None and last_preview != step and step > 0:
-            yield preview()
         yield save("stop" if reason == "stop" else "end")
         write_card(out, config, history, monitor.json_table(reference), final_metrics)
         yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),

@@ -307,3 +307,29 @@ def test_a_stopped_run_resumes_exactly_as_if_never_stopped(chorale_dir, tmp_path
     b = load_file(str(tmp_path / "stopped" / "model.safetensors"))
     for key in a:
         np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_a_diverging_run_stops_with_a_clear_message(chorale_dir, tmp_path, monkeypatch):
+    import torch
+
+    from composer_gui.ml import train as train_module
+    from composer_gui.ml.errors import DataError
+
+    from .test_train import options
+
+    calls = {"n": 0}
+    real = train_module.reconstruction_loss
+
+    def exploding(*args):
+        calls["n"] += 1
+        loss = real(*args)
+        return loss * torch.tensor(float("nan")) if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(train_module, "reconstruction_loss", exploding)
+    records = []
+    with pytest.raises(DataError, match="diverged at step 3.*smaller --lr"):
+        for record in train_module.train(options(chorale_dir, tmp_path / "m", tmp_path / "c",
+                                                 steps=20, log_every=1)):
+            records.append(record)
+    # no record carries the broken step's numbers
+    assert [r["step"] for r in records if r["kind"] == "step"] == [1, 2]
