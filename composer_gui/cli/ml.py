@@ -235,6 +235,8 @@ def _records(args, records):
             continue
         if args.jsonl:
             args.emit(rec)
+        elif rec["kind"] == "validation":  # the per-part tables are for the window's plots
+            yield {k: v for k, v in rec.items() if not isinstance(v, dict)}
         else:
             yield rec
 
