@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.errors import UserError
-from composer_gui.ml.config import ModelConfig, style_config
+from composer_gui.ml.config import CONFIG_NAME, ModelConfig, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 
 
@@ -205,6 +205,19 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             "decoded": np.concatenate(decoded_all)}
 
 
+def copy_sub_models(base: Path, out: Path) -> list[str]:
+    """Copy the base model's sub-models (folders with their own config.json, such as a
+    pop model's drums) into a fine-tune's folder, unchanged: the fine-tune trains the
+    main networks only, and the new model must still load as a whole."""
+    kept = []
+    for sub in sorted(Path(base).iterdir()):
+        if sub.is_dir() and (sub / CONFIG_NAME).is_file():
+            if not (Path(out) / sub.name).exists():
+                shutil.copytree(sub, Path(out) / sub.name)
+            kept.append(sub.name)
+    return kept
+
+
 class _Clock:
     """Training time without the pauses (for --minutes, steps per second and the card)."""
 
@@ -358,10 +371,17 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                          "mapping": saved.get("mapping") or training_info["mapping"]}
         if opts.command != saved.get("command"):
             training_info["resumed_with"] = opts.command
-    elif mapping is not None and main:
-        out.mkdir(parents=True, exist_ok=True)
-        if Path(opts.mapping).resolve() != mapping_copy.resolve():
-            shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
+    else:
+        if mapping is not None and main:
+            out.mkdir(parents=True, exist_ok=True)
+            if Path(opts.mapping).resolve() != mapping_copy.resolve():
+                shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
+        if opts.base is not None and main:
+            from composer_gui.ml.registry import resolve_model
+
+            kept = copy_sub_models(resolve_model(str(opts.base)), out)
+            if kept:
+                training_info["kept_from_base"] = kept
     config.training = training_info
     g_train, c_train = dist.wrap(generator, ctx), dist.wrap(critic, ctx)
 

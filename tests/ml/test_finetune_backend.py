@@ -333,3 +333,23 @@ def test_a_diverging_run_stops_with_a_clear_message(chorale_dir, tmp_path, monke
             records.append(record)
     # no record carries the broken step's numbers
     assert [r["step"] for r in records if r["kind"] == "step"] == [1, 2]
+
+
+def test_a_fine_tune_keeps_the_base_models_sub_models(chorale_dir, tiny_model, tmp_path):
+    import shutil
+
+    from composer_gui.ml.train import train
+
+    from .test_train import options
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    (base / "drums").mkdir()  # a sub-model, as the pop model's drum part
+    (base / "drums" / "config.json").write_text('{"kind": "drums"}')
+    (base / "drums" / "model.safetensors").write_bytes(b"weights")
+    out = tmp_path / "tuned"
+    records = list(train(options(chorale_dir, out, tmp_path / "c", steps=2, style=None,
+                                 base=base, config_overrides={})))
+    assert records[-1]["kind"] == "done"
+    assert (out / "drums" / "model.safetensors").read_bytes() == b"weights"
+    assert "drums kept from it unchanged" in (out / "README.md").read_text()
