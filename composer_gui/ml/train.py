@@ -41,7 +41,6 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.core.errors import UserError
 from composer_gui.ml.config import CONFIG_NAME, ModelConfig, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 
@@ -401,26 +400,26 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     # ----- previews (rank 0): a fixed validation melody, the base model's take once
     previews = out / "previews"
     base_preview = previews / "base.mid"
-    preview_song = None
+    previewer = None
     preview_name = dataset.validation[0].name
     if main and opts.preview_every:
         try:
+            from composer_gui.ml.registry import resolve_model
+
             first = Path(dataset.validation[0].path)
             override = mapping.choice(first).melody if mapping else None
-            preview_song = monitor.preview_melody(first, config, override if override is not None
-                                                  else opts.melody_track)
-            if not base_preview.exists():
-                if not opts.resume:
-                    monitor.write_preview(config, generator, critic, device, preview_song,
-                                          base_preview, opts.seed)
-                elif training_info.get("base"):
-                    from composer_gui.ml.registry import resolve_model
-
-                    _, g0, c0 = ckpt.load_model(resolve_model(training_info["base"]), device)
-                    monitor.write_preview(config, g0, c0, device, preview_song, base_preview,
+            melody = monitor.preview_melody(first, config, override if override is not None
+                                            else opts.melody_track)
+            base_dir = resolve_model(training_info["base"]) if training_info.get("base") else None
+            previewer = monitor.Previewer(config, generator, critic, device, melody, base_dir,
                                           opts.seed)
-        except (UserError, OSError) as exc:
-            preview_song = None
+            if not base_preview.exists():
+                if base_dir is not None:
+                    monitor.write_base_preview(base_dir, device, melody, base_preview, opts.seed)
+                elif not opts.resume:  # from scratch: the starting weights
+                    previewer.write(base_preview)
+        except Exception as exc:  # previews are optional: never the end of a training
+            previewer = None
             yield {"kind": "warning", "step": step, "message": f"no previews: {exc}"}
 
     clock = _Clock()
@@ -478,13 +477,17 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 "targets_met": met, "all_targets_met": all_met}
 
     def preview() -> dict:
-        nonlocal last_preview, preview_song
+        nonlocal last_preview, previewer
         path = previews / f"step_{step:06d}.mid"
         try:
-            monitor.write_preview(config, generator, critic, device, preview_song, path,
-                                  opts.seed)
-        except (OSError, UserError) as exc:  # a full disk shows at the next checkpoint
-            preview_song = None
+            previewer.write(path)
+        except (RuntimeError, MemoryError) as exc:
+            if isinstance(exc, MemoryError) or is_out_of_memory(exc):
+                raise  # out of memory: handled as in a step
+            previewer = None
+            return {"kind": "warning", "step": step, "message": f"previews stopped: {exc}"}
+        except Exception as exc:  # a full disk shows at the next checkpoint
+            previewer = None
             return {"kind": "warning", "step": step, "message": f"previews stopped: {exc}"}
         last_preview = step
         return {"kind": "preview", "step": step, "path": str(path),
@@ -575,7 +578,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 yield record
             if step % opts.validate_every == 0:
                 yield validation()
-            if preview_song is not None and step % opts.preview_every == 0:
+            if previewer is not None and step % opts.preview_every == 0:
                 yield preview()
             if time.monotonic() - last_save >= opts.save_every_s:
                 try:
@@ -588,7 +591,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         if main and reason != "error":  # the last numbers and preview (a GPU may run out here too)
             if not history or history[-1]["step"] != step:
                 yield validation()
-            if preview_song is not None and last_preview != step and step > 0:
+            if previewer is not None and last_preview != step and step > 0:
                 yield preview()
     except KeyboardInterrupt:
         if main:

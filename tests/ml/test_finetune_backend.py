@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from composer_gui.cli import main
+from composer_gui.core.timing import TimeMap
+from composer_gui.midi.smf import read_midi
 from composer_gui.ml import checkpoint as ckpt
 from composer_gui.ml import metrics
 
@@ -93,7 +95,11 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert sorted(val["metrics"]) == sorted(roles)
     assert isinstance(val["all_targets_met"], bool)
     preview = run.until(lambda r: r["kind"] == "preview")
-    assert Path(preview["path"]).is_file() and Path(preview["base_path"]).is_file()
+    for path in (preview["path"], preview["base_path"]):  # the melody and every part, 8 bars
+        song = read_midi(path)
+        assert [t.name for t in song.tracks][1:] == roles and song.tracks[0].notes
+        assert all(t.notes for t in song.tracks)
+        assert song.end_tick <= TimeMap.of(song).bar_to_tick(8)
     # pause: no step records until resumed
     run.send("pause")
     paused = run.until(lambda r: r["kind"] == "paused")
