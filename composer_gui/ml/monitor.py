@@ -88,24 +88,42 @@ def targets(reference: dict, generated: dict) -> tuple[dict, bool]:
 # ----- previews ---------------------------------------------------------------------------
 def preview_melody(path: str | Path, config: ModelConfig, melody_override: int | None = None,
                    bars: int = PREVIEW_BARS):
-    """The first ``bars`` bars of a file's melody track, as a one-track Song."""
+    """``bars`` bars of a file's melody track from the bar where the melody starts (pop
+    songs often open with a long intro without it), as a one-track Song starting at 0."""
     from composer_gui.core.song import Song, Track
     from composer_gui.core.timing import TimeMap
     from composer_gui.ml.data import find_melody
+    from composer_gui.ml.errors import DataError
     from composer_gui.ml.sources import read_song
 
     song = read_song(Path(path), pop909_meters=tuple(config.meters))
     index = find_melody(song, config, melody_override)
-    end = TimeMap.of(song).bar_to_tick(bars)
-    notes = [n.replace(duration=min(n.duration, end - n.start))
-             for n in song.tracks[index].notes if n.start < end]
     source = song.tracks[index]
+    if not source.notes:
+        raise DataError(f"{Path(path).name}: the melody track has no notes")
+    tmap = TimeMap.of(song)
+    first_bar = tmap.bar_of(min(n.start for n in source.notes))
+    begin, end = tmap.bar_to_tick(first_bar), tmap.bar_to_tick(first_bar + bars)
+    notes = [n.replace(start=n.start - begin, duration=min(n.duration, end - n.start))
+             for n in source.notes if begin <= n.start < end]
     melody = Track(name=source.name or "Melody", program=source.program, channel=source.channel,
                    role="melody", notes=notes)
-    return Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
-                time_signatures=list(song.time_signatures),
-                key_signatures=list(song.key_signatures), tracks=[melody],
-                title=f"{Path(path).stem} (first {bars} bars)")
+    return Song(ticks_per_beat=song.ticks_per_beat,
+                tempos=_from(song.tempos, begin, end),
+                time_signatures=_from(song.time_signatures, begin, end),
+                key_signatures=_from(song.key_signatures, begin, end), tracks=[melody],
+                title=f"{Path(path).stem} (bars {first_bar + 1}-{first_bar + bars})")
+
+
+def _from(changes: list, begin: int, end: int) -> list:
+    """Timed changes (tempo, meter, key) seen from ``begin``: the one in force there moves
+    to tick 0, later ones before ``end`` move back by ``begin``."""
+    import dataclasses
+
+    before = [c for c in changes if c.tick <= begin]
+    out = [dataclasses.replace(before[-1], tick=0)] if before else []
+    out += [dataclasses.replace(c, tick=c.tick - begin) for c in changes if begin < c.tick < end]
+    return out
 
 
 class Previewer:

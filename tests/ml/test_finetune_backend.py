@@ -359,3 +359,23 @@ def test_a_fine_tune_keeps_the_base_models_sub_models(chorale_dir, tiny_model, t
     assert records[-1]["kind"] == "done"
     assert (out / "drums" / "model.safetensors").read_bytes() == b"weights"
     assert "drums kept from it unchanged" in (out / "README.md").read_text()
+
+
+def test_the_preview_melody_starts_at_the_bar_where_the_melody_starts(tmp_path):
+    from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
+    from composer_gui.midi.smf import write_midi
+    from composer_gui.ml.monitor import preview_melody
+
+    bar = 4 * 480
+    intro = Track(name="Piano", notes=[Note(48, i * bar, bar, 80) for i in range(12)])
+    tune = Track(name="Melody", notes=[Note(72 + i % 5, 3 * bar + i * 480 + 120, 400, 90)
+                                       for i in range(60)])  # from bar 4 (off the downbeat)
+    song = Song(ticks_per_beat=480, tempos=[TempoChange(0, 500000), TempoChange(5 * bar, 400000)],
+                time_signatures=[TimeSignature(0, 4, 4)], tracks=[intro, tune])
+    write_midi(song, tmp_path / "intro.mid")
+    got = preview_melody(tmp_path / "intro.mid", tiny_config(), melody_override=1)
+    notes = got.tracks[0].notes
+    assert len(got.tracks) == 1 and got.tracks[0].role == "melody"
+    assert notes[0].start == 120  # bar 4 became bar 1
+    assert max(n.end for n in notes) <= 8 * bar and len(notes) == 8 * 4
+    assert [(t.tick, t.us_per_beat) for t in got.tempos] == [(0, 500000), (2 * bar, 400000)]
