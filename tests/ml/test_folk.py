@@ -1,0 +1,219 @@
+"""The folk style: Nottingham source, meter-aware bars, and the shipped model on tunes
+written for the test (4/4, 3/4, 6/8, a pickup, a meter change)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from composer_gui.core.song import Note, Song, TimeSignature, Track
+
+FOLK = Path(__file__).resolve().parents[2] / "models" / "folk"
+TPB = 480
+
+
+# ----- the Nottingham source on real files -------------------------------------------------
+@pytest.fixture(scope="module")
+def nottingham(datasets_dir) -> Path:
+    folder = datasets_dir / "nottingham"
+    if not folder.is_dir():
+        pytest.skip("nottingham dataset missing")
+    return folder
+
+
+def test_chords_and_bass_split_from_the_chord_track(nottingham):
+    from composer_gui.midi.smf import read_midi
+    from composer_gui.ml.sources import is_nottingham_file, read_song
+
+    path = nottingham / "jigs1.mid"
+    assert is_nottingham_file(path)
+    raw = read_midi(path)
+    song = read_song(path)
+    assert [(t.name, t.role) for t in song.tracks] == [
+        ("Melody", "melody"), ("Chords", "chords"), ("Bass", "bass")]
+    melody, chords, bass = song.tracks
+    assert melody.notes == raw.tracks[0].notes
+    # the chord part: every chord note, an octave up
+    assert sorted((n.pitch - 12, n.start, n.duration) for n in chords.notes) == \
+        sorted((n.pitch, n.start, n.duration) for n in raw.tracks[1].notes)
+    # the bass: one note per chord, its lowest, never overlapping
+    groups: dict[int, int] = {}
+    for n in raw.tracks[1].notes:
+        groups[n.start] = min(groups.get(n.start, 127), n.pitch)
+    assert [(n.start, n.pitch) for n in bass.notes] == sorted(groups.items())
+    assert all(a.end <= b.start for a, b in zip(bass.notes, bass.notes[1:]))
+
+
+def test_pickup_and_meter_change_bars_on_a_real_tune(nottingham):
+    """ashover1: 3/4 with a one-beat pickup padded to a whole bar, and a 2/4 bar closing
+    each part: the chords change on the bar lines the meter map gives."""
+    from composer_gui.ml.roll import song_grid
+    from composer_gui.ml.sources import read_song
+
+    song = read_song(nottingham / "ashover1.mid")
+    grid = song_grid(song, 4)
+    assert grid.bar_meters[:9] == ["3/4"] * 7 + ["2/4", "3/4"]
+    melody, chords = song.tracks[0], song.tracks[1]
+    beat = song.ticks_per_beat
+    assert melody.notes[0].start == 2 * beat  # the pickup: last beat of bar 1
+    assert min(n.start for n in chords.notes) == 3 * beat  # first chord on bar 2
+    bar_ticks = {grid.step_to_tick(int(s)) for s in grid.bar_starts}
+    on_bar = [n.start in bar_ticks for n in chords.notes]
+    assert np.mean(on_bar) >= 0.9
+    # right after the 2/4 bar, the next 3/4 bar starts with a chord
+    change = grid.step_to_tick(int(grid.bar_starts[8]))
+    assert any(n.start == change for n in chords.notes)
+
+
+def test_unmarked_pickup_is_padded_to_a_whole_bar(nottingham):
+    """jigs129 starts a half-bar pickup at tick 0 with no mark: the source pads it."""
+    from composer_gui.midi.smf import read_midi
+    from composer_gui.ml.sources import read_song
+
+    raw = read_midi(nottingham / "jigs129.mid")
+    song = read_song(nottingham / "jigs129.mid")
+    bar = 3 * raw.ticks_per_beat  # 6/8
+    shift = song.tracks[0].notes[0].start - raw.tracks[0].notes[0].start
+    assert shift == bar // 2
+    starts = {n.start for n in song.tracks[1].notes}
+    assert np.mean([t % bar == 0 for t in starts]) >= 0.8
+
+
+def test_other_datasets_are_not_read_as_nottingham(datasets_dir):
+    from composer_gui.ml.sources import is_nottingham_file
+
+    chorale = next((datasets_dir / "bach_chorales").glob("*.mid"), None)
+    if chorale is None:
+        pytest.skip("bach_chorales missing")
+    assert not is_nottingham_file(chorale)
+
+
+# ----- meter-aware positions ---------------------------------------------------------------
+def test_compound_beats_and_pickups_in_the_position_features():
+    from composer_gui.ml.config import style_config
+    from composer_gui.ml.meters import window_position_features
+    from composer_gui.ml.roll import position_features
+
+    folk = style_config("folk")
+    # a 6/8 bar (12 steps) and a 3/4 bar (12 steps) look alike without the meter features
+    six = window_position_features(folk, np.array([0, 12]), ["6/8", "6/8"], 24)
+    three = window_position_features(folk, np.array([0, 12]), ["3/4", "3/4"], 24)
+    assert six.shape == (24, folk.position_features)
+    assert not np.array_equal(six, three)
+    assert list(np.nonzero(six[:12, -1])[0]) == [0, 6]  # dotted quarters
+    assert list(np.nonzero(three[:12, -1])[0]) == [0, 4, 8]  # quarters
+    # a one-beat pickup bar written as 1/4: its step is the last beat of a 4/4 bar
+    pickup = window_position_features(folk, np.array([0, 4, 20]), ["1/4", "4/4", "4/4"], 20)
+    padded = window_position_features(folk, np.array([0, 16]), ["4/4", "4/4"], 32)
+    assert np.array_equal(pickup, padded[12:32])
+    # the chorale model keeps its plain features
+    chorale = style_config("chorale")
+    plain = position_features(np.array([0, 4, 20]), 20, 4, chorale.max_bar_steps)
+    assert np.array_equal(
+        window_position_features(chorale, np.array([0, 4, 20]), ["1/4", "4/4", "4/4"], 20),
+        plain)
+
+
+# ----- the shipped model ------------------------------------------------------------------
+def tune(meters: list[tuple[str, int]], pickup_beats: int = 0, marked: bool = True) -> Song:
+    """A tune written for the test: ``meters`` = [(meter, bars)], in C major, quarter or
+    dotted-quarter steps up and down the scale; an optional pickup of quarter beats,
+    marked as its own short bar or padded with rests."""
+    scale = [60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62]
+    notes, sigs, t, i = [], [], 0, 0
+    if pickup_beats:
+        if marked:
+            sigs.append(TimeSignature(0, pickup_beats, 4))
+        else:
+            t = (4 - pickup_beats) * TPB if meters[0][0] == "4/4" else 0
+        for _ in range(pickup_beats):
+            notes.append(Note(67, t, TPB - 20, 90))
+            t += TPB
+    for meter, bars in meters:
+        num, den = (int(x) for x in meter.split("/"))
+        if not sigs or (sigs[-1].numerator, sigs[-1].denominator) != (num, den):
+            sigs.append(TimeSignature(t if sigs else 0, num, den))
+        beat = TPB * 3 // 2 if den == 8 else TPB * 4 // den
+        for _ in range(bars * (num // 3 if den == 8 else num)):
+            notes.append(Note(scale[i % len(scale)] + 12, t, beat - 20, 90))
+            t, i = t + beat, i + 1
+    if sigs and sigs[0].tick != 0:
+        sigs.insert(0, TimeSignature(0, sigs[0].numerator, sigs[0].denominator))
+    return Song(ticks_per_beat=TPB, time_signatures=sigs,
+                tracks=[Track(name="Fiddle", program=40, notes=notes)])
+
+
+@pytest.fixture(scope="module")
+def folk_home(tmp_path_factory):
+    if not (FOLK / "model.safetensors").is_file():
+        pytest.fail(f"the shipped model is missing: {FOLK}")
+    return FOLK
+
+
+def _generate(song: Song, tmp_path: Path, folk_home: Path, name: str) -> Song:
+    from composer_gui.cli import main
+    from composer_gui.midi.smf import read_midi, write_midi
+
+    src, out = tmp_path / f"{name}.mid", tmp_path / f"{name}_out.mid"
+    write_midi(song, src)
+    assert main(["generate", str(src), "--style", "folk", "--device", "cpu", "-o", str(out)]) == 0
+    return read_midi(out)
+
+
+def _bar_ticks(song: Song) -> list[int]:
+    from composer_gui.core.timing import TimeMap
+
+    return [int(t) for t in TimeMap.of(song).bar_starts(song.end_tick)]
+
+
+@pytest.mark.parametrize("name, meters, pickup, marked", [
+    ("four", [("4/4", 8)], 0, True),
+    ("three", [("3/4", 8)], 0, True),
+    ("six_eight", [("6/8", 8)], 0, True),
+    ("pickup", [("4/4", 8)], 1, True),
+    ("padded_pickup", [("4/4", 8)], 1, False),
+    ("change", [("4/4", 4), ("6/8", 4)], 0, True),
+])
+def test_generate_writes_chords_and_bass_on_the_bars(folk_home, tmp_path, name, meters, pickup,
+                                                     marked, monkeypatch):
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(folk_home.parent))
+    song = tune(meters, pickup, marked)
+    out = _generate(song, tmp_path, folk_home, name)
+    assert [t.name for t in out.tracks] == ["Fiddle", "Chords", "Bass"]
+    assert out.tracks[0].notes == song.tracks[0].notes
+    assert out.time_signatures == song.time_signatures
+    chords, bass = out.tracks[1], out.tracks[2]
+    assert chords.notes and bass.notes
+    bars = _bar_ticks(out)
+    first = bars[1] if pickup else bars[0]  # after the pickup, marked or padded
+    full_bars = [b for b in bars if first <= b < song.tracks[0].notes[-1].end]
+    # the parts follow the tune's bars: the chord part (or the bass) starts a note on
+    # most bar lines, and the chords' onsets fall on the meter's beats, not between them
+    on_bar = [any(n.start == b for n in chords.notes + bass.notes) for b in full_bars]
+    assert np.mean(on_bar) >= 0.6, (name, on_bar)
+    assert np.mean([n.pitch for n in bass.notes]) < np.mean([n.pitch for n in chords.notes])
+
+
+def test_unsupported_meter_exits_2_with_the_reason(folk_home, tmp_path, capsys, monkeypatch):
+    from composer_gui.cli import main
+    from composer_gui.midi.smf import write_midi
+
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(folk_home.parent))
+    src = tmp_path / "five.mid"
+    write_midi(tune([("4/4", 2), ("5/4", 2)]), src)
+    assert main(["generate", str(src), "--style", "folk", "-o", str(tmp_path / "o.mid")]) == 2
+    err = capsys.readouterr().err
+    assert "5/4" in err and "bar 3" in err and "6/8" in err
+
+
+def test_shipped_folk_model_loads_with_its_roles(folk_home):
+    from composer_gui.ml.checkpoint import load_model
+
+    config, generator, _ = load_model(folk_home, "cpu")
+    assert config.style == "folk" and config.meter_aware
+    assert [(r.name, r.program) for r in config.roles] == [("Chords", 25), ("Bass", 32)]
+    assert {"4/4", "3/4", "6/8"} <= set(config.meters)
+    assert config.training.get("steps", 0) > 0
+    assert (folk_home / "README.md").read_text(encoding="utf-8").count("GPL-3.0") >= 1
