@@ -24,6 +24,8 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
+#: ``RoleSpec.voices`` of a block-chord part.
+BLOCK_CHORDS = -1
 
 
 @dataclass
@@ -34,7 +36,8 @@ class RoleSpec:
     ``aliases`` are lower-case track-name fragments that identify the part in training
     files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
-    0 allows any number of simultaneous notes.
+    0 allows any number of simultaneous notes, :data:`BLOCK_CHORDS` decodes chords whose
+    notes start and end together (``composer_gui.ml.decode``).
     """
 
     name: str
@@ -205,7 +208,7 @@ def _folk() -> ModelConfig:
         roles=[
             RoleSpec("Chords", "chords", program=25, channel=1,
                      aliases=["chord", "guitar", "accomp", "harmony", "piano"],
-                     register=57, voices=0),
+                     register=57, voices=BLOCK_CHORDS),
             RoleSpec("Bass", "bass", program=32, channel=2, aliases=["bass"],
                      register=43, voices=1),
         ],
