@@ -90,6 +90,20 @@ def test_other_datasets_are_not_read_as_nottingham(datasets_dir):
     assert not is_nottingham_file(chorale)
 
 
+def test_a_file_not_laid_out_like_nottingham_is_read_as_is(tmp_path):
+    from composer_gui.midi.smf import write_midi
+    from composer_gui.ml.sources import is_nottingham_file, read_song
+
+    folder = tmp_path / "Nottingham"
+    folder.mkdir()
+    song = tune([("4/4", 2)])
+    song.tracks.append(Track(name="Piano", notes=[Note(60, 0, 480), Note(64, 0, 480)]))
+    song.tracks.append(Track(name="Cello", notes=[Note(48, 0, 960)]))
+    write_midi(song, folder / "mine.mid")
+    assert is_nottingham_file(folder / "mine.mid")
+    assert [t.name for t in read_song(folder / "mine.mid").tracks] == ["Fiddle", "Piano", "Cello"]
+
+
 # ----- meter-aware positions ---------------------------------------------------------------
 def test_compound_beats_and_pickups_in_the_position_features():
     from composer_gui.ml.config import style_config
@@ -217,3 +231,24 @@ def test_shipped_folk_model_loads_with_its_roles(folk_home):
     assert {"4/4", "3/4", "6/8"} <= set(config.meters)
     assert config.training.get("steps", 0) > 0
     assert (folk_home / "README.md").read_text(encoding="utf-8").count("GPL-3.0") >= 1
+
+
+def test_block_chords_start_and_end_together():
+    """Pitches of one chord crossing 0.5 a step apart still make one block chord; a strong
+    onset starts the next chord."""
+    from composer_gui.ml.config import BLOCK_CHORDS
+    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.roll import HOLD, ONSET
+
+    t, p = 8, 12
+    frame = np.zeros((1, t, p), np.float32)
+    onset = np.zeros((1, t, p), np.float32)
+    frame[0, 0:4, [0, 4, 7]] = 0.9  # C E G for four steps ...
+    frame[0, 0, 4] = 0.45  # ... E still hesitant at the first step
+    frame[0, 4:8, [2, 5, 9]] = 0.8  # then D F A
+    onset[0, 4, [2, 5, 9]] = 0.7
+    codes = decode_part(frame, onset, BLOCK_CHORDS, None)[0]
+    assert set(np.nonzero(codes[0] == ONSET)[0]) == {0, 4, 7}
+    assert set(np.nonzero(codes[1:4] == HOLD)[1]) == {0, 4, 7}
+    assert set(np.nonzero(codes[4] == ONSET)[0]) == {2, 5, 9}
+    assert not (codes[4:, [0, 4, 7]]).any()

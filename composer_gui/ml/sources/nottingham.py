@@ -28,7 +28,9 @@ Parts
     melody only, and the training pipeline skips them for a missing role.
 
 A file counts as Nottingham (:func:`is_nottingham_file`) when a folder above it is named
-``nottingham`` (any case) or holds the collection's ``SOURCE_README.md``.
+``nottingham`` (any case) or holds the collection's ``SOURCE_README.md``; it is then read
+this way only if it is laid out like one (:func:`looks_like_nottingham`: one or two tracks
+with notes, the second block chords below MIDI 61), otherwise as any other MIDI file.
 """
 
 from __future__ import annotations
@@ -140,8 +142,23 @@ def nottingham_song(song: Song) -> Song:
     return out
 
 
+def looks_like_nottingham(song: Song) -> bool:
+    """One or two tracks with notes; the second (if any) mostly chords, all below 61."""
+    tracks = [t for t in song.tracks if t.notes]
+    if not 1 <= len(tracks) <= 2:
+        return False
+    if len(tracks) == 1:
+        return True
+    chords = tracks[1].notes
+    sizes = Counter(n.start for n in chords)
+    chordal = sum(1 for v in sizes.values() if v >= 2) >= 0.5 * len(sizes)
+    return chordal and max(n.pitch for n in chords) <= 60
+
+
 def load_nottingham_song(path: str | Path) -> Song:
-    """Read one Nottingham file as Melody / Chords / Bass (see the module docstring)."""
+    """Read one Nottingham file as Melody / Chords / Bass (see the module docstring); a
+    file that is not laid out like one comes back as read."""
     from composer_gui.midi.smf import read_midi
 
-    return nottingham_song(read_midi(Path(path)))
+    song = read_midi(Path(path))
+    return nottingham_song(song) if looks_like_nottingham(song) else song
