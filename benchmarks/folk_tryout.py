@@ -152,17 +152,23 @@ def bars_of(song: Song) -> list[tuple[int, int, str]]:
 
 
 def chord_name(pcs: set[int]) -> str:
+    """A chord symbol for a set of pitch classes: the best-matching triad or seventh chord
+    whose root sounds; "5" marks a chord without its third (e.g. E5 = E B)."""
     if not pcs:
         return "-"
     best = None
-    for root in range(12):
+    for root in sorted(pcs):
         for suffix, shape in (("", {0, 4, 7}), ("m", {0, 3, 7}), ("7", {0, 4, 7, 10}),
+                              ("m7", {0, 3, 7, 10}), ("maj7", {0, 4, 7, 11}),
                               ("dim", {0, 3, 6})):
             chord = {(root + x) % 12 for x in shape}
-            score = len(chord & pcs) - 0.5 * len(pcs - chord) - 0.1 * len(chord - pcs)
+            score = len(chord & pcs) - len(pcs - chord) - 0.3 * len(chord - pcs)
             if best is None or score > best[0]:
-                best = (score, PC_NAMES[root] + suffix)
-    return best[1]
+                best = (score, root, suffix, chord)
+    _, root, suffix, chord = best
+    if not ({(root + 3) % 12, (root + 4) % 12} & pcs):
+        suffix = "5" + ("(7)" if (root + 10) % 12 in pcs else "")
+    return PC_NAMES[root] + suffix
 
 
 def sounding(track: Track, tick: int) -> set[int]:
