@@ -266,3 +266,24 @@ def test_block_chords_start_and_end_together():
     assert set(np.nonzero(codes[1:4] == HOLD)[1]) == {0, 4, 7}
     assert set(np.nonzero(codes[4] == ONSET)[0]) == {2, 5, 9}
     assert not (codes[4:, [0, 4, 7]]).any()
+
+
+def test_evaluate_groups_songs_by_their_main_meter():
+    from composer_gui.ml.data import SongArrays
+    from composer_gui.ml.evaluate import format_table, main_meter
+
+    def song(starts, meters, steps):
+        return SongArrays("x", np.zeros((3, steps, 4), np.int8), np.array(starts), meters,
+                          np.zeros(7, np.int64), 0)
+
+    # a 4/4 tune with one 2/4 bar, and a tune that is mostly 6/8 after two 4/4 bars
+    assert main_meter(song([0, 16, 24, 40], ["4/4", "2/4", "4/4", "4/4"], 56)) == "4/4"
+    assert main_meter(song([0, 16, 32, 44, 56], ["4/4", "4/4", "6/8", "6/8", "6/8"], 80)) == "6/8"
+    table = {"bass": {"empty_bar_rate": 0.1}}
+    met = {"bass": {"empty_bar_rate": True}}
+    result = {"validation_songs": 2, "data": "d", "data_table": table, "generated_table": table,
+              "roles": ["bass"], "seed_overlap": 0.5,
+              "by_meter": {"6/8": {"validation_songs": 1, "data_table": table,
+                                   "generated_table": table, "targets_met": met}}}
+    text = format_table(result)
+    assert "### 6/8: 1 validation songs, 1 of 1 targets met" in text
