@@ -1,7 +1,7 @@
 """Generation speed (issue 5, item 9): warm-up, then medians.
 
-    python benchmarks/bench_generate.py [--model models/chorale] [--device auto|cpu|cuda]
-        [--runs 30] [--cli]
+    python benchmarks/bench_generate.py [--model models/chorale | --style folk]
+        [--device auto|cpu|cuda] [--runs 30] [--cli]
 
 Prints, for the chosen device:
 * the generator's forward pass for 8 bars of 4/4 of all parts at batch 1,
@@ -51,8 +51,8 @@ def train_step(composer, device, runs, sync) -> None:
     import numpy as np
     import torch
 
+    from composer_gui.ml.meters import window_position_features
     from composer_gui.ml.model import build_models
-    from composer_gui.ml.roll import position_features
     from composer_gui.ml.train import TrainOptions, as_played, gradient_penalty, reconstruction_loss
 
     config = composer.config
@@ -63,8 +63,8 @@ def train_step(composer, device, runs, sync) -> None:
     rng = np.random.default_rng(0)
     gen = torch.Generator().manual_seed(0)
     t = config.window_steps
-    pos_np = position_features(np.arange(0, t, 4 * config.steps_per_beat), t,
-                               config.steps_per_beat, config.max_bar_steps)
+    bars = np.arange(0, t, 4 * config.steps_per_beat)
+    pos_np = window_position_features(config, bars, ["4/4"] * len(bars), t)
     for batch in (32, 64):
         mel = (torch.rand(batch, 2, t, config.pitches) < 0.02).float().to(device)
         real = (torch.rand(batch, config.tracks, 2, t, config.pitches) < 0.02).float().to(device)
@@ -94,7 +94,8 @@ def train_step(composer, device, runs, sync) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="models/chorale")
+    parser.add_argument("--model", default=None, help="model folder (default models/chorale)")
+    parser.add_argument("--style", default=None, help="a shipped style's model (e.g. folk)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--cli", action="store_true")
@@ -105,10 +106,14 @@ def main() -> None:
     import torch
 
     from composer_gui.ml.device import configure_threads
+    from composer_gui.ml.meters import window_position_features
     from composer_gui.ml.model import bar_noise
-    from composer_gui.ml.roll import position_features
     from composer_gui.ml.sample import Composer
 
+    if args.model is None:
+        from composer_gui.ml.registry import resolve_style
+
+        args.model = str(resolve_style(args.style)) if args.style else "models/chorale"
     configure_threads()
     composer = Composer(Path(args.model), args.device)
     config, device = composer.config, composer.device
@@ -120,7 +125,7 @@ def main() -> None:
     starts = [b * 4 * config.steps_per_beat for b in range(8)]
     import numpy as np
 
-    pos_np = position_features(np.array(starts), t, config.steps_per_beat, config.max_bar_steps)
+    pos_np = window_position_features(config, np.array(starts), ["4/4"] * len(starts), t)
 
     def inputs(batch):
         pos = torch.from_numpy(pos_np).to(device)[None].expand(batch, -1, -1)

@@ -75,6 +75,8 @@ def register(subparsers) -> None:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data_dir", metavar="DATA_DIR")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--by-meter", action="store_true",
+                   help="also the tables per meter (songs grouped by their main meter)")
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -313,7 +315,7 @@ def cmd_models(args) -> int:
 def cmd_evaluate(args) -> int:
     from composer_gui.ml.evaluate import evaluate_model, format_table
 
-    result = evaluate_model(args.model, Path(args.data_dir))
+    result = evaluate_model(args.model, Path(args.data_dir), by_meter=args.by_meter)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

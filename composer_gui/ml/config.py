@@ -24,6 +24,8 @@ FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 CARD_NAME = "README.md"
+#: ``RoleSpec.voices`` of a block-chord part.
+BLOCK_CHORDS = -1
 
 
 @dataclass
@@ -34,7 +36,8 @@ class RoleSpec:
     ``aliases`` are lower-case track-name fragments that identify the part in training
     files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
-    0 allows any number of simultaneous notes.
+    0 allows any number of simultaneous notes, :data:`BLOCK_CHORDS` decodes chords whose
+    notes start and end together (``composer_gui.ml.decode``).
     """
 
     name: str
@@ -71,6 +74,9 @@ class ModelConfig:
     melody_aliases: list[str] = field(
         default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
     )
+    #: Meter one-hot + the meter's own beats in the position features, pickups and short
+    #: bars read leniently (:mod:`composer_gui.ml.meters`); False keeps the plain features.
+    meter_aware: bool = False
     #: Where the weights came from (filled by training).
     training: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
@@ -96,8 +102,9 @@ class ModelConfig:
     @property
     def position_features(self) -> int:
         """Per-step position inputs: step-in-bar one-hot, step-in-beat one-hot, bar
-        start, beat start, padding."""
-        return self.max_bar_steps + self.steps_per_beat + 3
+        start, beat start, padding (+ meter one-hot and main beat when ``meter_aware``)."""
+        extra = len(self.meters) + 1 if self.meter_aware else 0
+        return self.max_bar_steps + self.steps_per_beat + 3 + extra
 
     def bar_steps(self, meter: str) -> int:
         num, den = (int(x) for x in meter.split("/"))
@@ -193,8 +200,30 @@ def _chorale() -> ModelConfig:
     )
 
 
+def _folk() -> ModelConfig:
+    # Nottingham tunes (composer_gui.ml.sources.nottingham): block chords moved up an
+    # octave (MIDI 48-65) and their lowest voice as the bass (MIDI 36-50).
+    return ModelConfig(
+        style="folk",
+        roles=[
+            RoleSpec("Chords", "chords", program=25, channel=1,
+                     aliases=["chord", "guitar", "accomp", "harmony", "piano"],
+                     register=57, voices=BLOCK_CHORDS),
+            RoleSpec("Bass", "bass", program=32, channel=2, aliases=["bass"],
+                     register=43, voices=1),
+        ],
+        steps_per_beat=4,
+        meters=["4/4", "3/4", "6/8", "2/4", "9/8", "2/2"],
+        bars_per_window=4,
+        lowest=28,
+        highest=88,
+        melody_aliases=["melody", "tune", "lead", "soprano", "voice"],
+        meter_aware=True,
+    )
+
+
 #: Role templates by style name (``train --style NAME``).
-STYLES = {"chorale": _chorale}
+STYLES = {"chorale": _chorale, "folk": _folk}
 
 
 def style_config(name: str) -> ModelConfig:

@@ -35,7 +35,8 @@ from composer_gui.core.song import Song, Track
 from composer_gui.ml.config import ModelConfig
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.mapping import FileMapping
-from composer_gui.ml.roll import notes_to_codes, position_features, song_grid
+from composer_gui.ml.meters import unsupported_bars, window_position_features
+from composer_gui.ml.roll import notes_to_codes, song_grid
 
 PIPELINE_VERSION = 3
 #: Extra pitches kept on each side of the model's range for transposition.
@@ -191,7 +192,8 @@ def song_to_arrays(song: Song, config: ModelConfig, name: str,
     if missing:
         raise DataError(f"no track for role {', '.join(missing)}")
     grid = song_grid(song, config.steps_per_beat)
-    bad = sorted({m for m in grid.bar_meters if m not in config.meters})
+    bad = sorted({m for _, m in unsupported_bars(grid.bar_starts, grid.bar_meters,
+                                                 grid.n_steps, config)})
     if bad:
         raise DataError(f"unsupported meter {', '.join(bad)}")
     lo, hi = config.lowest - MARGIN, config.highest + MARGIN
@@ -225,6 +227,10 @@ def _cache_key(path: Path, config: ModelConfig, melody_override: int | None,
     }
     if role_overrides:  # only then, so entries cached without a mapping stay valid
         relevant["role_overrides"] = sorted((k.lower(), v) for k, v in role_overrides.items())
+    if config.meter_aware:  # lenient bars, and the source readers' own rules
+        from composer_gui.ml.sources.nottingham import SOURCE_VERSION
+
+        relevant["meter_aware"] = SOURCE_VERSION
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
@@ -422,8 +428,8 @@ def make_window(song: SongArrays, start: int, shift: int, config: ModelConfig):
     if shift and int(np.count_nonzero(codes[1:])) != int(np.count_nonzero(window[1:])):
         return None
     song_steps = song.codes.shape[1]
-    pos = position_features(song.bar_starts, t, config.steps_per_beat, config.max_bar_steps,
-                            song_steps=song_steps, offset=start)
+    pos = window_position_features(config, song.bar_starts, song.bar_meters, t,
+                                   song_steps=song_steps, offset=start)
     return window, pos
 
 

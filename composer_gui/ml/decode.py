@@ -16,16 +16,26 @@ loop runs over time only, so 64 candidates cost about as much as one.
 * parts with any number of voices: each pitch sounds where its frame probability
   reaches 0.5 and a note starts at a likely onset or where the pitch starts sounding.
   Variety between seeds comes from the generator's noise.
+* block chords (``voices == BLOCK_CHORDS``, e.g. the folk chords): all notes of a chord
+  start and end together. A chord sounds where the likeliest pitch reaches 0.5; a new
+  chord starts where the summed onset probability reaches 1 (a chord lives at least two
+  steps) or where the held chord has become unlikely (its mean frame probability under a
+  quarter); its notes are the pitches likely now and at the next step (at least 0.4, and
+  at least the likeliest one). Deciding per pitch instead staggers a chord's notes by a
+  step wherever the pitches cross 0.5 at different steps.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from composer_gui.ml.config import BLOCK_CHORDS
 from composer_gui.ml.roll import HOLD, ONSET
 
 #: A pitch is kept (held, or drawn) only above this share of the most likely pitch.
 RELATIVE_FLOOR = 0.25
+#: A block chord's notes: pitches at least this likely (and the likeliest one).
+CHORD_FLOOR = 0.4
 
 
 def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
@@ -88,6 +98,36 @@ def decode_poly(frame: np.ndarray, onset: np.ndarray, start: int = 0,
     return codes
 
 
+def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
+                 prev_frame: np.ndarray | None = None) -> np.ndarray:
+    """Codes ``[N, T, P]`` for steps ``start..T`` of block-chord parts;
+    ``prev_frame`` ``[N, P]`` (bool) is the chord sounding at ``start - 1``."""
+    n, t_len, p_len = frame.shape
+    codes = np.zeros((n, t_len, p_len), dtype=np.int8)
+    current = np.zeros((n, p_len), dtype=bool) if prev_frame is None else prev_frame.astype(bool)
+    age = np.where(current.any(axis=1), 2, 0)
+    onset_total = onset.sum(axis=2)
+    peak = frame.max(axis=2)
+    for t in range(start, t_len):
+        active = peak[:, t] >= 0.5
+        size = current.sum(axis=1)
+        held_p = (frame[:, t] * current).sum(axis=1) / np.maximum(size, 1)
+        fresh = (onset_total[:, t] >= 1.0) & (age >= 2)
+        hold = active & (size > 0) & ~fresh & (held_p >= RELATIVE_FLOOR)
+        new = active & ~hold
+        if new.any():
+            probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
+            chord = probs >= CHORD_FLOOR
+            chord[np.arange(n), probs.argmax(axis=1)] = True
+            current = np.where(new[:, None], chord, np.where(hold[:, None], current, False))
+            codes[new, t] = np.where(chord[new], ONSET, 0)
+        else:
+            current = np.where(hold[:, None], current, False)
+        codes[hold, t] = np.where(current[hold], HOLD, 0)
+        age = np.where(new, 1, np.where(hold, age + 1, 0))
+    return codes
+
+
 def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
                 previous: np.ndarray | None = None) -> np.ndarray:
@@ -99,4 +139,6 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
         return decode_mono(frame, onset, rng, temperature, start, prev_pitch)
+    if voices == BLOCK_CHORDS:
+        return decode_block(frame, onset, start, None if previous is None else previous > 0)
     return decode_poly(frame, onset, start, None if previous is None else previous > 0)

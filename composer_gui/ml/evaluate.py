@@ -8,6 +8,9 @@ song). Besides the table:
 * ``seed_overlap``: median note overlap between the outputs of two seeds (target < 0.70),
 * ``critic_choice``: mean TD to the melody of the critic's pick among K candidates vs the
   mean over all K candidates (a random pick's expectation); lower is better.
+* with ``by_meter``: ``by_meter[METER]`` holds the same tables for the songs whose bars
+  are mostly in that meter (:func:`main_meter`), so a model for several meters can show
+  every target met in each.
 """
 
 from __future__ import annotations
@@ -40,10 +43,21 @@ def _grid(song: SongArrays, steps_per_beat: int) -> Grid:
     return Grid(480, steps_per_beat, song.bar_starts, song.bar_meters, song.codes.shape[1])
 
 
+def main_meter(song: SongArrays) -> str:
+    """The meter of most of a song's steps (ties: the earlier meter)."""
+    ends = np.append(song.bar_starts[1:], song.codes.shape[1])
+    steps: dict[str, int] = {}
+    for meter, a, b in zip(song.bar_meters, song.bar_starts, ends):
+        steps[meter] = steps.get(meter, 0) + int(b - a)
+    return max(steps, key=lambda m: (steps[m], -song.bar_meters.index(m)))
+
+
 def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int = 0,
                    max_songs: int | None = None, device: str = "auto",
-                   use_cache: bool = True, temperature: float | None = None) -> dict:
-    """Metrics table (data vs generated), seed overlap and critic-choice check."""
+                   use_cache: bool = True, temperature: float | None = None,
+                   by_meter: bool = False) -> dict:
+    """Metrics table (data vs generated), seed overlap and critic-choice check; with
+    ``by_meter`` also the tables per main meter (see the module docstring)."""
     from composer_gui.ml.device import configure_threads
     from composer_gui.ml.registry import resolve_model
     from composer_gui.ml.sample import Composer
@@ -112,6 +126,17 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         "seed_overlap": overlap,
         "temperature": temp,
     }
+    if by_meter:
+        groups: dict[str, list[int]] = {}
+        for i, song in enumerate(songs):
+            groups.setdefault(main_meter(song), []).append(i)
+        result["by_meter"] = {}
+        for meter, idx in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            d = metrics.aggregate_metrics([real_songs[i] for i in idx], seed=seed)
+            g = metrics.aggregate_metrics([gen_songs[i] for i in idx], seed=seed)
+            result["by_meter"][meter] = {"validation_songs": len(idx), "data_table": d,
+                                         "generated_table": g,
+                                         "targets_met": metrics.targets_met(d, g)}
     if chosen_td:
         result["critic_choice"] = {"candidates": candidates,
                                    "chosen_td": float(np.nanmean(chosen_td)),
@@ -132,4 +157,12 @@ def format_table(result: dict) -> str:
         lines.append(f"TD to the melody, critic's choice of {cc['candidates']}: "
                      f"{cc['chosen_td']:.3f}; mean candidate: {cc['mean_candidate_td']:.3f} "
                      "(lower is better)")
+    for meter, part in result.get("by_meter", {}).items():
+        met = part["targets_met"]
+        n_met = sum(v for role in met.values() for v in role.values())
+        n_all = sum(len(role) for role in met.values())
+        lines += ["", f"### {meter}: {part['validation_songs']} validation songs, "
+                  f"{n_met} of {n_all} targets met", ""]
+        lines.append(metrics.format_table(part["data_table"], part["generated_table"],
+                                          roles=result["roles"]).rstrip())
     return "\n".join(lines) + "\n"

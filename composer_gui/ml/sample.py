@@ -25,12 +25,12 @@ from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.config import ModelConfig
 from composer_gui.ml.decode import decode_part
+from composer_gui.ml.meters import unsupported_bars, window_position_features
 from composer_gui.ml.roll import (
     Grid,
     channels,
     codes_to_spans,
     notes_to_codes,
-    position_features,
     song_grid,
     spans_to_notes,
 )
@@ -127,9 +127,10 @@ class Composer:
             raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes "
                                 "(empty melody)")
         grid = song_grid(song, config.steps_per_beat)
-        bad = sorted({m for m in grid.bar_meters if m not in config.meters})
-        if bad:
-            where = grid.bar_meters.index(bad[0]) + 1
+        unplaced = unsupported_bars(grid.bar_starts, grid.bar_meters, grid.n_steps, config)
+        if unplaced:
+            bad = sorted({m for _, m in unplaced})
+            where = unplaced[0][0] + 1
             raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by this "
                                 f"model (supported: {', '.join(config.meters)})")
         existing = _find_role_tracks(song, config, melody)
@@ -216,8 +217,8 @@ class Composer:
         ctx[:, :, : end - start] = state[:, :, start:end]
         mask = np.zeros((config.tracks, t), np.float32)
         mask[:, : end - start] = decided[:, start:end]
-        pos = position_features(grid.bar_starts, t, config.steps_per_beat, config.max_bar_steps,
-                                song_steps=s_total, offset=start)
+        pos = window_position_features(config, grid.bar_starts, grid.bar_meters, t,
+                                       song_steps=s_total, offset=start)
         return mel, ctx, mask, pos
 
     def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale):

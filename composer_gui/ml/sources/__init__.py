@@ -4,6 +4,8 @@
   annotation and the PIANO track split into bass and piano parts.
 * :mod:`composer_gui.ml.sources.groove` — the Groove MIDI Dataset: its index, drum songs,
   bar windows with conditioning labels, and drum statistics.
+* :mod:`composer_gui.ml.sources.nottingham` — Nottingham folk tunes: melody, chords and
+  a bass line from the chords' lowest voice; an unmarked pickup padded to a whole bar.
 
 Nothing here imports torch, so the data side can be tested and benchmarked without it.
 :func:`read_song` reads any MIDI file the way training should see it.
@@ -31,6 +33,12 @@ from composer_gui.ml.sources.groove import (
     meter_bar_starts,
     quantization_stats,
     song_drum_stats,
+)
+from composer_gui.ml.sources.nottingham import (
+    is_nottingham_file,
+    load_nottingham_song,
+    lowest_voice,
+    nottingham_song,
 )
 from composer_gui.ml.sources.pop909 import (
     BeatAnnotation,
@@ -63,6 +71,10 @@ __all__ = [
     "meter_bar_starts",
     "quantization_stats",
     "song_drum_stats",
+    "is_nottingham_file",
+    "load_nottingham_song",
+    "lowest_voice",
+    "nottingham_song",
     "Pop909Error",
     "Pop909Meter",
     "find_pop909_songs",
@@ -81,10 +93,13 @@ def read_song(path: str | Path, pop909_meters: tuple[str, ...] | None = None):
     """Read a MIDI file for training: a POP909 song file through :func:`load_pop909_song`
     (annotated bar lines, Bass/Piano/Strings parts; ``pop909_meters`` as there), a file
     listed in a Groove ``info.csv`` through :func:`load_groove_song` (one GM "Drums"
-    track), any other file with the project's reader unchanged."""
+    track), a Nottingham tune through :func:`load_nottingham_song` (Melody, Chords, Bass),
+    any other file with the project's reader unchanged."""
     path = Path(path)
     if is_pop909_file(path):
         return load_pop909_song(path.parent, meters=pop909_meters)
+    if is_nottingham_file(path):
+        return load_nottingham_song(path)
     row = groove_row_for_file(path)
     if row is not None:
         return load_groove_song(row)
