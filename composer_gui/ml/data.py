@@ -22,9 +22,11 @@ first byte divisible by 10 (about 10%) are never trained on.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +169,37 @@ def assign_roles(song: Song, config: ModelConfig, melody: int,
     return out
 
 
+def bass_from_chords(song: Song, config: ModelConfig,
+                     roles: list[int | None]) -> tuple[Song, list[int | None]]:
+    """Many users' tunes have one accompaniment track (chords with the bass in them) where
+    the model writes a chord part and a bass part: when the bass role has no track of its
+    own and a single chordal track was found for the chords (or piano) role or the bass
+    role, that track plays the chords and its lowest voice becomes the bass, as the
+    Nottingham reader does. Otherwise the song and roles come back unchanged."""
+    bass = next((k for k, s in enumerate(config.roles) if s.role == "bass"), None)
+    chords = next((k for k, s in enumerate(config.roles) if s.role in ("chords", "piano")), None)
+    if bass is None or chords is None:
+        return song, roles
+    if roles[bass] is not None and roles[chords] is not None:
+        return song, roles
+    source = roles[chords] if roles[chords] is not None else roles[bass]
+    if source is None:
+        return song, roles
+    notes = song.tracks[source].notes
+    starts = Counter(n.start for n in notes)
+    if sum(1 for v in starts.values() if v >= 2) < 0.3 * max(1, len(starts)):
+        return song, roles  # a single line is no chord part
+    from composer_gui.ml.sources.nottingham import lowest_voice
+
+    spec = config.roles[bass]
+    derived = Track(name=spec.name, program=spec.program, channel=spec.channel,
+                    role=spec.role, notes=lowest_voice(notes))
+    out = dataclasses.replace(song, tracks=[*song.tracks, derived])
+    roles = list(roles)
+    roles[chords], roles[bass] = source, len(song.tracks)
+    return out, roles
+
+
 # ----- one file -> arrays ---------------------------------------------------------------
 @dataclass
 class SongArrays:
@@ -188,6 +221,7 @@ def song_to_arrays(song: Song, config: ModelConfig, name: str,
     """Lay a song's melody and role tracks on the model's grid."""
     melody = find_melody(song, config, melody_override)
     roles = assign_roles(song, config, melody, role_overrides)
+    song, roles = bass_from_chords(song, config, roles)
     missing = [config.roles[k].name for k, i in enumerate(roles) if i is None]
     if missing:
         raise DataError(f"no track for role {', '.join(missing)}")

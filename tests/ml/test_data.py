@@ -108,3 +108,32 @@ def test_names_and_roles_beat_register():
     assert find_melody(song, config) == 1
     assert assign_roles(song, config, 1) == [2, 3, 0]
     assert find_melody(song, config, override=0) == 0
+
+
+def test_a_single_chord_track_gives_chords_and_its_lowest_voice_as_bass():
+    """A user's folk tune with one accompaniment track trains the folk model's two parts."""
+    from composer_gui.core.song import Note, Song, TimeSignature, Track
+    from composer_gui.ml.config import style_config
+    from composer_gui.ml.data import assign_roles, bass_from_chords, find_melody
+
+    config = style_config("folk")
+    melody = Track(name="Tune", notes=[Note(72 + i % 5, i * 480, 480, 90) for i in range(16)])
+    chord_notes = [Note(p + 12 * (bar % 2 == 0), bar * 1920, 1920, 70)
+                   for bar in range(4) for p in (48, 52, 55)]
+    song = Song(time_signatures=[TimeSignature(0, 4, 4)],
+                tracks=[melody, Track(name="Accompaniment", notes=chord_notes)])
+    mel = find_melody(song, config)
+    roles = assign_roles(song, config, mel)
+    assert None in roles  # one track for two parts
+    out, roles = bass_from_chords(song, config, roles)
+    names = [s.name for s in config.roles]
+    chords, bass = roles[names.index("Chords")], roles[names.index("Bass")]
+    assert out.tracks[chords].notes == chord_notes
+    assert [n.pitch for n in out.tracks[bass].notes] == [60, 48, 60, 48]
+    assert [n.start for n in out.tracks[bass].notes] == [0, 1920, 3840, 5760]
+
+    # a single line is not a chord part: nothing is made up
+    line = Track(name="Accompaniment", notes=[Note(48, i * 480, 480, 70) for i in range(16)])
+    song2 = Song(time_signatures=[TimeSignature(0, 4, 4)], tracks=[melody, line])
+    roles2 = assign_roles(song2, config, 0)
+    assert bass_from_chords(song2, config, roles2) == (song2, roles2)
