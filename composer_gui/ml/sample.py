@@ -54,11 +54,11 @@ class Composition:
 
 
 def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
-    """Input tracks holding the model's roles: exact name, then role, then the data
-    pipeline's mapping rules."""
+    """Input tracks holding the model's output roles (:meth:`ModelConfig.output_roles`):
+    exact name, then role."""
     out: list[int | None] = []
     used = {melody}
-    for spec in config.roles:
+    for spec in config.output_roles():
         hit = next((i for i, t in enumerate(song.tracks)
                     if i not in used and t.name.strip().lower() == spec.name.lower()), None)
         if hit is None:
@@ -68,6 +68,25 @@ def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int 
             used.add(hit)
         out.append(hit)
     return out
+
+
+def _pickup_grid(grid: Grid, config: ModelConfig) -> Grid | None:
+    """A melody that starts with a short bar (a pickup) before bars of a supported meter:
+    the grid the networks see, where the pickup is the end of a whole bar (its bar line
+    lies before the song's start), as the beats of an upbeat are heard. None otherwise."""
+    if len(grid.bar_starts) < 2 or grid.bar_meters[0] in config.meters:
+        return None
+    meter = grid.bar_meters[1]
+    if meter not in config.meters:
+        return None
+    full = config.bar_steps(meter)
+    pickup = int(grid.bar_starts[1] - grid.bar_starts[0])
+    if pickup >= full:
+        return None
+    starts = grid.bar_starts.copy()
+    starts[0] = grid.bar_starts[1] - full
+    return Grid(grid.ticks_per_beat, grid.steps_per_beat, starts,
+                [meter, *grid.bar_meters[1:]], grid.n_steps)
 
 
 def pick_melody(song: Song, melody_track: int | None) -> int:
@@ -97,6 +116,19 @@ class Composer:
         self.device = resolve_device(device)
         self.config, self.generator, self.critic = load_model(self.folder, self.device)
         self.device_name = device_label(self.device)
+        self.drums = self._load_drums() if self.config.has_drums else None
+
+    def _load_drums(self):
+        """The drum sub-model named by the config (``models/pop/drums``)."""
+        from composer_gui.ml.errors import ModelError
+
+        folder = self.folder / self.config.drums
+        if not folder.is_dir():
+            raise ModelError(f"{self.folder}: missing the drum model folder {self.config.drums}/ "
+                             "that config.json names")
+        from composer_gui.ml.drums import DrumModel
+
+        return DrumModel.load(folder, self.device)
 
     def to_cpu(self) -> None:
         import torch
@@ -104,17 +136,24 @@ class Composer:
         self.device = torch.device("cpu")
         self.generator.to(self.device)
         self.critic.to(self.device)
+        if self.drums is not None:
+            from composer_gui.ml.drums import DrumModel
+
+            self.drums = DrumModel.load(self.folder / self.config.drums, self.device)
         self.device_name = "CPU"
 
     # ------------------------------------------------------------------------------------
     def compose(self, song: Song, melody_track: int | None = None, seed: int = 0,
                 candidates: int = 1, bars: tuple[int, int] | None = None,
                 tracks: list[str] | None = None, temperature: float | None = None,
-                noise_scale: float = 1.0, warn: Callable[[str], None] | None = None) -> Composition:
+                noise_scale: float = 1.0, warn: Callable[[str], None] | None = None,
+                density: float = 0.5, dynamics: float = 0.5) -> Composition:
         """Generate accompaniment for ``song`` (see the module docstring).
 
         ``bars`` (1-based, inclusive) and ``tracks`` (role names) restrict what is
         regenerated; every other note of the input's tracks of the model's roles is kept.
+        ``density`` and ``dynamics`` (0..1) steer the drum sub-model, when there is one
+        (the pitched parts are shaped afterwards by ``app_controls.shape_tracks``).
         """
         from composer_gui.ml.device import is_out_of_memory
 
@@ -127,14 +166,17 @@ class Composer:
             raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes "
                                 "(empty melody)")
         grid = song_grid(song, config.steps_per_beat)
-        bad = sorted({m for m in grid.bar_meters if m not in config.meters})
+        net_grid = _pickup_grid(grid, config) or grid
+        bad = sorted({m for m in net_grid.bar_meters if m not in config.meters})
         if bad:
-            where = grid.bar_meters.index(bad[0]) + 1
-            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by this "
-                                f"model (supported: {', '.join(config.meters)})")
+            where = net_grid.bar_meters.index(bad[0]) + 1
+            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by the "
+                                f"{config.style} model (supported: {', '.join(config.meters)})")
         existing = _find_role_tracks(song, config, melody)
         partial = bars is not None or tracks is not None
         sel_tracks = self._selected_tracks(tracks)
+        want_drums = self.drums is not None and (
+            tracks is None or config.drum_role.name in self._selected_names(tracks))
         n_bars = len(grid.bar_starts)
         if bars is not None and bars[0] > n_bars:
             raise GenerateError(f"--bars {bars[0]}-{bars[1]}: the song has {n_bars} bars")
@@ -153,9 +195,15 @@ class Composer:
         context *= keep[:, :, None].astype(np.int8)
         mel_codes = notes_to_codes(mel_track.notes, grid, config.lowest, config.highest,
                                    fold=True, n_steps=s_total)
-        try:
-            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
+        def run():
+            state, scores = self._run(net_grid, mel_codes, context, keep, seed, candidates,
                                       temperature, noise_scale)
+            drums = ([self._drum_notes(song, bars, seed, k, density, dynamics)
+                      for k in range(candidates)] if want_drums else None)
+            return state, scores, drums
+
+        try:
+            state, scores, drum_notes = run()
         except (RuntimeError, MemoryError) as exc:
             if self.device.type == "cpu" or not is_out_of_memory(exc):
                 raise
@@ -163,11 +211,16 @@ class Composer:
             if warn:
                 warn(message)
             self.to_cpu()
-            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
-                                      temperature, noise_scale)
+            state, scores, drum_notes = run()
         velocity = int(np.clip(np.median([n.velocity for n in mel_track.notes]), 40, 110))
         cand_tracks = [self._tracks_for(state[k], grid, keep, song, existing, melody,
                                         partial, velocity) for k in range(candidates)]
+        if self.drums is not None:
+            region = (grid.step_to_tick(s0), grid.step_to_tick(s1) if s1 < grid.n_steps
+                      else max(song.end_tick, grid.step_to_tick(s1)) + 1)
+            for k in range(candidates):
+                cand_tracks[k].append(self._drum_track(
+                    song, existing[-1], drum_notes[k] if drum_notes else None, region))
         chosen = int(np.argmax(scores))
         out = Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
                    time_signatures=list(song.time_signatures),
@@ -176,18 +229,47 @@ class Composer:
                    conductor_events=list(song.conductor_events), title=song.title)
         return Composition(out, cand_tracks, [float(s) for s in scores], chosen, self.device_name)
 
-    def _selected_tracks(self, tracks: list[str] | None) -> list[int]:
-        if tracks is None:
-            return list(range(self.config.tracks))
+    def _selected_names(self, tracks: list[str]) -> list[str]:
+        """Output track names meant by ``tracks`` (names or roles, any case)."""
         out = []
         for name in tracks:
-            hits = [r for r, spec in enumerate(self.config.roles)
+            hits = [spec.name for spec in self.config.output_roles()
                     if name.lower() in (spec.name.lower(), spec.role.lower())]
             if not hits:
                 raise GenerateError(f"--tracks: no role named {name!r} in this model "
                                     f"(roles: {', '.join(self.config.role_names())})")
             out.extend(h for h in hits if h not in out)
         return out
+
+    def _selected_tracks(self, tracks: list[str] | None) -> list[int]:
+        """Indices of the generator's roles to generate (the drum track aside)."""
+        if tracks is None:
+            return list(range(self.config.tracks))
+        names = self._selected_names(tracks)
+        return [r for r, spec in enumerate(self.config.roles) if spec.name in names]
+
+    # ----- drums ------------------------------------------------------------------------
+    def _drum_notes(self, song: Song, bars, seed: int, k: int, density: float,
+                    dynamics: float) -> list[Note]:
+        """Candidate ``k``'s drum notes from the drum sub-model (its own seed per
+        candidate, derived from ``seed``, so a seed always gives the same drums)."""
+        drum_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0]) if k else seed
+        return list(self.drums.part(song, bars=bars, seed=drum_seed, style=self.config.style,
+                                    density=density, dynamics=dynamics))
+
+    def _drum_track(self, song: Song, src: int | None, notes: list[Note] | None,
+                    region: tuple[int, int]) -> Track:
+        """The drum track: the input's drum notes outside ``region`` (ticks) kept, the
+        generated ones inside (``notes`` None: drums not regenerated, all kept)."""
+        spec = self.config.drum_role
+        lo, hi = region
+        kept = []
+        if src is not None:
+            kept = [n for n in song.tracks[src].notes
+                    if notes is None or not lo <= n.start < hi]
+        made = [n for n in notes or [] if lo <= n.start < hi]
+        return Track(name=spec.name, program=spec.program, channel=9, is_drum=True,
+                     role=spec.role, notes=normalize_notes(kept + made))
 
     # ------------------------------------------------------------------------------------
     def _windows(self, grid: Grid) -> list[tuple[int, int]]:

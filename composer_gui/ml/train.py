@@ -204,7 +204,7 @@ def train(opts: TrainOptions) -> Iterator[dict]:
     dataset = yield from load_folder(Path(opts.data_dir), config, cache_dir, opts.melody_track)
     if not dataset.validation:  # tiny folders: borrow one song so validation runs
         dataset.validation = dataset.train[-1:]
-    starts = [window_starts(s) for s in dataset.train]
+    starts = [window_starts(s, config) for s in dataset.train]
     val_windows = fixed_windows(dataset.validation, config)
 
     torch.manual_seed(opts.seed)

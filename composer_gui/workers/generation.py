@@ -204,7 +204,7 @@ class GenerationWorker(QObject):
         try:
             comp = composer.compose(job.song, job.melody_track, job.seed, job.candidates,
                                     job.bars, job.tracks, noise_scale=job.variation,
-                                    warn=warn)
+                                    warn=warn, density=job.density, dynamics=job.dynamics)
         except app_controls.Cancelled:
             raise _CancelledJob() from None
         finally:
