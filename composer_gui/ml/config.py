@@ -34,7 +34,8 @@ class RoleSpec:
     ``aliases`` are lower-case track-name fragments that identify the part in training
     files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
-    0 allows any number of simultaneous notes.
+    0 allows any number of simultaneous notes (each pitch on its own), 2 or more decodes
+    chords of up to that many notes (see :mod:`composer_gui.ml.decode`).
     """
 
     name: str
@@ -231,7 +232,7 @@ def _pop() -> ModelConfig:
             RoleSpec("Bass", "bass", program=33, channel=1, aliases=["bass"],
                      register=45, voices=1),
             RoleSpec("Piano", "piano", program=0, channel=2,
-                     aliases=["piano", "keys", "chord", "accomp"], register=60, voices=0),
+                     aliases=["piano", "keys", "chord", "accomp"], register=60, voices=8),
             RoleSpec("Strings", "strings", program=48, channel=3,
                      aliases=["strings", "string", "bridge", "pad", "counter"],
                      register=72, voices=1),

@@ -13,9 +13,17 @@ loop runs over time only, so 64 candidates cost about as much as one.
   quarter of the most likely pitch). The pitch of each new note is drawn from the
   pitches likely now and at the next step, sharpened by ``temperature`` (0: the most
   likely), never one under a quarter of the most likely.
-* parts with any number of voices: each pitch sounds where its frame probability
-  reaches 0.5 and a note starts at a likely onset or where the pitch starts sounding.
-  Variety between seeds comes from the generator's noise.
+* parts with any number of voices (``voices == 0``): each pitch sounds where its frame
+  probability reaches 0.5 and a note starts at a likely onset or where the pitch starts
+  sounding. Variety between seeds comes from the generator's noise.
+* chord parts of up to ``voices >= 2`` notes (the pop piano): at each step the part
+  sounds as many pitches as its frame probabilities add up to (rounded, at most
+  ``voices``), the likeliest ones, a pitch already sounding preferred by a small margin
+  so held chords do not flicker; nothing under a quarter of the most likely pitch. A
+  sounding pitch is struck again where a note start is more likely than not given that
+  it sounds (onset >= half its frame probability). Thresholding each pitch at 0.5, as
+  above, left a piano whose voicings vary from song to song nearly silent: the network
+  spreads the probability of a chord over its possible voicings.
 """
 
 from __future__ import annotations
@@ -88,6 +96,35 @@ def decode_poly(frame: np.ndarray, onset: np.ndarray, start: int = 0,
     return codes
 
 
+#: How much more likely a pitch must be to replace one already sounding in a chord.
+CHORD_STICKINESS = 0.15
+
+
+def decode_chords(frame: np.ndarray, onset: np.ndarray, voices: int, start: int = 0,
+                  prev_frame: np.ndarray | None = None) -> np.ndarray:
+    """Codes ``[N, T, P]`` for steps ``start..T`` of chord parts (see the module
+    docstring); ``prev_frame`` ``[N, P]`` says what sounds at ``start - 1``."""
+    n, t_len, p_len = frame.shape
+    codes = np.zeros((n, t_len, p_len), dtype=np.int8)
+    before = (np.zeros((n, p_len), bool) if prev_frame is None
+              else np.asarray(prev_frame).astype(bool))
+    counts = np.minimum(np.rint(frame.sum(axis=2)).astype(np.int64), voices)
+    peak = frame.max(axis=2)
+    ranks = np.arange(p_len)[None, :]
+    for t in range(start, t_len):
+        f = frame[:, t]
+        score = f + CHORD_STICKINESS * before
+        order = np.argsort(-score, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.broadcast_to(ranks, order.shape), axis=1)
+        sounding = (rank < counts[:, t, None]) & (f >= RELATIVE_FLOOR * peak[:, t, None])
+        strike = sounding & (~before | (onset[:, t] >= 0.5 * f))
+        codes[:, t][sounding] = HOLD
+        codes[:, t][strike] = ONSET
+        before = sounding
+    return codes
+
+
 def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
                 previous: np.ndarray | None = None) -> np.ndarray:
@@ -99,4 +136,7 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
         return decode_mono(frame, onset, rng, temperature, start, prev_pitch)
+    if voices >= 2:
+        return decode_chords(frame, onset, voices, start,
+                             None if previous is None else previous > 0)
     return decode_poly(frame, onset, start, None if previous is None else previous > 0)
