@@ -188,7 +188,7 @@ class Composer:
             keep[r, s0:s1] = 0.0
         context = np.zeros((config.tracks, s_total, config.pitches), dtype=np.int8)
         if partial:
-            for r, idx in enumerate(existing):
+            for r, idx in enumerate(existing[:config.tracks]):
                 if idx is not None:
                     context[r] = notes_to_codes(song.tracks[idx].notes, grid, config.lowest,
                                                 config.highest, n_steps=s_total)
@@ -198,7 +198,8 @@ class Composer:
         def run():
             state, scores = self._run(net_grid, mel_codes, context, keep, seed, candidates,
                                       temperature, noise_scale)
-            drums = ([self._drum_notes(song, bars, seed, k, density, dynamics)
+            drum_bars = range(first_bar, last_bar + 1) if bars is not None else None
+            drums = ([self._drum_notes(song, drum_bars, seed, k, density, dynamics)
                       for k in range(candidates)] if want_drums else None)
             return state, scores, drums
 
@@ -249,10 +250,11 @@ class Composer:
         return [r for r, spec in enumerate(self.config.roles) if spec.name in names]
 
     # ----- drums ------------------------------------------------------------------------
-    def _drum_notes(self, song: Song, bars, seed: int, k: int, density: float,
+    def _drum_notes(self, song: Song, bars: range | None, seed: int, k: int, density: float,
                     dynamics: float) -> list[Note]:
-        """Candidate ``k``'s drum notes from the drum sub-model (its own seed per
-        candidate, derived from ``seed``, so a seed always gives the same drums)."""
+        """Candidate ``k``'s drum notes for ``bars`` (0-based; None: all) from the drum
+        sub-model (its own seed per candidate, derived from ``seed``, so a seed always
+        gives the same drums)."""
         drum_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0]) if k else seed
         return list(self.drums.part(song, bars=bars, seed=drum_seed, style=self.config.style,
                                     density=density, dynamics=dynamics))
