@@ -35,7 +35,9 @@ class RoleSpec:
     files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
     0 allows any number of simultaneous notes (each pitch on its own), 2 or more decodes
-    chords of up to that many notes (see :mod:`composer_gui.ml.decode`).
+    chords of up to that many notes (see :mod:`composer_gui.ml.decode`). ``bar_gate`` > 0
+    silences the bars where the part's expected number of sounding pitches is under it
+    (``decode.gate_bars``: a part that plays in some sections only).
     """
 
     name: str
@@ -46,6 +48,7 @@ class RoleSpec:
     aliases: list[str] = field(default_factory=list)
     register: float = 60.0
     voices: int = 0
+    bar_gate: float = 0.0
 
 
 @dataclass
@@ -72,6 +75,10 @@ class ModelConfig:
     melody_aliases: list[str] = field(
         default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
     )
+    #: Generation: the probabilities of pitches outside the key of the melody around each
+    #: window (12 bars, Krumhansl-Schmuckler) are multiplied by this before decoding;
+    #: 1.0 leaves them alone.
+    key_guard: float = 1.0
     #: Training data: skip songs with fewer than this share of their onsets exactly on
     #: the grid (unquantized performances; 0 keeps every song).
     min_grid_share: float = 0.0
@@ -180,6 +187,8 @@ class ModelConfig:
             problems.append(str(exc))
         if self.drums and (Path(self.drums).is_absolute() or ".." in Path(self.drums).parts):
             problems.append(f"drums folder {self.drums!r} must lie inside the model's folder")
+        if not 0.0 <= self.key_guard <= 1.0:
+            problems.append(f"key_guard {self.key_guard} outside 0..1")
         if not 0.0 <= self.min_grid_share <= 1.0:
             problems.append(f"min_grid_share {self.min_grid_share} outside 0..1")
         if problems:
@@ -235,7 +244,7 @@ def _pop() -> ModelConfig:
                      aliases=["piano", "keys", "chord", "accomp"], register=60, voices=8),
             RoleSpec("Strings", "strings", program=48, channel=3,
                      aliases=["strings", "string", "bridge", "pad", "counter"],
-                     register=72, voices=1),
+                     register=72, voices=1, bar_gate=0.55),
         ],
         steps_per_beat=4,
         meters=["4/4"],

@@ -58,6 +58,10 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
         if new.any():
             # a pitch that sounds now and still sounds at the next step: no one-step blips
             probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
+            # the next step silenced (a gated bar): draw from this step alone, not from a
+            # row of zeros (which would draw any pitch at all)
+            dead = probs.max(axis=1) <= 1e-12
+            probs[dead] = frame[dead, t]
             pitch = _draw(probs, rng, temperature)
             codes[rows[new], t, pitch[new]] = ONSET
         else:
@@ -94,6 +98,35 @@ def decode_poly(frame: np.ndarray, onset: np.ndarray, start: int = 0,
     codes[sounding & (starting | ~before)] = ONSET
     codes[:, :start] = 0
     return codes
+
+
+def window_bars(position: np.ndarray, config) -> np.ndarray:
+    """Bar number (0, 1, ...) of each step of windows ``position`` ``[..., T, F]`` (the
+    position features of :func:`composer_gui.ml.roll.position_features`)."""
+    flag = np.asarray(position)[..., config.max_bar_steps + config.steps_per_beat]
+    return np.maximum(np.cumsum(flag, axis=-1) - 1, 0).astype(np.int64)
+
+
+def gate_bars(frame: np.ndarray, onset: np.ndarray, bars: np.ndarray,
+              gate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Silence whole bars of a part: where the mean over a bar's steps of the summed frame
+    probability (the expected number of sounding pitches) is under ``gate``, the bar's
+    frame and onset probabilities become 0. ``bars`` ``[T]`` or ``[N, T]`` numbers the
+    steps' bars (:func:`window_bars`). A part that plays in some sections only (POP909's
+    secondary melody is silent in 57% of bars) otherwise sounds everywhere at about half
+    strength: the network's activity per bar follows the real part's presence, but a
+    threshold per step cannot turn that into entries and rests at bar lines."""
+    if gate <= 0:
+        return frame, onset
+    act = frame.sum(axis=2)
+    bars = np.broadcast_to(bars, act.shape)
+    rows = np.broadcast_to(np.arange(act.shape[0])[:, None], act.shape)
+    size = (act.shape[0], int(bars.max()) + 1)
+    sums, counts = np.zeros(size), np.zeros(size)
+    np.add.at(sums, (rows, bars), act)
+    np.add.at(counts, (rows, bars), 1.0)
+    silent = (sums / np.maximum(counts, 1.0) < gate)[rows, bars][..., None]
+    return np.where(silent, 0.0, frame), np.where(silent, 0.0, onset)
 
 
 #: How much more likely a pitch must be to replace one already sounding in a chord.

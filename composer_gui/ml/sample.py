@@ -24,7 +24,7 @@ import numpy as np
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.decode import decode_part
+from composer_gui.ml.decode import decode_part, gate_bars, window_bars
 from composer_gui.ml.roll import (
     Grid,
     channels,
@@ -328,18 +328,39 @@ class Composer:
                 pos_t = torch.from_numpy(pos).to(device)[None].expand(k, -1, -1)
                 noise = bar_noise(pos_t.cpu(), config, noise_gen, noise_scale).to(device)
                 probs = torch.sigmoid(self.generator(mel_t, ctx_t, mask_t, pos_t, noise)).cpu().numpy()
+                bars = window_bars(pos, config)
+                if config.key_guard < 1.0:
+                    probs = probs * self._key_weights(mel_codes, start)[None, None, None, None]
                 for r, spec in enumerate(config.roles):
                     steps = np.nonzero(todo[r])[0]
                     if len(steps) == 0:
                         continue
                     local0 = int(steps[0])
                     prev = state[:, r, start + local0 - 1] if start + local0 > 0 else None
-                    codes = decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, rng,
+                    frame, onset = gate_bars(probs[:, r, 0], probs[:, r, 1], bars, spec.bar_gate)
+                    codes = decode_part(frame, onset, spec.voices, rng,
                                         temperature, start=local0, previous=prev)
                     state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
             scores = self._score(grid, mel_codes, state)
         return state, scores
+
+    def _key_weights(self, mel_codes: np.ndarray, start: int) -> np.ndarray:
+        """Per-pitch weights ``[P]``: 1 in the key of the melody from a window before
+        ``start`` to two after it (12 bars of 4/4), ``config.key_guard`` outside it;
+        all 1 where the melody is silent there."""
+        from composer_gui.ml import metrics
+
+        config, t = self.config, self.config.window_steps
+        held = mel_codes[max(0, start - t):start + 2 * t] > 0
+        weights = np.ones(config.pitches, np.float32)
+        if not held.any():
+            return weights
+        key = metrics.estimate_key(metrics.to_full_range(held, config.lowest))
+        scale = metrics.scale_pitch_classes(key)
+        pcs = (config.lowest + np.arange(config.pitches)) % 12
+        weights[~np.isin(pcs, list(scale))] = config.key_guard
+        return weights
 
     def _score(self, grid, mel_codes, state) -> np.ndarray:
         """The critic's mean score over windows tiling the song, per candidate."""

@@ -101,7 +101,8 @@ def gradient_penalty(critic, melody, real, fake, position, generator):
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
-def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
+def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions,
+              position=None):
     """What the critic sees of the generator's output: the parts decoded exactly as
     generation decodes them (drawn pitches, binary), with a straight-through gradient
     (forward: the decoded parts; backward: identity to the probabilities), as in
@@ -111,14 +112,24 @@ def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainO
         return probs
     import torch
 
-    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
     from composer_gui.ml.roll import channels
 
     p = probs.detach().float().cpu().numpy()
-    codes = np.stack([decode_part(p[:, r, 0], p[:, r, 1], spec.voices, rng, 1.0)
+    bars = None if position is None else window_bars(position.detach().cpu().numpy(), config)
+    codes = np.stack([decode_part(*_gated(p[:, r], bars, spec.bar_gate, gate_bars),
+                                  spec.voices, rng, 1.0)
                       for r, spec in enumerate(config.roles)], axis=1)
     hard = torch.from_numpy(channels(codes)).to(probs.device)
     return hard + probs - probs.detach()
+
+
+def _gated(part_probs, bars, gate, gate_bars):
+    """(frame, onset) of one part's probabilities ``[N, 2, T, P]``, bar-gated as
+    generation gates them when the windows' bars are known."""
+    if bars is None:
+        return part_probs[:, 0], part_probs[:, 1]
+    return gate_bars(part_probs[:, 0], part_probs[:, 1], bars, gate)
 
 
 def reconstruction_loss(logits, real, mask):
@@ -136,7 +147,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     greedy decoding against the real parts, and the critic's real-minus-fake gap."""
     import torch
 
-    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
     from composer_gui.ml.model import bar_noise
     from composer_gui.ml.roll import channels
 
@@ -157,7 +168,9 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             bce_sum += float(reconstruction_loss(logits, real, mask)) * len(mel)
             n += len(mel)
             probs = torch.sigmoid(logits).cpu().numpy()
-            decoded = np.stack([decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, None, 0)
+            bars = window_bars(windows.position[sl], config)
+            decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
+                                            spec.voices, None, 0)
                                 for r, spec in enumerate(config.roles)], axis=1)
             decoded_all.append(decoded)
             frames = decoded > 0
@@ -287,7 +300,7 @@ def train(opts: TrainOptions) -> Iterator[dict]:
                 with torch.no_grad():
                     probs = torch.sigmoid(generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen)))
                 keep = mask[:, :, None, :, None]
-                fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
+                fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts, pos)
                 d_real = critic(mel, real, pos)
                 d_fake = critic(mel, fake, pos)
                 gp = gradient_penalty(critic, mel, real, fake, pos, noise_gen)
@@ -299,7 +312,8 @@ def train(opts: TrainOptions) -> Iterator[dict]:
             mel, real, mask, pos = batch()
             logits = generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen))
             keep = mask[:, :, None, :, None]
-            fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng, opts)
+            fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng, opts,
+                                                        pos)
             adv = -critic(mel, fake, pos).mean()
             rec = reconstruction_loss(logits, real, mask)
             g_loss = rec + opts.adv_weight * adv
