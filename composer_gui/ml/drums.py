@@ -76,6 +76,10 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "snare_share": ("abs", 0.05),
     "hihat_share": ("abs", 0.05),
     "drum_pattern_rate": ("abs", 0.10),
+    "bar_repeat": ("abs", 0.10),
+    "fill_density": ("rel", 0.20),
+    "fill_tom_share": ("abs", 0.05),
+    "beat_tom_share": ("abs", 0.05),
 }
 #: The drum pattern rate is measured on a grid of this many steps per beat: on the
 #: model's own 16th grid it is 1 by construction, on 12 it tells straight 16ths (and
@@ -88,6 +92,10 @@ _STAT_LABELS = {
     "snare_share": "snare share",
     "hihat_share": "hi-hat share",
     "drum_pattern_rate": f"drum pattern rate ({DP_STEPS_PER_BEAT} steps/beat)",
+    "bar_repeat": "bar-to-bar repetition (beats)",
+    "fill_density": "notes in fill bars / other bars",
+    "fill_tom_share": "tom share in fill bars",
+    "beat_tom_share": "tom share in other bars",
 }
 
 
@@ -125,7 +133,11 @@ class DrumTrainOptions:
     adv_weight: float = 0.1
     gp_weight: float = 10.0
     #: Share of training windows drawn from Groove's fill performances.
-    fill_share: float = 0.2
+    fill_share: float = 0.3
+    #: Tempo jitter (fraction) and share of windows without a style: see
+    #: :meth:`composer_gui.ml.drums_data.Sampler.batch`.
+    bpm_jitter: float = 0.1
+    style_dropout: float = 0.2
     command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
     #: DrumConfig fields to change from the defaults (network sizes ...).
     config_overrides: dict = field(default_factory=dict)
@@ -177,17 +189,21 @@ def _gradient_penalty(critic, cond, real, fake, generator):
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
-def _played(raw, generator, straight_through: bool, bar_steps: int = 16):
+def _played(raw, generator, straight_through: bool, config):
     """The generator's output as the critic sees it: hits, velocities and offsets drawn
     as generation draws them (straight-through hit gradient when training G): one set
-    of hit draws per window (a training window is one phrase), repeated in every bar."""
+    of hit draws per window (a training window stands for a phrase), each cell of which
+    a bar reuses with probability ``config.pattern_repeat``."""
     import torch
 
     from composer_gui.ml.drums_model import critic_input, sample_drums
 
     b, _, t, c = raw.shape
-    u = torch.rand((b, 1, bar_steps, c), generator=generator).expand(
-        b, t // bar_steps, bar_steps, c).reshape(b, t, c).to(raw.device)
+    shape = (b, t // config.bar_steps, config.bar_steps, c)
+    phrase = torch.rand((b, 1, config.bar_steps, c), generator=generator).expand(shape)
+    fresh = torch.rand(shape, generator=generator)
+    keep = torch.rand(shape, generator=generator) < config.pattern_repeat
+    u = torch.where(keep, phrase, fresh).reshape(b, t, c).to(raw.device)
     eps = torch.randn((b, 2, t, c), generator=generator).to(raw.device)
     return critic_input(*sample_drums(raw, u, eps, straight_through=straight_through))
 
@@ -242,7 +258,7 @@ def validate_drums(generator, critic, config, windows, device, seed: int = 1234)
             raw = generator(cond, bar_noise(config, len(real), config.bars_per_window, gen)
                             .to(device))
             bce += float(reconstruction_loss(raw, real)) * len(real)
-            fake = _played(raw, gen, False)
+            fake = _played(raw, gen, False, config)
             gap += float((critic(cond, real) - critic(cond, fake)).sum())
             fake_hits.append(fake[:, 0].cpu().numpy())
     generator.train()
@@ -300,7 +316,8 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
     if not songs["train"]:
         raise DataError(f"{groove_folder(opts.data_dir)}: no Groove performance in the train "
                         "split that the drum model can use")
-    sampler = Sampler(songs["train"], config, opts.fill_share)
+    sampler = Sampler(songs["train"], config, opts.fill_share, opts.bpm_jitter,
+                      opts.style_dropout)
     val_windows = fixed_windows(config, songs["validation"] or songs["train"][-2:])
 
     torch.manual_seed(opts.seed)
@@ -316,7 +333,8 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
         "data": str(groove_folder(opts.data_dir)), "command": opts.command, "seed": opts.seed,
         "batch_size": opts.batch_size, "lr": opts.lr, "critic_steps": opts.critic_steps,
         "rec_weight": opts.rec_weight, "adv_weight": opts.adv_weight,
-        "fill_share": opts.fill_share, "train_songs": len(songs["train"]),
+        "fill_share": opts.fill_share, "bpm_jitter": opts.bpm_jitter,
+        "style_dropout": opts.style_dropout, "train_songs": len(songs["train"]),
         "validation_songs": len(songs["validation"]),
     }
     if opts.resume:
@@ -384,7 +402,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
             for _ in range(opts.critic_steps):
                 real, cond = batch()
                 with torch.no_grad():
-                    fake = _played(generator(cond, noise(len(real))), noise_gen, False)
+                    fake = _played(generator(cond, noise(len(real))), noise_gen, False, config)
                 d_real = critic(cond, real)
                 d_fake = critic(cond, fake)
                 gp = _gradient_penalty(critic, cond, real, fake, noise_gen)
@@ -395,7 +413,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
                 opt_d.step()
             real, cond = batch()
             raw = generator(cond, noise(len(real)))
-            adv = -critic(cond, _played(raw, noise_gen, True)).mean()
+            adv = -critic(cond, _played(raw, noise_gen, True, config)).mean()
             rec = reconstruction_loss(raw, real)
             g_loss = opts.rec_weight * rec + opts.adv_weight * adv
             opt_g.zero_grad(set_to_none=True)
@@ -503,10 +521,11 @@ class DrumModel:
         Randomness is keyed by bar and phrase, not by position in the request, so a bar
         comes out the same whatever range holds it: bar ``k``'s noise and its velocity
         and timing draws come from ``(seed, k)``; the hit draws (one uniform number per
-        step of the bar and drum) from ``(seed, phrase_ids[k])`` and are the same in every
-        bar of a phrase, as in training. A drummer repeats a pattern: where the model's
-        probabilities repeat, the hits do too, and they change where the probabilities
-        do (fills, phrase starts). With ``candidates > 1`` the critic picks the likeliest
+        step of the bar and drum) from ``(seed, phrase_ids[k])``, shared by the bars of a
+        phrase: each bar reuses each of them with probability ``config.pattern_repeat``
+        (else draws its own), as in training. A drummer repeats a pattern: where the
+        model's probabilities repeat, the hits mostly do too, and they change where the
+        probabilities do (fills, phrase starts). With ``candidates > 1`` the critic picks the likeliest
         of that many drafts."""
         import torch
 
@@ -527,8 +546,10 @@ class DrumModel:
                 draws[phrase] = np.random.default_rng(
                     [int(seed) & 0xFFFFFFFF, phrase & 0xFFFFFFFF, 1]).random(
                     (k, cfg.bar_steps, cfg.n_classes))
-            uniform[:, i] = draws[phrase]
             eps[:, i] = r.standard_normal((k, 2, cfg.bar_steps, cfg.n_classes))
+            keep = r.random((k, cfg.bar_steps, cfg.n_classes)) < cfg.pattern_repeat
+            uniform[:, i] = np.where(keep, draws[phrase],
+                                     r.random((k, cfg.bar_steps, cfg.n_classes)))
         bpm = np.broadcast_to(np.asarray(bpm, np.float32), (n,))
         cond = condition_features(cfg, np.asarray(fill)[None], np.asarray(phrase_start)[None],
                                   np.asarray(present)[None], bpm[None], np.full((1,), style))
@@ -643,9 +664,38 @@ def _grid_notes(config, hits, vel, off, tpb: int) -> list[Note]:
             for s, c in zip(steps.tolist(), classes.tolist())]
 
 
-def _pool(per_song4: list[dict], per_song_dp: list[dict]) -> dict[str, float]:
+#: Rows of the tom classes (low, mid, high tom) in DRUM_CLASSES.
+_TOMS = [4, 5, 6]
+
+
+def _structure(hits: np.ndarray, fill: np.ndarray, bar_steps: int = 16) -> np.ndarray:
+    """(sum of bar-to-bar Jaccard similarities, pairs, notes in fill bars, fill bars,
+    notes in other bars, other bars, tom notes in fill bars, tom notes in other bars) of
+    a hit grid ``[bars * 16, C]``; the similarity is that of the hit sets (step, drum) of
+    consecutive non-empty beat (not fill) bars."""
+    grid = hits.reshape(len(fill), bar_steps, hits.shape[1]).astype(bool)
+    bars = grid.reshape(len(fill), -1)
+    counts = bars.sum(1)
+    toms = grid[:, :, _TOMS].sum((1, 2))
+    pair = ~fill[:-1] & ~fill[1:] & (counts[:-1] > 0) & (counts[1:] > 0)
+    inter = (bars[:-1] & bars[1:]).sum(1)[pair]
+    union = (bars[:-1] | bars[1:]).sum(1)[pair]
+    return np.array([float((inter / union).sum()), pair.sum(), counts[fill].sum(), fill.sum(),
+                     counts[~fill].sum(), (~fill).sum(), toms[fill].sum(), toms[~fill].sum()],
+                    dtype=np.float64)
+
+
+def _pool(per_song4: list[dict], per_song_dp: list[dict], structure: np.ndarray,
+          ) -> dict[str, float]:
     out = aggregate_drum_stats(per_song4)
     out["drum_pattern_rate"] = aggregate_drum_stats(per_song_dp)["drum_pattern_rate"]
+    jac, pairs, fill_notes, fill_bars, other_notes, other_bars, fill_toms, other_toms = structure
+    nan = float("nan")
+    out["bar_repeat"] = float(jac / pairs) if pairs else nan
+    out["fill_density"] = (float((fill_notes / fill_bars) / (other_notes / other_bars))
+                           if fill_bars and other_notes else nan)
+    out["fill_tom_share"] = float(fill_toms / fill_notes) if fill_notes else nan
+    out["beat_tom_share"] = float(other_toms / other_notes) if other_notes else nan
     return out
 
 
@@ -666,7 +716,11 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
     "bars", "seed", "tolerances"}``; stats keys: empty_bar_rate, notes_per_bar,
     kick_share, snare_share, hihat_share (on the 16th grid, as
     ``sources.groove.song_drum_stats``) and drum_pattern_rate (on a grid of
-    :data:`DP_STEPS_PER_BEAT` steps per beat), pooled over performances.
+    :data:`DP_STEPS_PER_BEAT` steps per beat), pooled over performances; and two of the
+    drums' structure: bar_repeat (mean Jaccard similarity of the hits of consecutive
+    beat bars: a groove repeats), fill_density (notes per fill bar over notes per
+    other bar) and the share of tom notes in fill bars and in other bars (fills move
+    to the toms).
     """
     model = DrumModel.load(model_folder)
     rows = [r for r in load_groove_index(groove_folder(Path(groove_dir)))
@@ -674,6 +728,7 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
     if not rows:
         raise DataError(f"{groove_dir}: no validation performance in 4/4")
     data4, data_dp, gen4, gen_dp = [], [], [], []
+    data_st, gen_st = np.zeros(8), np.zeros(8)
     total_bars = 0
     for i, row in enumerate(rows):
         song = load_groove_song(row)
@@ -688,8 +743,10 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
         made = _grid_notes(model.config, hits, vel, off, tpb)
         gen4.append(_roll_stats(made, tpb, ds.bars, 4))
         gen_dp.append(_roll_stats(made, tpb, ds.bars, DP_STEPS_PER_BEAT))
+        data_st += _structure(ds.drums[0] > 0, ds.fill)
+        gen_st += _structure(hits, ds.fill)
         total_bars += ds.bars
-    data, generated = _pool(data4, data_dp), _pool(gen4, gen_dp)
+    data, generated = _pool(data4, data_dp, data_st), _pool(gen4, gen_dp, gen_st)
     return {
         "data": data, "generated": generated,
         "close": {k: is_close(k, data[k], generated[k]) for k in TOLERANCES},
@@ -709,7 +766,7 @@ def format_drum_table(result: dict) -> str:
     ]
     for key, (kind, tol) in TOLERANCES.items():
         d, g = result["data"][key], result["generated"][key]
-        fmt = "{:.2f}" if key == "notes_per_bar" else "{:.3f}"
+        fmt = "{:.2f}" if key in ("notes_per_bar", "fill_density") else "{:.3f}"
         tol_text = f"within {tol:.0%}" if kind == "rel" else f"within ±{tol:g}"
         verdict = "yes" if result["close"][key] else "**no**"
         lines.append(f"| {_STAT_LABELS[key]} | {fmt.format(d)} | {fmt.format(g)} | "

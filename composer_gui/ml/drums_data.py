@@ -117,6 +117,8 @@ class Sampler:
     songs: list[DrumSong]
     config: Any
     fill_share: float
+    bpm_jitter: float = 0.0
+    style_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         w = self.config.bars_per_window
@@ -149,7 +151,18 @@ class Sampler:
         return self.window(self.songs[i], b)
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
-        return stack_windows(self.config, [self.draw(rng) for _ in range(size)])
+        """A training batch. Against learning each Groove session by heart (its style
+        and exact tempo name it), the tempo is jittered by up to ``bpm_jitter`` (a
+        fraction) and the style hidden (``-1``: no style) in ``style_dropout`` of the
+        windows."""
+        windows = []
+        for _ in range(size):
+            drums, fill, start, present, bpm, style = self.draw(rng)
+            bpm *= 1.0 + self.bpm_jitter * (2.0 * rng.random() - 1.0)
+            if rng.random() < self.style_dropout:
+                style = -1
+            windows.append((drums, fill, start, present, bpm, style))
+        return stack_windows(self.config, windows)
 
 
 def stack_windows(config, windows) -> tuple[np.ndarray, np.ndarray]:

@@ -72,6 +72,10 @@ class DrumConfig:
     gen_blocks: int = 6
     critic_width: int = 32
     critic_blocks: int = 4
+    #: Hit draws: the chance that a bar reuses its phrase's uniform number for a (step,
+    #: drum) cell rather than a fresh one; 1 repeats a pattern exactly wherever the
+    #: probabilities repeat (see :meth:`composer_gui.ml.drums.DrumModel.generate`).
+    pattern_repeat: float = 0.9
     #: Where the weights came from (filled by training).
     training: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
@@ -147,6 +151,9 @@ class DrumConfig:
             problems.append("classes must be [name, GM pitch 0-127] pairs")
         if self.steps_per_beat != STEPS_PER_BEAT or self.bar_steps != BAR_STEPS:
             problems.append(f"grid must be {STEPS_PER_BEAT} steps per beat, {BAR_STEPS} per bar")
+        if not (isinstance(self.pattern_repeat, (int, float))
+                and 0.0 <= self.pattern_repeat <= 1.0):
+            problems.append(f"pattern_repeat must lie in 0..1, not {self.pattern_repeat!r}")
         if not isinstance(self.training, dict):
             problems.append("training must be an object")
         if problems:
@@ -196,7 +203,8 @@ def condition_features(config: DrumConfig, fill: np.ndarray, phrase_start: np.nd
     styles = per_bar(style, np.int64)
     base = steps + len(BAR_FLAGS) + 1
     bi, ri = np.meshgrid(np.arange(b), np.arange(bars), indexing="ij")
-    out[bi, ri, :, base + styles] = 1.0
+    known = styles >= 0  # -1: no style (training hides it now and then)
+    out[bi[known], ri[known], :, base + styles[known]] = 1.0
     # the "present" flag also gates the step one-hot, so padding reads as no bar at all
     out[:, :, :, :steps] *= per_bar(present, np.float32)[:, :, None, None]
     return out.reshape(b, bars * steps, config.cond_features)
