@@ -77,6 +77,39 @@ def test_chord_decoder_plays_the_expected_number_of_likeliest_pitches():
     assert (decode_part(frame * 2, onset, 1 + 1, None)[0] > 0).sum(axis=1).max() == 2
 
 
+def test_bar_gate_silences_whole_bars_of_low_activity():
+    from composer_gui.ml.decode import gate_bars, window_bars
+    from composer_gui.ml.roll import position_features
+
+    config = style_config("pop")
+    pos = position_features(np.array([0, 16, 32]), 48, 4, config.max_bar_steps)
+    bars = window_bars(pos, config)
+    assert bars.tolist() == [0] * 16 + [1] * 16 + [2] * 16
+    frame = np.full((2, 48, 5), 0.08, np.float32)  # 0.4 expected notes everywhere ...
+    frame[0, 16:32] = 0.2  # ... but 1.0 in bar 2 of candidate 0
+    onset = frame / 2
+    f, o = gate_bars(frame, onset, bars, 0.55)
+    assert (f[0, :16] == 0).all() and (f[0, 32:] == 0).all() and (o[0, :16] == 0).all()
+    assert np.array_equal(f[0, 16:32], frame[0, 16:32])
+    assert not f[1].any()
+    same = gate_bars(frame, onset, bars, 0.0)
+    assert same[0] is frame and same[1] is onset
+
+
+def test_a_pickup_bar_is_the_end_of_a_whole_bar_for_the_networks():
+    from composer_gui.ml.roll import song_grid
+    from composer_gui.ml.sample import _pickup_grid
+
+    config = style_config("pop")
+    song = tune_song("pickup_auld_lang_syne")
+    grid = song_grid(song, 4)
+    assert grid.bar_meters[:2] == ["1/4", "4/4"] and grid.bar_starts[:2].tolist() == [0, 4]
+    net = _pickup_grid(grid, config)
+    assert net.bar_starts[0] == 4 - 16 and net.bar_starts[1:].tolist() == grid.bar_starts[1:].tolist()
+    assert set(net.bar_meters) == {"4/4"}
+    assert _pickup_grid(song_grid(tune_song("minor_riff_a"), 4), config) is None
+
+
 # ----- POP909 windows ----------------------------------------------------------------------
 @pytest.fixture
 def pop_folder(datasets_dir, tmp_path) -> Path:
