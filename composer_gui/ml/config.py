@@ -75,9 +75,9 @@ class ModelConfig:
     melody_aliases: list[str] = field(
         default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
     )
-    #: Generation: the probabilities of pitches outside the key of the melody around each
-    #: window (12 bars, Krumhansl-Schmuckler) are multiplied by this before decoding;
-    #: 1.0 leaves them alone.
+    #: Generation: the weight of pitches outside the key around each window (from the
+    #: melody and the steady parts, ``sample.KEY_SPAN``) in the decoder's pitch choice;
+    #: 0 allows in-key pitches only, 1.0 leaves the choice alone.
     key_guard: float = 1.0
     #: Training data: skip songs with fewer than this share of their onsets exactly on
     #: the grid (unquantized performances; 0 keeps every song).
@@ -239,7 +239,7 @@ def _pop() -> ModelConfig:
         style="pop",
         roles=[
             RoleSpec("Bass", "bass", program=33, channel=1, aliases=["bass"],
-                     register=45, voices=1),
+                     register=45, voices=1, bar_gate=0.6),
             RoleSpec("Piano", "piano", program=0, channel=2,
                      aliases=["piano", "keys", "chord", "accomp"], register=60, voices=8),
             RoleSpec("Strings", "strings", program=48, channel=3,
@@ -251,6 +251,7 @@ def _pop() -> ModelConfig:
         bars_per_window=4,
         lowest=28,
         highest=96,
+        key_guard=0.0,
         min_grid_share=0.95,
         drop_odd_windows=True,
         drums="drums",
