@@ -244,7 +244,7 @@ def _pop() -> ModelConfig:
                      aliases=["piano", "keys", "chord", "accomp"], register=60, voices=8),
             RoleSpec("Strings", "strings", program=48, channel=3,
                      aliases=["strings", "string", "bridge", "pad", "counter"],
-                     register=72, voices=1, bar_gate=0.55),
+                     register=72, voices=1, bar_gate=0.54),
         ],
         steps_per_beat=4,
         meters=["4/4"],

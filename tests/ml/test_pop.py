@@ -256,7 +256,11 @@ def test_regenerating_drums_in_two_bars_keeps_everything_else(pop_composer):
     for a, b in zip(first.tracks[:4], again.tracks[:4]):
         assert a.notes == b.notes  # melody and pitched parts untouched
     old, new = first.tracks[4].notes, again.tracks[4].notes
-    assert [n for n in old if not lo <= n.start < hi] == [n for n in new if not lo <= n.start < hi]
+
+    def hits(notes):  # a kept hit may be cut short by a new hit of its drum (no overlaps)
+        return [(n.pitch, n.start, n.velocity) for n in notes if not lo <= n.start < hi]
+
+    assert hits(old) == hits(new)
     assert [n for n in new if lo <= n.start < hi]  # the two bars have drums again
 
 
