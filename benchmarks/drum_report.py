@@ -7,7 +7,7 @@ and 32 bars of 4/4 (wall-clock and CPU, one torch thread, after a warm-up), and 
 bars of a pop beat as text.
 
     PYTHONPATH=. python benchmarks/drum_report.py [MODEL_DIR] [--groove DIR] [--runs N]
-        [--seeds K] [--json OUT]
+        [--seeds K] [--json OUT] [--markdown OUT]
 
 MODEL_DIR defaults to models/pop/drums; the Groove folder to $COMPOSER_GUI_DATASETS/groove,
 else ../shared/datasets/groove. ``--seeds K`` evaluates K seeds and prints each table
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    ap.add_argument("--markdown", type=Path, help="also write the first table as markdown")
     args = ap.parse_args(argv)
     import torch
 
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
               f"median {wall:.1f} ms wall, {cpu:.1f} ms CPU over {args.runs} runs")
     print("\nA pop beat (seed 0, phrases of 4 bars: bar 4 is a fill):")
     print(show_beat(model))
+    if args.markdown:
+        args.markdown.write_text(format_drum_table(results[0]))
     if args.json:
         args.json.write_text(json.dumps({"evaluations": results, "speed": speeds}, indent=2))
     return 0
