@@ -97,8 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         speeds[bars] = {"wall_ms": wall, "cpu_ms": cpu}
         print(f"DrumModel.part, {bars} bars 4/4, {torch.get_num_threads()} torch thread(s): "
               f"median {wall:.1f} ms wall, {cpu:.1f} ms CPU over {args.runs} runs")
-    print("\nA pop beat (seed 0, phrases of 4 bars: bar 4 is a fill):")
-    print(show_beat(model))
+    for style in ("pop", "rock"):
+        print(f"\nA {style} beat (seed 0, 120 bpm, phrases of 4 bars: bar 4 is a fill):")
+        print(show_beat(model, style=style))
     if args.markdown:
         args.markdown.write_text(format_drum_table(results[0]))
     if args.json:
