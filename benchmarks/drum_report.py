@@ -7,7 +7,7 @@ and 32 bars of 4/4 (wall-clock and CPU, one torch thread, after a warm-up), and 
 bars of a pop beat as text.
 
     PYTHONPATH=. python benchmarks/drum_report.py [MODEL_DIR] [--groove DIR] [--runs N]
-        [--seeds K] [--json OUT]
+        [--seeds K] [--json OUT] [--markdown OUT]
 
 MODEL_DIR defaults to models/pop/drums; the Groove folder to $COMPOSER_GUI_DATASETS/groove,
 else ../shared/datasets/groove. ``--seeds K`` evaluates K seeds and prints each table
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the results as JSON")
+    ap.add_argument("--markdown", type=Path, help="also write the first table as markdown")
     args = ap.parse_args(argv)
     import torch
 
@@ -96,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         speeds[bars] = {"wall_ms": wall, "cpu_ms": cpu}
         print(f"DrumModel.part, {bars} bars 4/4, {torch.get_num_threads()} torch thread(s): "
               f"median {wall:.1f} ms wall, {cpu:.1f} ms CPU over {args.runs} runs")
-    print("\nA pop beat (seed 0, phrases of 4 bars: bar 4 is a fill):")
-    print(show_beat(model))
+    for style in ("pop", "rock"):
+        print(f"\nA {style} beat (seed 0, 120 bpm, phrases of 4 bars: bar 4 is a fill):")
+        print(show_beat(model, style=style))
+    if args.markdown:
+        args.markdown.write_text(format_drum_table(results[0]))
     if args.json:
         args.json.write_text(json.dumps({"evaluations": results, "speed": speeds}, indent=2))
     return 0

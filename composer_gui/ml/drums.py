@@ -55,6 +55,8 @@ from composer_gui.ml.drums_data import (
     groove_folder,
     load_drum_song,
     load_drum_songs,
+    phrase_ride_flags,
+    ride_rates,
 )
 from composer_gui.ml.errors import DataError, ModelError
 from composer_gui.ml.sources.groove import (
@@ -65,6 +67,10 @@ from composer_gui.ml.sources.groove import (
     load_groove_song,
 )
 
+#: The step count of the shipped drum weights (models/pop/drums), trained with the
+#: default options: about 4 minutes of CPU time on one thread of the 2-core development
+#: machines (docs/drums_report.md).
+DRUM_TRAIN_STEPS = 2000
 STATE_TENSORS = "training_state.safetensors"
 STATE_JSON = "training_state.json"
 #: Statistic -> (kind, tolerance) for "close" in :func:`format_drum_table`: "abs" means
@@ -80,6 +86,8 @@ TOLERANCES: dict[str, tuple[str, float]] = {
     "fill_density": ("rel", 0.20),
     "fill_tom_share": ("abs", 0.05),
     "beat_tom_share": ("abs", 0.05),
+    "hat_ride_mix": ("abs", 0.05),
+    "backbeat": ("abs", 0.10),
 }
 #: The drum pattern rate is measured on a grid of this many steps per beat: on the
 #: model's own 16th grid it is 1 by construction, on 12 it tells straight 16ths (and
@@ -96,6 +104,8 @@ _STAT_LABELS = {
     "fill_density": "notes in fill bars / other bars",
     "fill_tom_share": "tom share in fill bars",
     "beat_tom_share": "tom share in other bars",
+    "hat_ride_mix": "bars keeping time on hi-hat and ride at once",
+    "backbeat": "beat bars with snare on beats 2 and 4",
 }
 
 
@@ -130,10 +140,14 @@ class DrumTrainOptions:
     validate_every: int = 250
     log_every: int = 10
     rec_weight: float = 1.0
+    #: The reconstruction term scores the best of this many drafts (different noise) of
+    #: each window, so the noise chooses between ways of playing (ride or hi-hat ...)
+    #: instead of the generator averaging them; 1: plain reconstruction.
+    rec_best_of: int = 1
     adv_weight: float = 0.1
     gp_weight: float = 10.0
     #: Share of training windows drawn from Groove's fill performances.
-    fill_share: float = 0.3
+    fill_share: float = 0.5
     #: Tempo jitter (fraction) and share of windows without a style: see
     #: :meth:`composer_gui.ml.drums_data.Sampler.batch`.
     bpm_jitter: float = 0.1
@@ -214,18 +228,20 @@ def _gauss_nll(x, mu, sd):
     return 0.5 * ((x - mu) / sd) ** 2 + torch.log(sd)
 
 
-def reconstruction_loss(raw, real):
+def reconstruction_loss(raw, real, per_window: bool = False):
     """Hit BCE (summed over classes, mean over steps) + the Gaussian negative
-    log-likelihoods of the real velocities and offsets at the real hits (same sums)."""
+    log-likelihoods of the real velocities and offsets at the real hits (same sums);
+    the mean over the batch, or one value per window."""
     import torch.nn.functional as F
 
     from composer_gui.ml.drums_model import decode_outputs
 
     hits = real[:, 0]
-    bce = F.binary_cross_entropy_with_logits(raw[:, 0], hits, reduction="none").sum(-1).mean()
+    bce = F.binary_cross_entropy_with_logits(raw[:, 0], hits, reduction="none").sum(-1)
     _, vel_mu, vel_sd, off_mu, off_sd = decode_outputs(raw)
     nll = _gauss_nll(real[:, 1], vel_mu, vel_sd) + _gauss_nll(real[:, 2], off_mu, off_sd)
-    return bce + 0.1 * (nll * hits).sum(-1).mean()
+    loss = (bce + 0.1 * (nll * hits).sum(-1)).mean(-1)
+    return loss if per_window else loss.mean()
 
 
 def _shares(hits: np.ndarray, bars: float) -> dict[str, float]:
@@ -318,6 +334,8 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
                         "split that the drum model can use")
     sampler = Sampler(songs["train"], config, opts.fill_share, opts.bpm_jitter,
                       opts.style_dropout)
+    if not opts.resume:
+        config.ride_rates = ride_rates(songs["train"], config.styles)
     val_windows = fixed_windows(config, songs["validation"] or songs["train"][-2:])
 
     torch.manual_seed(opts.seed)
@@ -332,7 +350,8 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
     training = {
         "data": str(groove_folder(opts.data_dir)), "command": opts.command, "seed": opts.seed,
         "batch_size": opts.batch_size, "lr": opts.lr, "critic_steps": opts.critic_steps,
-        "rec_weight": opts.rec_weight, "adv_weight": opts.adv_weight,
+        "rec_weight": opts.rec_weight, "rec_best_of": opts.rec_best_of,
+        "adv_weight": opts.adv_weight,
         "fill_share": opts.fill_share, "bpm_jitter": opts.bpm_jitter,
         "style_dropout": opts.style_dropout, "train_songs": len(songs["train"]),
         "validation_songs": len(songs["validation"]),
@@ -412,9 +431,11 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
                 d_loss.backward()
                 opt_d.step()
             real, cond = batch()
-            raw = generator(cond, noise(len(real)))
-            adv = -critic(cond, _played(raw, noise_gen, True, config)).mean()
-            rec = reconstruction_loss(raw, real)
+            k = max(1, opts.rec_best_of)
+            raw = generator(cond.repeat(k, 1, 1), noise(k * len(real)))
+            adv = -critic(cond, _played(raw[:len(real)], noise_gen, True, config)).mean()
+            per_draft = reconstruction_loss(raw, real.repeat(k, 1, 1, 1), per_window=True)
+            rec = per_draft.reshape(k, len(real)).min(dim=0).values.mean()
             g_loss = opts.rec_weight * rec + opts.adv_weight * adv
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
@@ -474,10 +495,10 @@ def _bar_plan(song: Song, first: int, stop: int) -> list[_Bar]:
         start = tm.bar_to_tick(b)
         length = tm.bar_length(b)
         sig = tm.meter_at(start)
-        if (sig.numerator, sig.denominator) in DRUM_METERS:
+        if b == 0 and length < full and tm.bar_length(1) == full:
+            kind = "pickup"  # a short first bar before full ones, whatever its meter
+        elif (sig.numerator, sig.denominator) in DRUM_METERS:
             kind = "full" if length >= full else "short"
-        elif b == 0 and length < full and tm.bar_length(1) == full:
-            kind = "pickup"
         else:
             kind = "other"
         plan.append(_Bar(b, start, length, kind, f"{sig.numerator}/{sig.denominator}",
@@ -512,7 +533,7 @@ class DrumModel:
 
     def generate(self, fill, phrase_start, present, bpm, style: int, bar_ids: Sequence[int],
                  seed: int = 0, density: float = 0.5, candidates: int = 1,
-                 phrase_ids: Sequence[int] | None = None,
+                 phrase_ids: Sequence[int] | None = None, ride=None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Drums for consecutive bars from per-bar labels (arrays of ``len(bar_ids)``;
         ``bpm`` may be one number): ``(hits bool, velocity 0..1, offset in steps)``, each
@@ -551,8 +572,10 @@ class DrumModel:
             uniform[:, i] = np.where(keep, draws[phrase],
                                      r.random((k, cfg.bar_steps, cfg.n_classes)))
         bpm = np.broadcast_to(np.asarray(bpm, np.float32), (n,))
+        ride = np.zeros(n, bool) if ride is None else np.asarray(ride, bool)
         cond = condition_features(cfg, np.asarray(fill)[None], np.asarray(phrase_start)[None],
-                                  np.asarray(present)[None], bpm[None], np.full((1,), style))
+                                  np.asarray(present)[None], bpm[None], np.full((1,), style),
+                                  ride[None])
         cond_t = torch.from_numpy(np.repeat(cond, k, axis=0)).to(self.device)
         noise_t = torch.from_numpy(np.repeat(noise, cfg.bar_steps, axis=1)).to(self.device)
         with torch.inference_mode():
@@ -579,7 +602,9 @@ class DrumModel:
         The drums follow the song: each bar's tempo (``song.tempos`` at its start), bar
         lengths from the meter map, phrases of ``phrase_bars`` bars counted from the first
         full bar, with a fill in the last bar of each phrase and a phrase-start feel in
-        the first. Notes lie inside the requested bars only.
+        the first. Each phrase keeps time on the hi-hat or, with the chance the training
+        data gives the style (``config.ride_rates``), on the ride. Notes lie inside the
+        requested bars only.
 
         Meters: 4/4 and 2/2 bars are played. A pickup bar at the start (a shorter bar
         before the first full one) stays silent and a 4/4 bar cut short by a meter change
@@ -617,10 +642,14 @@ class DrumModel:
         origin = 1 if _bar_plan(song, 0, 1)[0].kind == "pickup" else 0
         pos = np.array([(b.index - origin) % phrase_bars for b in plan])
         present = np.array([b.kind in ("full", "short") for b in plan])
+        phrases = [(b.index - origin) // phrase_bars for b in plan]
+        rate = cfg.ride_rate(style)
+        ride = [np.random.default_rng([int(seed) & 0xFFFFFFFF, p & 0xFFFFFFFF, 3]).random() < rate
+                for p in phrases]
         hits, vel, off = self.generate(pos == phrase_bars - 1, pos == 0, present,
                                        np.array([b.bpm for b in plan]), style_idx,
                                        [b.index for b in plan], seed, density, candidates,
-                                       [(b.index - origin) // phrase_bars for b in plan])
+                                       phrases, ride)
         tpb = song.ticks_per_beat
         first_tick = plan[bars.start - lo].start
         end_tick = plan[bars.stop - 1 - lo].start + plan[bars.stop - 1 - lo].length
@@ -670,18 +699,25 @@ _TOMS = [4, 5, 6]
 
 def _structure(hits: np.ndarray, fill: np.ndarray, bar_steps: int = 16) -> np.ndarray:
     """(sum of bar-to-bar Jaccard similarities, pairs, notes in fill bars, fill bars,
-    notes in other bars, other bars, tom notes in fill bars, tom notes in other bars) of
-    a hit grid ``[bars * 16, C]``; the similarity is that of the hit sets (step, drum) of
+    notes in other bars, other bars, tom notes in fill bars, tom notes in other bars,
+    bars with 2+ hi-hat and 2+ ride hits, non-empty bars, beat bars with a snare on
+    beats 2 and 4, non-empty beat bars) of a hit grid ``[bars * 16, C]``; the similarity is that of the hit sets (step, drum) of
     consecutive non-empty beat (not fill) bars."""
     grid = hits.reshape(len(fill), bar_steps, hits.shape[1]).astype(bool)
     bars = grid.reshape(len(fill), -1)
     counts = bars.sum(1)
     toms = grid[:, :, _TOMS].sum((1, 2))
+    # a drummer keeps time on the hi-hat or on the ride, seldom both in one bar
+    per_drum = grid.sum(1)
+    mixed = ((per_drum[:, 2] + per_drum[:, 3] >= 2) & (per_drum[:, 8] >= 2)).sum()
+    # the backbeat: a snare on both beat 2 and beat 4 (steps 4 and 12) of a beat bar
+    backbeat = (grid[:, 4, 1] & grid[:, 12, 1] & ~fill & (counts > 0)).sum()
     pair = ~fill[:-1] & ~fill[1:] & (counts[:-1] > 0) & (counts[1:] > 0)
     inter = (bars[:-1] & bars[1:]).sum(1)[pair]
     union = (bars[:-1] | bars[1:]).sum(1)[pair]
     return np.array([float((inter / union).sum()), pair.sum(), counts[fill].sum(), fill.sum(),
-                     counts[~fill].sum(), (~fill).sum(), toms[fill].sum(), toms[~fill].sum()],
+                     counts[~fill].sum(), (~fill).sum(), toms[fill].sum(), toms[~fill].sum(),
+                     mixed, (counts > 0).sum(), backbeat, ((counts > 0) & ~fill).sum()],
                     dtype=np.float64)
 
 
@@ -689,13 +725,16 @@ def _pool(per_song4: list[dict], per_song_dp: list[dict], structure: np.ndarray,
           ) -> dict[str, float]:
     out = aggregate_drum_stats(per_song4)
     out["drum_pattern_rate"] = aggregate_drum_stats(per_song_dp)["drum_pattern_rate"]
-    jac, pairs, fill_notes, fill_bars, other_notes, other_bars, fill_toms, other_toms = structure
+    (jac, pairs, fill_notes, fill_bars, other_notes, other_bars, fill_toms, other_toms,
+     mixed, sounding, backbeat, beat_bars) = structure
     nan = float("nan")
     out["bar_repeat"] = float(jac / pairs) if pairs else nan
     out["fill_density"] = (float((fill_notes / fill_bars) / (other_notes / other_bars))
                            if fill_bars and other_notes else nan)
     out["fill_tom_share"] = float(fill_toms / fill_notes) if fill_notes else nan
     out["beat_tom_share"] = float(other_toms / other_notes) if other_notes else nan
+    out["hat_ride_mix"] = float(mixed / sounding) if sounding else nan
+    out["backbeat"] = float(backbeat / beat_bars) if beat_bars else nan
     return out
 
 
@@ -710,7 +749,8 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
                    limit: int | None = None) -> dict:
     """The drum statistics of Groove's validation split and of the model's drums for the
     same performances (each bar's labels as in training: the file's tempo and style,
-    phrase starts and fill bars; one seed per performance from ``seed``).
+    phrase starts and fill bars, and whether the phrase keeps time on the ride; one seed
+    per performance from ``seed``).
 
     Returns ``{"data": stats, "generated": stats, "close": {key: bool}, "performances",
     "bars", "seed", "tolerances"}``; stats keys: empty_bar_rate, notes_per_bar,
@@ -719,8 +759,10 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
     :data:`DP_STEPS_PER_BEAT` steps per beat), pooled over performances; and two of the
     drums' structure: bar_repeat (mean Jaccard similarity of the hits of consecutive
     beat bars: a groove repeats), fill_density (notes per fill bar over notes per
-    other bar) and the share of tom notes in fill bars and in other bars (fills move
-    to the toms).
+    other bar), the share of tom notes in fill bars and in other bars (fills move
+    to the toms) and hat_ride_mix (the share of bars with 2+ hi-hat and 2+ ride hits:
+    a drummer keeps time on one of them) and backbeat (the share of beat bars with a
+    snare on beats 2 and 4).
     """
     model = DrumModel.load(model_folder)
     rows = [r for r in load_groove_index(groove_folder(Path(groove_dir)))
@@ -728,7 +770,7 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
     if not rows:
         raise DataError(f"{groove_dir}: no validation performance in 4/4")
     data4, data_dp, gen4, gen_dp = [], [], [], []
-    data_st, gen_st = np.zeros(8), np.zeros(8)
+    data_st, gen_st = np.zeros(12), np.zeros(12)
     total_bars = 0
     for i, row in enumerate(rows):
         song = load_groove_song(row)
@@ -737,9 +779,11 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
         notes = [n for t in song.tracks for n in t.notes]
         data4.append(_roll_stats(notes, tpb, ds.bars, 4))
         data_dp.append(_roll_stats(notes, tpb, ds.bars, DP_STEPS_PER_BEAT))
+        phrases = np.cumsum(ds.phrase_start)
         hits, vel, off = model.generate(ds.fill, ds.phrase_start, np.ones(ds.bars, bool),
                                         ds.bpm, ds.style, range(ds.bars), seed=seed * 1000 + i,
-                                        phrase_ids=np.cumsum(ds.phrase_start))
+                                        phrase_ids=phrases,
+                                        ride=phrase_ride_flags(ds.drums[0], phrases))
         made = _grid_notes(model.config, hits, vel, off, tpb)
         gen4.append(_roll_stats(made, tpb, ds.bars, 4))
         gen_dp.append(_roll_stats(made, tpb, ds.bars, DP_STEPS_PER_BEAT))
@@ -775,7 +819,7 @@ def format_drum_table(result: dict) -> str:
 
 
 __all__ = [
-    "DP_STEPS_PER_BEAT", "DRUM_METERS", "DrumError", "DrumMeterError", "DrumModel",
+    "DP_STEPS_PER_BEAT", "DRUM_METERS", "DRUM_TRAIN_STEPS", "DrumError", "DrumMeterError", "DrumModel",
     "DrumSong", "DrumStyleError", "DrumTrainOptions", "TOLERANCES", "evaluate_drums",
     "format_drum_table", "is_close", "load_drum_networks", "save_drum_model", "train_drums",
 ]

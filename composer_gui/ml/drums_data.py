@@ -108,6 +108,49 @@ def load_drum_songs(data_dir: Path, config, splits: Sequence[str]
     return out
 
 
+#: Rows of DRUM_CLASSES: closed and open hi-hat, ride.
+_HATS, _RIDE = [2, 3], 8
+
+
+def ride_flag(hits: np.ndarray) -> bool:
+    """Whether a stretch of hits ``[steps, 9]`` keeps time on the ride (more ride hits
+    than hi-hat hits)."""
+    per_class = hits.sum(0)
+    return bool(per_class[_RIDE] > per_class[_HATS].sum())
+
+
+def phrase_ride_flags(hits: np.ndarray, phrase_ids: np.ndarray, bar_steps: int = 16
+                      ) -> np.ndarray:
+    """Per bar: the :func:`ride_flag` of the phrase (bars of one ``phrase_ids`` value)
+    holding it."""
+    bars = hits.reshape(len(phrase_ids), bar_steps, -1)
+    out = np.zeros(len(phrase_ids), dtype=bool)
+    for p in np.unique(phrase_ids):
+        sel = phrase_ids == p
+        out[sel] = ride_flag(bars[sel].reshape(-1, bars.shape[2]))
+    return out
+
+
+def ride_rates(songs: Sequence[DrumSong], styles: Sequence[str], bars: int = 4
+               ) -> dict[str, float]:
+    """Per style and overall ("*"): the share of the beats' ``bars``-bar stretches that
+    keep time on the ride."""
+    counts: dict[str, list[int]] = {}
+    for s in songs:
+        if s.is_fill:
+            continue
+        for first in range(0, s.bars, bars):
+            hits = s.drums[0, first * 16:(first + bars) * 16]
+            if not hits.any():
+                continue
+            flag = int(ride_flag(hits))
+            for key in (styles[s.style], "*"):
+                counts.setdefault(key, [0, 0])
+                counts[key][0] += flag
+                counts[key][1] += 1
+    return {k: round(r / n, 4) for k, (r, n) in sorted(counts.items())}
+
+
 @dataclass
 class Sampler:
     """Draws training windows: fill performances (a bar or two, put at the end of the
@@ -140,7 +183,8 @@ class Sampler:
         fill[lo - first:hi - first] = song.fill[lo:hi]
         start[lo - first:hi - first] = song.phrase_start[lo:hi]
         present[lo - first:hi - first] = True
-        return drums, fill, start, present, song.bpm, song.style
+        ride = np.full(w, ride_flag(drums[0]))
+        return drums, fill, start, present, song.bpm, song.style, ride
 
     def draw(self, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
         w = self.config.bars_per_window
@@ -157,11 +201,11 @@ class Sampler:
         windows."""
         windows = []
         for _ in range(size):
-            drums, fill, start, present, bpm, style = self.draw(rng)
+            drums, fill, start, present, bpm, style, ride = self.draw(rng)
             bpm *= 1.0 + self.bpm_jitter * (2.0 * rng.random() - 1.0)
             if rng.random() < self.style_dropout:
                 style = -1
-            windows.append((drums, fill, start, present, bpm, style))
+            windows.append((drums, fill, start, present, bpm, style, ride))
         return stack_windows(self.config, windows)
 
 
@@ -169,10 +213,10 @@ def stack_windows(config, windows) -> tuple[np.ndarray, np.ndarray]:
     """(real drums ``[B, 3, T, C]`` as the critic sees them, conditioning ``[B, T, F]``)."""
     from composer_gui.ml.drums_model import condition_features
 
-    drums, fill, start, present, bpm, style = (np.stack(x) for x in zip(*windows))
+    drums, fill, start, present, bpm, style, ride = (np.stack(x) for x in zip(*windows))
     real = drums.copy()
     real[:, 1:] *= real[:, :1]
-    return real, condition_features(config, fill, start, present, bpm, style)
+    return real, condition_features(config, fill, start, present, bpm, style, ride)
 
 
 def fixed_windows(config, songs: list[DrumSong], limit: int = 256):

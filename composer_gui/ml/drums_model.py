@@ -7,7 +7,8 @@ its timing offset from the step (-0.5..0.5 steps). The offsets keep Groove's hum
 timing (swing, push and drag), so generated beats are not machine-quantized.
 
 Conditioning, per step (:func:`condition_features`): the step in the bar (one-hot, 16),
-four per-bar flags (fill, first bar of a phrase, bar present, 1), the tempo
+five per-bar flags (fill, first bar of a phrase, bar present, time kept on the ride
+rather than the hi-hat, 1), the tempo
 (``(bpm - 120) / 40``) and the style (one-hot over :data:`DrumConfig.styles`, Groove's
 top-level styles). "Present" is 0 only for the empty bars that pad a short Groove fill
 in training; at generation every bar is present.
@@ -50,7 +51,7 @@ GROOVE_STYLES = (
 #: Generator outputs per class: hit, velocity mean and spread, offset mean and spread.
 OUT_CHANNELS = 5
 #: Per-bar flags in the conditioning (after the step one-hot).
-BAR_FLAGS = ("fill", "phrase_start", "present", "bias")
+BAR_FLAGS = ("fill", "phrase_start", "present", "ride", "bias")
 
 
 @dataclass
@@ -76,6 +77,10 @@ class DrumConfig:
     #: drum) cell rather than a fresh one; 1 repeats a pattern exactly wherever the
     #: probabilities repeat (see :meth:`composer_gui.ml.drums.DrumModel.generate`).
     pattern_repeat: float = 0.9
+    #: Per style (and "*" for all): the share of the training data's 4-bar stretches that
+    #: keep time on the ride rather than the hi-hat; generation draws the ride flag of
+    #: each phrase with this chance (filled by training).
+    ride_rates: dict[str, float] = field(default_factory=dict)
     #: Where the weights came from (filled by training).
     training: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
@@ -91,6 +96,11 @@ class DrumConfig:
     @property
     def window_steps(self) -> int:
         return self.bars_per_window * self.bar_steps
+
+    def ride_rate(self, style: str) -> float:
+        """The chance that a phrase of ``style`` keeps time on the ride."""
+        key = style.strip().lower().split("/")[0]
+        return float(self.ride_rates.get(key, self.ride_rates.get("*", 0.0)))
 
     def style_index(self, style: str) -> int:
         """The index of a style name (a Groove style, or "jazz/funk"-like paths)."""
@@ -154,6 +164,10 @@ class DrumConfig:
         if not (isinstance(self.pattern_repeat, (int, float))
                 and 0.0 <= self.pattern_repeat <= 1.0):
             problems.append(f"pattern_repeat must lie in 0..1, not {self.pattern_repeat!r}")
+        if not isinstance(self.ride_rates, dict) or not all(
+            isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in self.ride_rates.values()
+        ):
+            problems.append("ride_rates must map style names to shares in 0..1")
         if not isinstance(self.training, dict):
             problems.append("training must be an object")
         if problems:
@@ -183,9 +197,11 @@ class DrumConfig:
 
 # ----- conditioning ------------------------------------------------------------------------
 def condition_features(config: DrumConfig, fill: np.ndarray, phrase_start: np.ndarray,
-                       present: np.ndarray, bpm: np.ndarray, style: np.ndarray) -> np.ndarray:
+                       present: np.ndarray, bpm: np.ndarray, style: np.ndarray,
+                       ride: np.ndarray | None = None) -> np.ndarray:
     """Per-step conditioning ``[B, T, F]`` (float32) from per-bar labels, each ``[B, bars]``
-    (``bpm`` and ``style`` may also be ``[B]``: one value for the whole window)."""
+    (``bpm`` and ``style`` may also be ``[B]``: one value for the whole window; ``ride``
+    defaults to the hi-hat everywhere)."""
     fill = np.atleast_2d(np.asarray(fill, dtype=np.float32))
     b, bars = fill.shape
     steps = config.bar_steps
@@ -196,8 +212,9 @@ def condition_features(config: DrumConfig, fill: np.ndarray, phrase_start: np.nd
 
     out = np.zeros((b, bars, steps, config.cond_features), dtype=np.float32)
     out[:, :, np.arange(steps), np.arange(steps)] = 1.0
+    ride = np.zeros((b, bars), np.float32) if ride is None else per_bar(ride, np.float32)
     flags = np.stack([fill, per_bar(phrase_start, np.float32), per_bar(present, np.float32),
-                      np.ones((b, bars), np.float32)], axis=-1)
+                      ride, np.ones((b, bars), np.float32)], axis=-1)
     out[:, :, :, steps:steps + len(BAR_FLAGS)] = flags[:, :, None, :]
     out[:, :, :, steps + len(BAR_FLAGS)] = ((per_bar(bpm, np.float32) - 120.0) / 40.0)[:, :, None]
     styles = per_bar(style, np.int64)
