@@ -271,3 +271,31 @@ def test_same_seed_same_drums_other_seed_other_drums(pop_composer):
     c = pop_composer.compose(song, seed=6, candidates=2)
     assert a == b
     assert c.candidates[0][3].notes != c.candidates[1][3].notes
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--style", "chorale", "--drums", "{groove}", "--drum-steps", "5"], "no drum part"),
+    (["--style", "pop", "--drums", "{groove}"], "--drum-steps"),
+    (["--style", "pop", "--drum-steps", "5"], "--drums GROOVE_DIR"),
+    (["--style", "pop", "--drums", "{missing}", "--drum-steps", "5"], "not a folder"),
+])
+def test_train_drum_options_are_checked_before_any_work(tmp_path, capsys, args, message):
+    from composer_gui.cli import main
+
+    groove = tmp_path / "groove"
+    groove.mkdir()
+    args = [a.format(groove=groove, missing=tmp_path / "nope") for a in args]
+    out = tmp_path / "model"
+    assert main(["train", str(tmp_path), *args, "--steps", "1", "-o", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_models_lists_the_pop_model_with_its_four_tracks(isolated_home, monkeypatch, capsys):
+    from composer_gui.cli import main
+
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(ROOT / "models"))
+    assert main(["models", "--json"]) == 0
+    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert entries["pop"]["roles"] == NAMES and entries["pop"]["style"] == "pop"
+    assert entries["pop"]["error"] is None
