@@ -1,7 +1,7 @@
 """Generate in the app (issue 8, item 9): from clicking Generate to the new notes drawn.
 
-    python benchmarks/bench_app_generate.py [--model DIR] [--runs 7] [--cold-runs 3]
-    python benchmarks/bench_app_generate.py --headless [--device cuda] [--model DIR]
+    python benchmarks/bench_app_generate.py [--model DIR | --style pop] [--runs 7] [--cold-runs 3]
+    python benchmarks/bench_app_generate.py --headless [--device cuda] [--model DIR | --style pop]
 
 Window mode (offscreen Qt, 8-bar sample melody "Ode to Joy", 4 candidates):
 
@@ -148,12 +148,17 @@ def headless(model: Path, device: str, runs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model")
+    ap.add_argument("--style", help="the shipped/user model of this style (e.g. pop)")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--cold-runs", type=int, default=3)
     ap.add_argument("--headless", action="store_true")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--one-cold", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.style and not args.model:
+        from composer_gui.ml.registry import resolve_style
+
+        args.model = str(resolve_style(args.style))
     model, label = pick_model(args.model)
     if args.headless:
         headless(model, args.device, args.runs)

@@ -1,12 +1,13 @@
 """Generation speed (issue 5, item 9): warm-up, then medians.
 
-    python benchmarks/bench_generate.py [--model models/chorale | --style folk]
+    python benchmarks/bench_generate.py [--model models/chorale | --style pop|folk]
         [--device auto|cpu|cuda] [--runs 30] [--cli]
 
 Prints, for the chosen device:
 * the generator's forward pass for 8 bars of 4/4 of all parts at batch 1,
 * 64 candidates: generator + critic forward at batch 64 (the network part), and the whole
   ranked generation of an 8-bar melody with 64 candidates (windows, decoding, critic),
+* for a model with a drum part (pop): the drum part alone for the 8-bar melody,
 * with ``--cli``: the whole ``composer-gui generate`` of a 32-bar melody in a fresh
   process on the CPU (start-up and torch import included).
 """
@@ -110,10 +111,11 @@ def main() -> None:
     from composer_gui.ml.model import bar_noise
     from composer_gui.ml.sample import Composer
 
-    if args.model is None:
+    if args.style:
         from composer_gui.ml.registry import resolve_style
 
-        args.model = str(resolve_style(args.style)) if args.style else "models/chorale"
+        args.model = str(resolve_style(args.style))
+    args.model = args.model or "models/chorale"
     configure_threads()
     composer = Composer(Path(args.model), args.device)
     config, device = composer.config, composer.device
@@ -147,6 +149,13 @@ def main() -> None:
         ms = median_ms(nets64, args.runs, sync)
         print(f"64 candidates, generator + critic forward (batch 64): {ms:.2f} ms")
     song = tune(8)
+    if composer.drums is not None:
+        ms = median_ms(lambda: composer.drums.part(song, seed=0, style=config.style),
+                       max(3, args.runs // 5), sync)
+        print(f"drum part alone, 8 bars, 1 candidate: {ms:.1f} ms")
+        ms = median_ms(lambda: composer.compose(song, seed=0, candidates=4),
+                       max(3, args.runs // 5), sync)
+        print(f"4 candidates ranked, whole 8-bar generation with drums: {ms:.1f} ms")
     ms = median_ms(lambda: composer.compose(song, seed=0, candidates=64), max(3, args.runs // 5), sync)
     print(f"64 candidates ranked, whole 8-bar generation (windows, decoding, critic): {ms:.1f} ms")
     song32 = tune(32)

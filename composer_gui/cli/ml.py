@@ -63,6 +63,12 @@ def register(subparsers) -> None:
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run saved in MODEL_DIR")
+    p.add_argument("--drums", metavar="GROOVE_DIR",
+                   help="styles with drums (pop): also train the drum part on this Groove "
+                        "folder, into MODEL_DIR/drums, after the other parts")
+    p.add_argument("--drum-steps", type=int, metavar="N", help="drum generator updates")
+    p.add_argument("--drum-minutes", type=float, metavar="M",
+                   help="stop the drum training after this many minutes")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR")
     _add_finetune_options(p)
     p.set_defaults(func=cmd_train)
@@ -74,6 +80,10 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("evaluate", help="metrics of a model on a folder's validation songs")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--drums", metavar="GROOVE_DIR",
+                   help="models with a drum part (pop): also judge the drums against this "
+                        "Groove folder's validation split")
+    p.add_argument("--max-songs", type=int, metavar="N", help="only the first N validation songs")
     p.add_argument("--json", action="store_true")
     p.add_argument("--by-meter", action="store_true",
                    help="also the tables per meter (songs grouped by their main meter)")
@@ -115,18 +125,63 @@ def cmd_train(args) -> int:
         raise CliError("train: give --style NAME (or --from MODEL, or --resume)")
     if args.steps is None and args.minutes is None:
         raise CliError("train: give --steps N or --minutes M")
+    overrides = _drum_overrides(args)
     opts = TrainOptions(
         data_dir=Path(args.data_dir), out_dir=Path(args.output), style=args.style,
         base=args.base, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size,
         lr=args.lr, critic_steps=args.critic_steps, device=args.device, seed=args.seed,
-        resume=args.resume,
+        resume=args.resume, config_overrides=overrides,
     )
     _add_finetune_settings(opts, args)
     from composer_gui.ml.device import configure_threads
 
     configure_threads()
+    _print_records(train(opts))
+    if args.drums:
+        from composer_gui.ml.config import ModelConfig
+        from composer_gui.ml.drums import DrumTrainOptions, train_drums
+
+        config = ModelConfig.load(Path(args.output))
+        print(f"training the drum part on {args.drums} into {Path(args.output) / config.drums}",
+              flush=True)
+        drum_opts = DrumTrainOptions(
+            data_dir=Path(args.drums), out_dir=Path(args.output) / config.drums,
+            steps=args.drum_steps, minutes=args.drum_minutes, seed=args.seed,
+            resume=args.resume and (Path(args.output) / config.drums).is_dir())
+        _print_records(train_drums(drum_opts))
+    from composer_gui.ml.card import write_card_if_missing
+
+    write_card_if_missing(Path(args.output))
+    return 0
+
+
+def _drum_overrides(args) -> dict:
+    """Config changes for the drum part: a style with drums trained without ``--drums``
+    writes no drum part (its config then names no drum model)."""
+    if args.resume or args.base:
+        if args.drums and args.drum_steps is None and args.drum_minutes is None:
+            raise CliError("train: --drums needs --drum-steps N or --drum-minutes M")
+        return {}
+    from composer_gui.ml.config import style_config
+
+    has_drums = style_config(args.style).has_drums
+    if args.drums:
+        if not has_drums:
+            raise CliError(f"train: style {args.style!r} has no drum part (--drums is for pop)")
+        if args.drum_steps is None and args.drum_minutes is None:
+            raise CliError("train: --drums needs --drum-steps N or --drum-minutes M")
+        if not Path(args.drums).is_dir():
+            raise CliError(f"train: --drums {args.drums}: not a folder")
+        return {}
+    if args.drum_steps is not None or args.drum_minutes is not None:
+        raise CliError("train: --drum-steps/--drum-minutes need --drums GROOVE_DIR")
+    return {"drums": None, "drum_role": None} if has_drums else {}
+
+
+def _print_records(records) -> None:
+    """Progress of a training (parts or drums) on the terminal."""
     tty = sys.stderr.isatty()
-    for rec in _records(args, train(opts)):
+    for rec in records:
         kind = rec["kind"]
         if kind == "data":
             line = f"reading MIDI files {rec['done']}/{rec['total']}"
@@ -134,33 +189,37 @@ def cmd_train(args) -> int:
         elif kind == "start":
             if tty:
                 print(file=sys.stderr)
-            rep = rec["report"]
-            cov = rep.grid_coverage()
-            print(f"data: {rec['train_songs']} training songs, {rec['validation_songs']} validation "
-                  f"songs, {len(rep.skipped)} skipped, {rep.from_cache} from cache; "
-                  f"onsets on the grid: " + ", ".join(f"{k}/beat {v:.1%}" for k, v in cov.items()))
-            for path, reason in rep.skipped[:20]:
-                print(f"  skipped {path}: {reason}")
-            if len(rep.skipped) > 20:
-                print(f"  ... and {len(rep.skipped) - 20} more skipped")
-            print(f"training on {rec['device']} from step {rec['step']}"
-                  + (f" to {rec['steps']}" if rec["steps"] else "")
-                  + f", {rec['parameters']:,} parameters", flush=True)
+            rep = rec.get("report")
+            if rep is not None and hasattr(rep, "grid_coverage"):
+                cov = rep.grid_coverage()
+                print(f"data: {rec['train_songs']} training songs, {rec['validation_songs']} "
+                      f"validation songs, {len(rep.skipped)} skipped, {rep.from_cache} from "
+                      "cache; onsets on the grid: "
+                      + ", ".join(f"{k}/beat {v:.1%}" for k, v in cov.items()))
+                for path, reason in rep.skipped[:20]:
+                    print(f"  skipped {path}: {reason}")
+                if len(rep.skipped) > 20:
+                    print(f"  ... and {len(rep.skipped) - 20} more skipped")
+            else:
+                print("data: " + ", ".join(f"{k} {v}" for k, v in rec.items()
+                                           if k not in ("kind", "step", "steps", "device",
+                                                        "parameters", "report")))
+            print(f"training on {rec.get('device', '?')} from step {rec.get('step', 0)}"
+                  + (f" to {rec['steps']}" if rec.get("steps") else "")
+                  + (f", {rec['parameters']:,} parameters" if "parameters" in rec else ""),
+                  flush=True)
         elif kind == "step":
-            print("step {step} g_loss {g} d_loss {d} gp {gp} rec {rec} ({s} s)".format(
-                step=rec["step"], g=_fmt(rec["g_loss"]), d=_fmt(rec["d_loss"]), gp=_fmt(rec["gp"]),
-                rec=_fmt(rec["rec"]), s=rec["seconds"]), flush=True)
+            print(f"step {rec['step']} " + " ".join(
+                f"{k} {_fmt(v)}" for k, v in rec.items() if k not in ("kind", "step", "seconds"))
+                + f" ({rec.get('seconds', '?')} s)", flush=True)
         elif kind == "validation":
             print(f"validation step {rec['step']}: " + " ".join(
-                f"{k} {_fmt(v)}" for k, v in rec.items() if k not in ("kind", "step")), flush=True)
+                f"{k} {_fmt(v)}" for k, v in rec.items()
+                if k not in ("kind", "step") and isinstance(v, (int, float, str))), flush=True)
         elif kind == "checkpoint":
-            print(f"saved step {rec['step']} to {rec['path']} ({rec['reason']})", flush=True)
+            print(f"saved step {rec['step']} to {rec['path']} ({rec.get('reason', '')})", flush=True)
         elif kind == "done":
-            print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec['reason']})")
-    from composer_gui.ml.card import write_card_if_missing
-
-    write_card_if_missing(Path(args.output))
-    return 0
+            print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec.get('reason', '')})")
 
 
 # ----- train: the fine-tune options (docs/finetune_protocol.md) --------------------------
@@ -315,9 +374,24 @@ def cmd_models(args) -> int:
 def cmd_evaluate(args) -> int:
     from composer_gui.ml.evaluate import evaluate_model, format_table
 
-    result = evaluate_model(args.model, Path(args.data_dir), by_meter=args.by_meter)
+    result = evaluate_model(args.model, Path(args.data_dir), max_songs=args.max_songs,
+                            by_meter=args.by_meter)
+    drums = None
+    if args.drums:
+        from composer_gui.ml.config import ModelConfig
+        from composer_gui.ml.drums import evaluate_drums, format_drum_table
+        from composer_gui.ml.registry import resolve_model
+
+        folder = resolve_model(args.model)
+        config = ModelConfig.load(folder)
+        if not config.has_drums:
+            raise CliError(f"evaluate: {folder} has no drum part (--drums is for pop models)")
+        drums = evaluate_drums(folder / config.drums, Path(args.drums))
+        result["drums"] = drums
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2, default=float))
     else:
         print(format_table(result))
+        if drums is not None:
+            print(format_drum_table(drums))
     return 0

@@ -12,6 +12,9 @@
   so a candidate's score can be shown as a percentile ("how real the conductor judged
   this") instead of a raw number.
 
+Drum tracks pass :func:`shape_tracks` unchanged: the drum sub-model of a style with drums
+(pop) is given density and dynamics itself, by :meth:`Composer.compose`.
+
 Torch is imported lazily, as everywhere in ``composer_gui.ml``.
 """
 
@@ -105,8 +108,12 @@ def shape_tracks(tracks: Sequence[Track], song: Song, density: float = 0.5,
     beat = song.ticks_per_beat
     out = []
     for track in tracks:
+        if track.is_drum:
+            # the drum sub-model plays density and dynamics itself (Composer.compose)
+            out.append(track.copy())
+            continue
         notes = list(track.notes)
-        if not track.is_drum and notes:
+        if notes:
             notes = _apply_density(notes, density, beat, rng)
         notes = _apply_dynamics(notes, dynamics, bars, beat)
         copy = track.copy()

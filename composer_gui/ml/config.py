@@ -36,8 +36,11 @@ class RoleSpec:
     ``aliases`` are lower-case track-name fragments that identify the part in training
     files; ``register`` is the part's typical mean MIDI pitch (used to map unnamed
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
-    0 allows any number of simultaneous notes, :data:`BLOCK_CHORDS` decodes chords whose
-    notes start and end together (``composer_gui.ml.decode``).
+    0 allows any number of simultaneous notes (each pitch on its own), 2 or more decodes
+    chords of up to that many notes, :data:`BLOCK_CHORDS` decodes chords whose notes start
+    and end together (see :mod:`composer_gui.ml.decode`). ``bar_gate`` > 0 silences the
+    bars where the part's expected number of sounding pitches is under it
+    (``decode.gate_bars``: a part that plays in some sections only).
     """
 
     name: str
@@ -48,6 +51,7 @@ class RoleSpec:
     aliases: list[str] = field(default_factory=list)
     register: float = 60.0
     voices: int = 0
+    bar_gate: float = 0.0
 
 
 @dataclass
@@ -77,6 +81,22 @@ class ModelConfig:
     #: Meter one-hot + the meter's own beats in the position features, pickups and short
     #: bars read leniently (:mod:`composer_gui.ml.meters`); False keeps the plain features.
     meter_aware: bool = False
+    #: Generation: the weight of pitches outside the key around each window (from the
+    #: melody and the steady parts, ``sample.KEY_SPAN``) in the decoder's pitch choice;
+    #: 0 allows in-key pitches only, 1.0 leaves the choice alone.
+    key_guard: float = 1.0
+    #: Training data: skip songs with fewer than this share of their onsets exactly on
+    #: the grid (unquantized performances; 0 keeps every song).
+    min_grid_share: float = 0.0
+    #: Training data: True keeps songs that have bars of unsupported meters (pickups,
+    #: POP909's odd 2- and 6-beat bars) and drops only the windows touching such bars;
+    #: False refuses the whole song.
+    drop_odd_windows: bool = False
+    #: A drum sub-model folder, relative to the model's folder (``"drums"``: a
+    #: :mod:`composer_gui.ml.drums` model), that writes the ``drum_role`` track after the
+    #: pitched parts; None: no drum part.
+    drums: str | None = None
+    drum_role: RoleSpec | None = None
     #: Where the weights came from (filled by training).
     training: dict[str, Any] = field(default_factory=dict)
     version: int = FORMAT_VERSION
@@ -113,8 +133,18 @@ class ModelConfig:
             raise ModelError(f"meter {meter} does not fit a grid of {self.steps_per_beat} steps per beat")
         return int(steps)
 
+    @property
+    def has_drums(self) -> bool:
+        return bool(self.drums) and self.drum_role is not None
+
+    def output_roles(self) -> list[RoleSpec]:
+        """Every track the model writes, in output order: the generator's ``roles``, then
+        the drum sub-model's track (when there is one)."""
+        return [*self.roles, self.drum_role] if self.has_drums else list(self.roles)
+
     def role_names(self) -> list[str]:
-        return [r.name for r in self.roles]
+        """Names of the tracks the model writes (see :meth:`output_roles`)."""
+        return [r.name for r in self.output_roles()]
 
     # ----- persistence -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +167,8 @@ class ModelConfig:
         try:
             values = dict(data)
             values["roles"] = [RoleSpec(**r) for r in data["roles"]]
+            if data.get("drum_role") is not None:
+                values["drum_role"] = RoleSpec(**data["drum_role"])
             config = cls(**values)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{where}: malformed config ({exc})") from exc
@@ -152,7 +184,7 @@ class ModelConfig:
             problems.append(f"pitch range {self.lowest}..{self.highest}")
         if self.steps_per_beat < 1 or self.bars_per_window < 1:
             problems.append("grid or window size below 1")
-        for r in self.roles:
+        for r in self.output_roles():
             if not (0 <= r.program <= 127 and 0 <= r.channel <= 15):
                 problems.append(f"role {r.name}: program/channel out of range")
         try:
@@ -160,6 +192,12 @@ class ModelConfig:
                 self.bar_steps(m)
         except (ValueError, ModelError) as exc:
             problems.append(str(exc))
+        if self.drums and (Path(self.drums).is_absolute() or ".." in Path(self.drums).parts):
+            problems.append(f"drums folder {self.drums!r} must lie inside the model's folder")
+        if not 0.0 <= self.key_guard <= 1.0:
+            problems.append(f"key_guard {self.key_guard} outside 0..1")
+        if not 0.0 <= self.min_grid_share <= 1.0:
+            problems.append(f"min_grid_share {self.min_grid_share} outside 0..1")
         if problems:
             raise ModelError(f"{where}: " + "; ".join(problems))
 
@@ -222,8 +260,38 @@ def _folk() -> ModelConfig:
     )
 
 
+def _pop() -> ModelConfig:
+    """POP909's parts under its melody (see ``composer_gui.ml.sources.pop909``) and a
+    Groove-trained drum sub-model. 4/4 only: POP909 holds 25 songs in 3/4 and 22 in 6/8,
+    too few to learn those meters from."""
+    return ModelConfig(
+        style="pop",
+        roles=[
+            RoleSpec("Bass", "bass", program=33, channel=1, aliases=["bass"],
+                     register=45, voices=1, bar_gate=0.6),
+            RoleSpec("Piano", "piano", program=0, channel=2,
+                     aliases=["piano", "keys", "chord", "accomp"], register=60, voices=8),
+            RoleSpec("Strings", "strings", program=48, channel=3,
+                     aliases=["strings", "string", "bridge", "pad", "counter"],
+                     register=72, voices=1, bar_gate=0.54),
+        ],
+        steps_per_beat=4,
+        meters=["4/4"],
+        bars_per_window=4,
+        lowest=28,
+        highest=96,
+        key_guard=0.0,
+        min_grid_share=0.95,
+        drop_odd_windows=True,
+        drums="drums",
+        drum_role=RoleSpec("Drums", "drums", program=0, channel=9, is_drum=True,
+                           aliases=["drum", "kit", "perc"], register=40, voices=0),
+        melody_aliases=["melody", "lead", "vocal", "voice", "tune", "soprano"],
+    )
+
+
 #: Role templates by style name (``train --style NAME``).
-STYLES = {"chorale": _chorale, "folk": _folk}
+STYLES = {"chorale": _chorale, "pop": _pop, "folk": _folk}
 
 
 def style_config(name: str) -> ModelConfig:

@@ -228,7 +228,8 @@ def song_to_arrays(song: Song, config: ModelConfig, name: str,
     grid = song_grid(song, config.steps_per_beat)
     bad = sorted({m for _, m in unsupported_bars(grid.bar_starts, grid.bar_meters,
                                                  grid.n_steps, config)})
-    if bad:
+    if bad and (not config.drop_odd_windows
+                or not any(m in config.meters for m in grid.bar_meters)):
         raise DataError(f"unsupported meter {', '.join(bad)}")
     lo, hi = config.lowest - MARGIN, config.highest + MARGIN
     parts = [notes_to_codes(song.tracks[melody].notes, grid, lo, hi, fold=True)]
@@ -300,6 +301,13 @@ def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
         )
         tmp.replace(cached)
     return arrays, False
+
+
+def _grid_share(arrays: SongArrays, config: ModelConfig) -> float:
+    """Share of a song's onsets exactly on the model's grid (1.0 when it has none)."""
+    if not arrays.onsets or config.steps_per_beat not in GRID_CANDIDATES:
+        return 1.0
+    return float(arrays.grid_hits[GRID_CANDIDATES.index(config.steps_per_beat)]) / arrays.onsets
 
 
 @dataclass
@@ -376,10 +384,16 @@ def load_folder(folder: Path, config: ModelConfig, cache_dir: Path | None = None
         except (OSError, ValueError, EOFError, IndexError, KeyError) as exc:
             report.skipped.append((str(path), f"{type(exc).__name__}: {exc}"))
         else:
-            report.from_cache += hit
-            report.grid_hits += arrays.grid_hits
-            report.onsets += arrays.onsets
-            (val if is_validation(path) else train).append(arrays)
+            share = _grid_share(arrays, config)
+            if share < config.min_grid_share:
+                report.skipped.append((str(path), (
+                    f"only {share:.1%} of onsets on the {config.steps_per_beat}-step grid "
+                    f"(under {config.min_grid_share:.0%}: an unquantized performance)")))
+            else:
+                report.from_cache += hit
+                report.grid_hits += arrays.grid_hits
+                report.onsets += arrays.onsets
+                (val if is_validation(path) else train).append(arrays)
         if done % 10 == 0 or done == len(files):
             yield {"kind": "data", "done": done, "total": len(files), "file": path.name}
     report.train_songs, report.validation_songs = len(train), len(val)
@@ -417,10 +431,24 @@ class Batch:
     bars: list[np.ndarray] | None = None
 
 
-def window_starts(song: SongArrays) -> np.ndarray:
-    """Window starts: every bar start whose window holds melody notes."""
+def window_starts(song: SongArrays, config: ModelConfig | None = None) -> np.ndarray:
+    """Window starts: every bar start whose window holds melody notes. With a config
+    whose ``drop_odd_windows`` is set, only windows whose bars all have supported meters
+    (no pickup, no odd-length bar inside)."""
     mel = song.codes[0].any(axis=1)
-    return np.array([s for s in song.bar_starts if mel[s:].any()], dtype=np.int64)
+    starts = [int(s) for s in song.bar_starts if mel[s:].any()]
+    if config is not None and config.drop_odd_windows:
+        odd = np.array([m not in config.meters for m in song.bar_meters])
+        bars = song.bar_starts
+        t = config.window_steps
+        ok = []
+        for s in starts:
+            first = int(np.searchsorted(bars, s, side="right")) - 1
+            last = int(np.searchsorted(bars, s + t, side="left"))  # bars starting inside
+            if not odd[max(0, first):last].any():
+                ok.append(s)
+        starts = ok
+    return np.array(starts, dtype=np.int64)
 
 
 def _context_mask(rng: np.random.Generator, config: ModelConfig, bars: np.ndarray, t: int):
@@ -505,7 +533,7 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     bars: list[np.ndarray] = []
     mel, real, pos, bar_len = [], [], [], []
     for song in songs:
-        st = window_starts(song)
+        st = window_starts(song, config)
         if len(st) == 0:
             continue
         picks = st[np.linspace(0, len(st) - 1, min(per_song, len(st))).astype(int)]

@@ -13,9 +13,6 @@ loop runs over time only, so 64 candidates cost about as much as one.
   quarter of the most likely pitch). The pitch of each new note is drawn from the
   pitches likely now and at the next step, sharpened by ``temperature`` (0: the most
   likely), never one under a quarter of the most likely.
-* parts with any number of voices: each pitch sounds where its frame probability
-  reaches 0.5 and a note starts at a likely onset or where the pitch starts sounding.
-  Variety between seeds comes from the generator's noise.
 * block chords (``voices == BLOCK_CHORDS``, e.g. the folk chords): all notes of a chord
   start and end together. A chord sounds where the likeliest pitch reaches 0.5; a new
   chord starts where the summed onset probability reaches 1 (a chord lives at least two
@@ -23,6 +20,16 @@ loop runs over time only, so 64 candidates cost about as much as one.
   quarter); its notes are the pitches likely now and at the next step (at least 0.4, and
   at least the likeliest one). Deciding per pitch instead staggers a chord's notes by a
   step wherever the pitches cross 0.5 at different steps.
+* parts with any number of voices (``voices == 0``): each pitch sounds where its frame
+  probability reaches 0.5 and a note starts at a likely onset or where the pitch starts
+  sounding. Variety between seeds comes from the generator's noise.
+* chord parts of up to ``voices >= 2`` notes (the pop piano): at each step the part
+  sounds as many pitches as its frame probabilities add up to (rounded, at most
+  ``voices``), the likeliest ones; nothing under a quarter of the most likely pitch. A
+  sounding pitch is struck again where a note start is more likely than not given that
+  it sounds (onset >= half its frame probability). Thresholding each pitch at 0.5, as
+  above, left a piano whose voicings vary from song to song nearly silent: the network
+  spreads the probability of a chord over its possible voicings.
 """
 
 from __future__ import annotations
@@ -38,11 +45,25 @@ RELATIVE_FLOOR = 0.25
 CHORD_FLOOR = 0.4
 
 
+def _weighted(frame: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """``frame`` with each candidate's pitch weights ``[N, P]`` applied; where they leave
+    a step with nothing (all its likely pitches weighted 0), that step keeps ``frame``."""
+    if weights is None:
+        return frame
+    out = frame * np.asarray(weights, dtype=frame.dtype)[:, None, :]
+    empty = out.max(axis=2) <= 1e-12
+    out[empty] = frame[empty]
+    return out
+
+
 def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
                 temperature: float = 1.0, start: int = 0,
-                prev_pitch: np.ndarray | None = None) -> np.ndarray:
+                prev_pitch: np.ndarray | None = None,
+                weights: np.ndarray | None = None) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of one-voice parts (earlier steps stay
-    silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1)."""
+    silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1).
+    ``weights`` ``[N, P]`` (e.g. a key guard) scale the pitch choice only: whether the
+    part sounds and where notes start follow the network's own probabilities."""
     n, t_len, p_len = frame.shape
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     rows = np.arange(n)
@@ -50,6 +71,7 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
     age = np.where(current >= 0, 2, 0)
     activity = frame.sum(axis=2)
     onset_total = onset.sum(axis=2)
+    frame = _weighted(frame, weights)
     peak = frame.max(axis=2)
     for t in range(start, t_len):
         active = activity[:, t] >= 0.5
@@ -60,6 +82,10 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
         if new.any():
             # a pitch that sounds now and still sounds at the next step: no one-step blips
             probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
+            # the next step silenced (a gated bar): draw from this step alone, not from a
+            # row of zeros (which would draw any pitch at all)
+            dead = probs.max(axis=1) <= 1e-12
+            probs[dead] = frame[dead, t]
             pitch = _draw(probs, rng, temperature)
             codes[rows[new], t, pitch[new]] = ONSET
         else:
@@ -128,17 +154,85 @@ def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
     return codes
 
 
+def window_bars(position: np.ndarray, config) -> np.ndarray:
+    """Bar number (0, 1, ...) of each step of windows ``position`` ``[..., T, F]`` (the
+    position features of :func:`composer_gui.ml.roll.position_features`)."""
+    flag = np.asarray(position)[..., config.max_bar_steps + config.steps_per_beat]
+    return np.maximum(np.cumsum(flag, axis=-1) - 1, 0).astype(np.int64)
+
+
+def gate_bars(frame: np.ndarray, onset: np.ndarray, bars: np.ndarray,
+              gate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Silence whole bars of a part: where the mean over a bar's steps of the summed frame
+    probability (the expected number of sounding pitches) is under ``gate``, the bar's
+    frame and onset probabilities become 0. ``bars`` ``[T]`` or ``[N, T]`` numbers the
+    steps' bars (:func:`window_bars`). A part that plays in some sections only (POP909's
+    secondary melody is silent in 57% of bars) otherwise sounds everywhere at about half
+    strength: the network's activity per bar follows the real part's presence, but a
+    threshold per step cannot turn that into entries and rests at bar lines."""
+    if gate <= 0:
+        return frame, onset
+    act = frame.sum(axis=2)
+    bars = np.broadcast_to(bars, act.shape)
+    rows = np.broadcast_to(np.arange(act.shape[0])[:, None], act.shape)
+    size = (act.shape[0], int(bars.max()) + 1)
+    sums, counts = np.zeros(size), np.zeros(size)
+    np.add.at(sums, (rows, bars), act)
+    np.add.at(counts, (rows, bars), 1.0)
+    silent = (sums / np.maximum(counts, 1.0) < gate)[rows, bars][..., None]
+    return np.where(silent, 0.0, frame), np.where(silent, 0.0, onset)
+
+
+def decode_chords(frame: np.ndarray, onset: np.ndarray, voices: int, start: int = 0,
+                  prev_frame: np.ndarray | None = None,
+                  weights: np.ndarray | None = None) -> np.ndarray:
+    """Codes ``[N, T, P]`` for steps ``start..T`` of chord parts (see the module
+    docstring); ``prev_frame`` ``[N, P]`` says what sounds at ``start - 1``; ``weights``
+    ``[N, P]`` scale the choice of pitches, not how many sound."""
+    n, t_len, p_len = frame.shape
+    codes = np.zeros((n, t_len, p_len), dtype=np.int8)
+    before = (np.zeros((n, p_len), bool) if prev_frame is None
+              else np.asarray(prev_frame).astype(bool))
+    counts = np.minimum(np.rint(frame.sum(axis=2)).astype(np.int64), voices)
+    raw = frame
+    frame = _weighted(frame, weights)
+    peak = frame.max(axis=2)
+    ranks = np.arange(p_len)[None, :]
+    for t in range(start, t_len):
+        f = frame[:, t]
+        # no preference for pitches already sounding: that held chords through broken-chord
+        # figures and gave 3.3 pitch classes per bar against the data's 4.4
+        order = np.argsort(-f, axis=1, kind="stable")
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.broadcast_to(ranks, order.shape), axis=1)
+        sounding = (rank < counts[:, t, None]) & (f >= RELATIVE_FLOOR * peak[:, t, None])
+        strike = sounding & (~before | (onset[:, t] >= 0.5 * raw[:, t]))
+        codes[:, t][sounding] = HOLD
+        codes[:, t][strike] = ONSET
+        before = sounding
+    return codes
+
+
 def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
-                previous: np.ndarray | None = None) -> np.ndarray:
+                previous: np.ndarray | None = None,
+                weights: np.ndarray | None = None) -> np.ndarray:
     """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
-    ``[N, P]`` is the code row at ``start - 1`` (continuity across windows)."""
+    ``[N, P]`` is the code row at ``start - 1`` (continuity across windows); ``weights``
+    ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard)."""
     if voices == 1:
         prev_pitch = None
         if previous is not None:
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
-        return decode_mono(frame, onset, rng, temperature, start, prev_pitch)
+        return decode_mono(frame, onset, rng, temperature, start, prev_pitch, weights)
     if voices == BLOCK_CHORDS:
+        if weights is not None:
+            frame = _weighted(frame, weights)
         return decode_block(frame, onset, start, None if previous is None else previous > 0)
+    if voices >= 2:
+        return decode_chords(frame, onset, voices, start,
+                             None if previous is None else previous > 0, weights)
+    if weights is not None:
+        frame = _weighted(frame, weights)
     return decode_poly(frame, onset, start, None if previous is None else previous > 0)

@@ -169,7 +169,8 @@ class Engine:
         try:
             comp = composer.compose(job.song, job.melody_track, job.seed, job.candidates,
                                     job.bars, job.tracks, noise_scale=job.variation,
-                                    warn=warn_once)
+                                    warn=warn_once, density=job.density,
+                                    dynamics=job.dynamics)
         except app_controls.Cancelled:
             raise Cancelled() from None
         finally:

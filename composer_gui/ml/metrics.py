@@ -366,6 +366,13 @@ def estimate_key(*tracks: TrackRoll) -> str:
     histogram = np.zeros(12)
     for track in tracks:
         histogram += _chroma(sounding(track)).sum(axis=0)
+    return key_of_chroma(histogram)
+
+
+def key_of_chroma(histogram: np.ndarray) -> str:
+    """The Krumhansl-Schmuckler key of a 12-bin pitch-class histogram (index 0 = C), as
+    :func:`estimate_key` finds it; ``"C"`` for an empty histogram."""
+    histogram = np.asarray(histogram, dtype=np.float64)
     if not histogram.any():
         return "C"
     scores = np.empty(24)

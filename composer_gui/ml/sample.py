@@ -24,7 +24,7 @@ import numpy as np
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.decode import decode_part
+from composer_gui.ml.decode import decode_part, gate_bars, window_bars
 from composer_gui.ml.meters import unsupported_bars, window_position_features
 from composer_gui.ml.roll import (
     Grid,
@@ -34,6 +34,12 @@ from composer_gui.ml.roll import (
     song_grid,
     spans_to_notes,
 )
+
+#: The key guard's view of the melody, in windows before and after a window's start
+#: (3 and 4: 28 bars of 4/4 around a window). Shorter spans (12 bars) followed the melody's
+#: local tonal centre too closely: a verse that leans on the relative minor was taken for
+#: a key change, and the strings' notes fit the song's key less often (0.89 against 0.95).
+KEY_SPAN = (3, 4)
 
 
 class GenerateError(UserError):
@@ -54,11 +60,11 @@ class Composition:
 
 
 def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
-    """Input tracks holding the model's roles: exact name, then role, then the data
-    pipeline's mapping rules."""
+    """Input tracks holding the model's output roles (:meth:`ModelConfig.output_roles`):
+    exact name, then role."""
     out: list[int | None] = []
     used = {melody}
-    for spec in config.roles:
+    for spec in config.output_roles():
         hit = next((i for i, t in enumerate(song.tracks)
                     if i not in used and t.name.strip().lower() == spec.name.lower()), None)
         if hit is None:
@@ -68,6 +74,25 @@ def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int 
             used.add(hit)
         out.append(hit)
     return out
+
+
+def _pickup_grid(grid: Grid, config: ModelConfig) -> Grid | None:
+    """A melody that starts with a short bar (a pickup) before bars of a supported meter:
+    the grid the networks see, where the pickup is the end of a whole bar (its bar line
+    lies before the song's start), as the beats of an upbeat are heard. None otherwise."""
+    if len(grid.bar_starts) < 2 or grid.bar_meters[0] in config.meters:
+        return None
+    meter = grid.bar_meters[1]
+    if meter not in config.meters:
+        return None
+    full = config.bar_steps(meter)
+    pickup = int(grid.bar_starts[1] - grid.bar_starts[0])
+    if pickup >= full:
+        return None
+    starts = grid.bar_starts.copy()
+    starts[0] = grid.bar_starts[1] - full
+    return Grid(grid.ticks_per_beat, grid.steps_per_beat, starts,
+                [meter, *grid.bar_meters[1:]], grid.n_steps)
 
 
 def pick_melody(song: Song, melody_track: int | None) -> int:
@@ -97,6 +122,19 @@ class Composer:
         self.device = resolve_device(device)
         self.config, self.generator, self.critic = load_model(self.folder, self.device)
         self.device_name = device_label(self.device)
+        self.drums = self._load_drums() if self.config.has_drums else None
+
+    def _load_drums(self):
+        """The drum sub-model named by the config (``models/pop/drums``)."""
+        from composer_gui.ml.errors import ModelError
+
+        folder = self.folder / self.config.drums
+        if not folder.is_dir():
+            raise ModelError(f"{self.folder}: missing the drum model folder {self.config.drums}/ "
+                             "that config.json names")
+        from composer_gui.ml.drums import DrumModel
+
+        return DrumModel.load(folder, self.device)
 
     def to_cpu(self) -> None:
         import torch
@@ -104,17 +142,24 @@ class Composer:
         self.device = torch.device("cpu")
         self.generator.to(self.device)
         self.critic.to(self.device)
+        if self.drums is not None:
+            from composer_gui.ml.drums import DrumModel
+
+            self.drums = DrumModel.load(self.folder / self.config.drums, self.device)
         self.device_name = "CPU"
 
     # ------------------------------------------------------------------------------------
     def compose(self, song: Song, melody_track: int | None = None, seed: int = 0,
                 candidates: int = 1, bars: tuple[int, int] | None = None,
                 tracks: list[str] | None = None, temperature: float | None = None,
-                noise_scale: float = 1.0, warn: Callable[[str], None] | None = None) -> Composition:
+                noise_scale: float = 1.0, warn: Callable[[str], None] | None = None,
+                density: float = 0.5, dynamics: float = 0.5) -> Composition:
         """Generate accompaniment for ``song`` (see the module docstring).
 
         ``bars`` (1-based, inclusive) and ``tracks`` (role names) restrict what is
         regenerated; every other note of the input's tracks of the model's roles is kept.
+        ``density`` and ``dynamics`` (0..1) steer the drum sub-model, when there is one
+        (the pitched parts are shaped afterwards by ``app_controls.shape_tracks``).
         """
         from composer_gui.ml.device import is_out_of_memory
 
@@ -127,15 +172,21 @@ class Composer:
             raise GenerateError(f"melody track {melody} ({mel_track.name or 'unnamed'}) has no notes "
                                 "(empty melody)")
         grid = song_grid(song, config.steps_per_beat)
-        unplaced = unsupported_bars(grid.bar_starts, grid.bar_meters, grid.n_steps, config)
+        # a pickup bar: meter-aware models read it in their features; the others see it
+        # as the end of a whole bar
+        net_grid = grid if config.meter_aware else (_pickup_grid(grid, config) or grid)
+        unplaced = unsupported_bars(net_grid.bar_starts, net_grid.bar_meters,
+                                    net_grid.n_steps, config)
         if unplaced:
             bad = sorted({m for _, m in unplaced})
             where = unplaced[0][0] + 1
-            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by this "
-                                f"model (supported: {', '.join(config.meters)})")
+            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by the "
+                                f"{config.style} model (supported: {', '.join(config.meters)})")
         existing = _find_role_tracks(song, config, melody)
         partial = bars is not None or tracks is not None
         sel_tracks = self._selected_tracks(tracks)
+        want_drums = self.drums is not None and (
+            tracks is None or config.drum_role.name in self._selected_names(tracks))
         n_bars = len(grid.bar_starts)
         if bars is not None and bars[0] > n_bars:
             raise GenerateError(f"--bars {bars[0]}-{bars[1]}: the song has {n_bars} bars")
@@ -147,16 +198,23 @@ class Composer:
             keep[r, s0:s1] = 0.0
         context = np.zeros((config.tracks, s_total, config.pitches), dtype=np.int8)
         if partial:
-            for r, idx in enumerate(existing):
+            for r, idx in enumerate(existing[:config.tracks]):
                 if idx is not None:
                     context[r] = notes_to_codes(song.tracks[idx].notes, grid, config.lowest,
                                                 config.highest, n_steps=s_total)
         context *= keep[:, :, None].astype(np.int8)
         mel_codes = notes_to_codes(mel_track.notes, grid, config.lowest, config.highest,
                                    fold=True, n_steps=s_total)
-        try:
-            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
+        def run():
+            state, scores = self._run(net_grid, mel_codes, context, keep, seed, candidates,
                                       temperature, noise_scale)
+            drum_bars = range(first_bar, last_bar + 1) if bars is not None else None
+            drums = ([self._drum_notes(song, drum_bars, seed, k, density, dynamics)
+                      for k in range(candidates)] if want_drums else None)
+            return state, scores, drums
+
+        try:
+            state, scores, drum_notes = run()
         except (RuntimeError, MemoryError) as exc:
             if self.device.type == "cpu" or not is_out_of_memory(exc):
                 raise
@@ -164,11 +222,16 @@ class Composer:
             if warn:
                 warn(message)
             self.to_cpu()
-            state, scores = self._run(grid, mel_codes, context, keep, seed, candidates,
-                                      temperature, noise_scale)
+            state, scores, drum_notes = run()
         velocity = int(np.clip(np.median([n.velocity for n in mel_track.notes]), 40, 110))
         cand_tracks = [self._tracks_for(state[k], grid, keep, song, existing, melody,
                                         partial, velocity) for k in range(candidates)]
+        if self.drums is not None:
+            region = (grid.step_to_tick(s0), grid.step_to_tick(s1) if s1 < grid.n_steps
+                      else max(song.end_tick, grid.step_to_tick(s1)) + 1)
+            for k in range(candidates):
+                cand_tracks[k].append(self._drum_track(
+                    song, existing[-1], drum_notes[k] if drum_notes else None, region))
         chosen = int(np.argmax(scores))
         out = Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
                    time_signatures=list(song.time_signatures),
@@ -177,18 +240,48 @@ class Composer:
                    conductor_events=list(song.conductor_events), title=song.title)
         return Composition(out, cand_tracks, [float(s) for s in scores], chosen, self.device_name)
 
-    def _selected_tracks(self, tracks: list[str] | None) -> list[int]:
-        if tracks is None:
-            return list(range(self.config.tracks))
+    def _selected_names(self, tracks: list[str]) -> list[str]:
+        """Output track names meant by ``tracks`` (names or roles, any case)."""
         out = []
         for name in tracks:
-            hits = [r for r, spec in enumerate(self.config.roles)
+            hits = [spec.name for spec in self.config.output_roles()
                     if name.lower() in (spec.name.lower(), spec.role.lower())]
             if not hits:
                 raise GenerateError(f"--tracks: no role named {name!r} in this model "
                                     f"(roles: {', '.join(self.config.role_names())})")
             out.extend(h for h in hits if h not in out)
         return out
+
+    def _selected_tracks(self, tracks: list[str] | None) -> list[int]:
+        """Indices of the generator's roles to generate (the drum track aside)."""
+        if tracks is None:
+            return list(range(self.config.tracks))
+        names = self._selected_names(tracks)
+        return [r for r, spec in enumerate(self.config.roles) if spec.name in names]
+
+    # ----- drums ------------------------------------------------------------------------
+    def _drum_notes(self, song: Song, bars: range | None, seed: int, k: int, density: float,
+                    dynamics: float) -> list[Note]:
+        """Candidate ``k``'s drum notes for ``bars`` (0-based; None: all) from the drum
+        sub-model (its own seed per candidate, derived from ``seed``, so a seed always
+        gives the same drums)."""
+        drum_seed = int(np.random.SeedSequence([seed, k]).generate_state(1)[0]) if k else seed
+        return list(self.drums.part(song, bars=bars, seed=drum_seed, style=self.config.style,
+                                    density=density, dynamics=dynamics))
+
+    def _drum_track(self, song: Song, src: int | None, notes: list[Note] | None,
+                    region: tuple[int, int]) -> Track:
+        """The drum track: the input's drum notes outside ``region`` (ticks) kept, the
+        generated ones inside (``notes`` None: drums not regenerated, all kept)."""
+        spec = self.config.drum_role
+        lo, hi = region
+        kept = []
+        if src is not None:
+            kept = [n for n in song.tracks[src].notes
+                    if notes is None or not lo <= n.start < hi]
+        made = [n for n in notes or [] if lo <= n.start < hi]
+        return Track(name=spec.name, program=spec.program, channel=9, is_drum=True,
+                     role=spec.role, notes=normalize_notes(kept + made))
 
     # ------------------------------------------------------------------------------------
     def _windows(self, grid: Grid) -> list[tuple[int, int]]:
@@ -245,18 +338,47 @@ class Composer:
                 pos_t = torch.from_numpy(pos).to(device)[None].expand(k, -1, -1)
                 noise = bar_noise(pos_t.cpu(), config, noise_gen, noise_scale).to(device)
                 probs = torch.sigmoid(self.generator(mel_t, ctx_t, mask_t, pos_t, noise)).cpu().numpy()
+                bars = window_bars(pos, config)
+                guard = (self._key_weights(mel_codes, start, probs)
+                         if config.key_guard < 1.0 else None)
                 for r, spec in enumerate(config.roles):
                     steps = np.nonzero(todo[r])[0]
                     if len(steps) == 0:
                         continue
                     local0 = int(steps[0])
                     prev = state[:, r, start + local0 - 1] if start + local0 > 0 else None
-                    codes = decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, rng,
-                                        temperature, start=local0, previous=prev)
+                    frame, onset = gate_bars(probs[:, r, 0], probs[:, r, 1], bars, spec.bar_gate)
+                    codes = decode_part(frame, onset, spec.voices, rng, temperature,
+                                        start=local0, previous=prev, weights=guard)
                     state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
             scores = self._score(grid, mel_codes, state)
         return state, scores
+
+    def _key_weights(self, mel_codes: np.ndarray, start: int, probs: np.ndarray) -> np.ndarray:
+        """Per-candidate, per-pitch weights ``[K, P]``: 1 in the key around the window,
+        ``config.key_guard`` outside it. The key (Krumhansl-Schmuckler) is that of the
+        melody from :data:`KEY_SPAN` windows before ``start`` to after it, together with
+        the window's expected notes of the parts that play throughout (not bar-gated: the
+        pop piano; the harmony helps tell a major melody from its relative minor's).
+        ``key_guard`` 0 allows in-key pitches only (the pitch choice; how many notes sound
+        stays the network's)."""
+        from composer_gui.ml import metrics
+
+        config, t = self.config, self.config.window_steps
+        pcs = (config.lowest + np.arange(config.pitches)) % 12
+        lo, hi = max(0, start - KEY_SPAN[0] * t), start + KEY_SPAN[1] * t
+        held = (mel_codes[lo:hi] > 0).sum(axis=0).astype(np.float64)
+        weights = np.ones((probs.shape[0], config.pitches), np.float32)
+        steady = [r for r, spec in enumerate(config.roles) if spec.bar_gate <= 0]
+        for k in range(probs.shape[0]):
+            mass = held + probs[k, steady, 0].sum(axis=(0, 1))
+            if not mass.any():
+                continue
+            chroma = np.bincount(pcs, weights=mass, minlength=12)
+            key = metrics.key_of_chroma(chroma)
+            weights[k, ~np.isin(pcs, list(metrics.scale_pitch_classes(key)))] = config.key_guard
+        return weights
 
     def _score(self, grid, mel_codes, state) -> np.ndarray:
         """The critic's mean score over windows tiling the song, per candidate."""

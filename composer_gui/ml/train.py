@@ -130,7 +130,8 @@ def gradient_penalty(critic, melody, real, fake, position, generator):
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
-def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
+def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions,
+              position=None):
     """What the critic sees of the generator's output: the parts decoded exactly as
     generation decodes them (drawn pitches, binary), with a straight-through gradient
     (forward: the decoded parts; backward: identity to the probabilities), as in
@@ -140,14 +141,24 @@ def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainO
         return probs
     import torch
 
-    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
     from composer_gui.ml.roll import channels
 
     p = probs.detach().float().cpu().numpy()
-    codes = np.stack([decode_part(p[:, r, 0], p[:, r, 1], spec.voices, rng, 1.0)
+    bars = None if position is None else window_bars(position.detach().cpu().numpy(), config)
+    codes = np.stack([decode_part(*_gated(p[:, r], bars, spec.bar_gate, gate_bars),
+                                  spec.voices, rng, 1.0)
                       for r, spec in enumerate(config.roles)], axis=1)
     hard = torch.from_numpy(channels(codes)).to(probs.device)
     return hard + probs - probs.detach()
+
+
+def _gated(part_probs, bars, gate, gate_bars):
+    """(frame, onset) of one part's probabilities ``[N, 2, T, P]``, bar-gated as
+    generation gates them when the windows' bars are known."""
+    if bars is None:
+        return part_probs[:, 0], part_probs[:, 1]
+    return gate_bars(part_probs[:, 0], part_probs[:, 1], bars, gate)
 
 
 def reconstruction_loss(logits, real, mask):
@@ -165,7 +176,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     greedy decoding against the real parts, and the critic's real-minus-fake gap."""
     import torch
 
-    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
     from composer_gui.ml.model import bar_noise
     from composer_gui.ml.roll import channels
 
@@ -186,7 +197,9 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             bce_sum += float(reconstruction_loss(logits, real, mask)) * len(mel)
             n += len(mel)
             probs = torch.sigmoid(logits).cpu().numpy()
-            decoded = np.stack([decode_part(probs[:, r, 0], probs[:, r, 1], spec.voices, None, 0)
+            bars = window_bars(windows.position[sl], config)
+            decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
+                                            spec.voices, None, 0)
                                 for r, spec in enumerate(config.roles)], axis=1)
             decoded_all.append(decoded)
             frames = decoded > 0
@@ -314,7 +327,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         dataset = yield from reading
     if not dataset.validation:  # tiny folders: borrow one song so validation runs
         dataset.validation = dataset.train[-1:]
-    starts = [window_starts(s) for s in dataset.train]
+    starts = [window_starts(s, config) for s in dataset.train]
     val_windows = fixed_windows(dataset.validation, config)
 
     torch.manual_seed(opts.seed)
@@ -535,7 +548,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                     probs = torch.sigmoid(generator(mel, real, mask, pos,
                                                     bar_noise(pos, config, noise_gen)))
                 keep = mask[:, :, None, :, None]
-                fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
+                fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts, pos)
                 d_loss, gp = critic_loss(c_train, critic, mel, real, fake, pos, noise_gen,
                                          opts.gp_weight)
                 opt_d.zero_grad(set_to_none=True)
@@ -548,7 +561,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 logits = g_train(mel, real, mask, pos, bar_noise(pos, config, noise_gen))
                 keep = mask[:, :, None, :, None]
                 fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng,
-                                                            opts)
+                                                            opts, pos)
                 adv = -critic(mel, fake, pos).mean()
                 rec = reconstruction_loss(logits, real, mask)
                 g_loss = rec + opts.adv_weight * adv

@@ -345,7 +345,7 @@ class GeneratePanel(QWidget):
 
         entry = self.current_model()
         try:
-            specs = read_config(entry.path).roles
+            specs = read_config(entry.path).output_roles()
         except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
             return {}
         song = self.document.song

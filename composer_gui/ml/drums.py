@@ -1,0 +1,825 @@
+"""The drum part of the pop style: a conditional GAN trained on Groove beats.
+
+Groove (``../shared/datasets/groove``) holds human drumming without melodies, so the
+drums are a model of their own, conditioned on what a song tells a drummer: the tempo,
+the style, where a bar sits in its phrase, and whether the bar is a fill. The networks,
+features and config live in :mod:`composer_gui.ml.drums_model`; this module has the
+training loop (:func:`train_drums`), the model folder (:class:`DrumModel`) and the
+evaluation against Groove's validation split (:func:`evaluate_drums`).
+
+A drum model folder (the pop model keeps it as ``models/pop/drums/``) holds
+``config.json`` (a :class:`~composer_gui.ml.drums_model.DrumConfig`) and
+``model.safetensors`` (``generator.*`` and ``critic.*`` tensors), plus while training
+``training_state.safetensors`` / ``.json`` for ``resume`` (the files of
+:mod:`composer_gui.ml.checkpoint`, written atomically).
+
+Training objective (as :mod:`composer_gui.ml.train`): a WGAN-GP critic judges
+(conditioning, drums) windows, the drums decoded as generation decodes them (hits drawn
+from the probabilities, straight-through gradient); the generator minimises
+``rec_weight * rec + adv_weight * (-critic(fake))``, ``rec`` being the hit BCE (summed
+over classes) plus the velocity and timing-offset errors at the real hits. Critic and
+generator steps alternate (``critic_steps`` critic steps per generator step).
+
+Records yielded by :func:`train_drums` (dicts, ``kind`` first), as ``ml.train.train``:
+
+* ``data``       done, total, file (one per Groove file read)
+* ``start``      step, steps, device, train_songs, validation_songs, parameters
+* ``step``       step, g_loss, d_loss, gp, rec, adv, seconds (every ``log_every`` steps)
+* ``validation`` step, val_bce, critic_gap, notes_per_bar, kick_share, snare_share,
+  hihat_share (generated on fixed validation windows), and the same of the real windows
+  as ``data_notes_per_bar`` ...
+* ``checkpoint`` step, path, reason
+* ``done``       step, seconds, reason ("steps", "minutes")
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composer_gui.core.errors import UserError
+from composer_gui.core.song import Note, Song, normalize_notes
+from composer_gui.ml.drums_data import (
+    DRUM_METERS,
+    DrumSong,
+    Sampler,
+    fixed_windows,
+    groove_folder,
+    load_drum_song,
+    load_drum_songs,
+    phrase_ride_flags,
+    ride_rates,
+)
+from composer_gui.ml.errors import DataError, ModelError
+from composer_gui.ml.sources.groove import (
+    aggregate_drum_stats,
+    drum_bar_stats,
+    drum_roll,
+    load_groove_index,
+    load_groove_song,
+)
+
+#: The step count of the shipped drum weights (models/pop/drums), trained with the
+#: default options: about 4 minutes of CPU time on one thread of the 2-core development
+#: machines (docs/drums_report.md).
+DRUM_TRAIN_STEPS = 2000
+STATE_TENSORS = "training_state.safetensors"
+STATE_JSON = "training_state.json"
+#: Statistic -> (kind, tolerance) for "close" in :func:`format_drum_table`: "abs" means
+#: |generated - data| <= tolerance, "rel" means |generated - data| <= tolerance * data.
+TOLERANCES: dict[str, tuple[str, float]] = {
+    "empty_bar_rate": ("abs", 0.05),
+    "notes_per_bar": ("rel", 0.15),
+    "kick_share": ("abs", 0.05),
+    "snare_share": ("abs", 0.05),
+    "hihat_share": ("abs", 0.05),
+    "drum_pattern_rate": ("abs", 0.10),
+    "bar_repeat": ("abs", 0.10),
+    "fill_density": ("rel", 0.20),
+    "fill_tom_share": ("abs", 0.05),
+    "beat_tom_share": ("abs", 0.05),
+    "hat_ride_mix": ("abs", 0.05),
+    "backbeat": ("abs", 0.10),
+}
+#: The drum pattern rate is measured on a grid of this many steps per beat: on the
+#: model's own 16th grid it is 1 by construction, on 12 it tells straight 16ths (and
+#: human timing near them) from triplets, swing and loose playing.
+DP_STEPS_PER_BEAT = 12
+_STAT_LABELS = {
+    "empty_bar_rate": "empty-bar rate",
+    "notes_per_bar": "notes per bar",
+    "kick_share": "kick share",
+    "snare_share": "snare share",
+    "hihat_share": "hi-hat share",
+    "drum_pattern_rate": f"drum pattern rate ({DP_STEPS_PER_BEAT} steps/beat)",
+    "bar_repeat": "bar-to-bar repetition (beats)",
+    "fill_density": "notes in fill bars / other bars",
+    "fill_tom_share": "tom share in fill bars",
+    "beat_tom_share": "tom share in other bars",
+    "hat_ride_mix": "bars keeping time on hi-hat and ride at once",
+    "backbeat": "beat bars with snare on beats 2 and 4",
+}
+
+
+class DrumError(UserError):
+    """A request the drum model cannot fulfil (bad option value ...)."""
+
+
+class DrumMeterError(DrumError):
+    """A bar in a meter the drum model does not play (it plays 4/4 and 2/2)."""
+
+
+class DrumStyleError(DrumError):
+    """A style name the drum model was not trained on."""
+
+
+# ----- training --------------------------------------------------------------------------
+@dataclass
+class DrumTrainOptions:
+    """How to train a drum model (``steps`` and/or ``minutes`` end the run)."""
+
+    data_dir: Path
+    out_dir: Path
+    steps: int | None = None
+    minutes: float | None = None
+    seed: int = 0
+    batch_size: int = 32
+    lr: float = 3e-4
+    critic_steps: int = 1
+    device: str = "auto"
+    resume: bool = False
+    save_every_s: float = 60.0
+    validate_every: int = 250
+    log_every: int = 10
+    rec_weight: float = 1.0
+    #: The reconstruction term scores the best of this many drafts (different noise) of
+    #: each window, so the noise chooses between ways of playing (ride or hi-hat ...)
+    #: instead of the generator averaging them; 1: plain reconstruction.
+    rec_best_of: int = 1
+    adv_weight: float = 0.1
+    gp_weight: float = 10.0
+    #: Share of training windows drawn from Groove's fill performances.
+    fill_share: float = 0.5
+    #: Tempo jitter (fraction) and share of windows without a style: see
+    #: :meth:`composer_gui.ml.drums_data.Sampler.batch`.
+    bpm_jitter: float = 0.1
+    style_dropout: float = 0.2
+    command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
+    #: DrumConfig fields to change from the defaults (network sizes ...).
+    config_overrides: dict = field(default_factory=dict)
+
+
+def _ckpt():
+    from composer_gui.ml import checkpoint
+
+    return checkpoint
+
+
+def save_drum_model(folder: Path, config, generator, critic, step: int = 0) -> None:
+    """Write ``config.json`` and ``model.safetensors`` (both networks) atomically."""
+    from composer_gui.ml.drums_model import WEIGHTS_NAME
+
+    ck = _ckpt()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config.save(folder)
+    ck._save_tensors(folder / WEIGHTS_NAME, ck._net_tensors(generator, critic),
+                     {"format": "composer-gui-drums", "version": str(config.version),
+                      "step": str(step)})
+
+
+def load_drum_networks(folder: Path, device: Any = "cpu"):
+    """(config, generator, critic) of a drum model folder, in eval mode; ModelError
+    naming the problem for a missing folder or file, corrupt JSON or weights, or
+    weights that do not fit the config."""
+    from composer_gui.ml.drums_model import WEIGHTS_NAME, DrumConfig, build_drum_models
+
+    ck = _ckpt()
+    folder = Path(folder)
+    config = DrumConfig.load(folder)
+    tensors, meta = ck._load_tensors(folder / WEIGHTS_NAME)
+    if meta.get("format", "composer-gui-drums") != "composer-gui-drums":
+        raise ModelError(f"{folder / WEIGHTS_NAME}: not a drum model ({meta.get('format')})")
+    generator, critic = build_drum_models(config)
+    ck._load_net(generator, "generator", tensors, folder / WEIGHTS_NAME)
+    ck._load_net(critic, "critic", tensors, folder / WEIGHTS_NAME)
+    return config, generator.to(device).eval(), critic.to(device).eval()
+
+
+def _gradient_penalty(critic, cond, real, fake, generator):
+    import torch
+
+    eps = torch.rand(real.shape[0], 1, 1, 1, generator=generator).to(real.device)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(cond, mixed).sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
+
+def _played(raw, generator, straight_through: bool, config):
+    """The generator's output as the critic sees it: hits, velocities and offsets drawn
+    as generation draws them (straight-through hit gradient when training G): one set
+    of hit draws per window (a training window stands for a phrase), each cell of which
+    a bar reuses with probability ``config.pattern_repeat``."""
+    import torch
+
+    from composer_gui.ml.drums_model import critic_input, sample_drums
+
+    b, _, t, c = raw.shape
+    shape = (b, t // config.bar_steps, config.bar_steps, c)
+    phrase = torch.rand((b, 1, config.bar_steps, c), generator=generator).expand(shape)
+    fresh = torch.rand(shape, generator=generator)
+    keep = torch.rand(shape, generator=generator) < config.pattern_repeat
+    u = torch.where(keep, phrase, fresh).reshape(b, t, c).to(raw.device)
+    eps = torch.randn((b, 2, t, c), generator=generator).to(raw.device)
+    return critic_input(*sample_drums(raw, u, eps, straight_through=straight_through))
+
+
+def _gauss_nll(x, mu, sd):
+    import torch
+
+    return 0.5 * ((x - mu) / sd) ** 2 + torch.log(sd)
+
+
+def reconstruction_loss(raw, real, per_window: bool = False):
+    """Hit BCE (summed over classes, mean over steps) + the Gaussian negative
+    log-likelihoods of the real velocities and offsets at the real hits (same sums);
+    the mean over the batch, or one value per window."""
+    import torch.nn.functional as F
+
+    from composer_gui.ml.drums_model import decode_outputs
+
+    hits = real[:, 0]
+    bce = F.binary_cross_entropy_with_logits(raw[:, 0], hits, reduction="none").sum(-1)
+    _, vel_mu, vel_sd, off_mu, off_sd = decode_outputs(raw)
+    nll = _gauss_nll(real[:, 1], vel_mu, vel_sd) + _gauss_nll(real[:, 2], off_mu, off_sd)
+    loss = (bce + 0.1 * (nll * hits).sum(-1)).mean(-1)
+    return loss if per_window else loss.mean()
+
+
+def _shares(hits: np.ndarray, bars: float) -> dict[str, float]:
+    """Notes per bar and kick/snare/hi-hat shares of class hits ``[..., C]``."""
+    total = float(hits.sum())
+    per_class = hits.reshape(-1, hits.shape[-1]).sum(0)
+    def share(k):
+        return (float(per_class[k].sum() / total) if total else float("nan"))
+    return {"notes_per_bar": total / max(bars, 1.0), "kick_share": share([0]),
+            "snare_share": share([1]), "hihat_share": share([2, 3])}
+
+
+def validate_drums(generator, critic, config, windows, device, seed: int = 1234) -> dict:
+    """Hit BCE and critic gap on fixed windows, and the generated vs real notes per bar
+    and kick / snare / hi-hat shares there."""
+    import torch
+
+    from composer_gui.ml.drums_model import bar_noise
+
+    real_np, cond_np = windows
+    gen = torch.Generator().manual_seed(seed)
+    generator.eval()
+    critic.eval()
+    bce = gap = 0.0
+    fake_hits = []
+    with torch.no_grad():
+        for lo in range(0, len(real_np), 64):
+            real = torch.from_numpy(real_np[lo:lo + 64]).to(device)
+            cond = torch.from_numpy(cond_np[lo:lo + 64]).to(device)
+            raw = generator(cond, bar_noise(config, len(real), config.bars_per_window, gen)
+                            .to(device))
+            bce += float(reconstruction_loss(raw, real)) * len(real)
+            fake = _played(raw, gen, False, config)
+            gap += float((critic(cond, real) - critic(cond, fake)).sum())
+            fake_hits.append(fake[:, 0].cpu().numpy())
+    generator.train()
+    critic.train()
+    n = len(real_np)
+    present_bars = float(cond_np[:, :, config.bar_steps + 2].sum()) / config.bar_steps
+    out = {"val_bce": bce / n, "critic_gap": gap / n}
+    out.update(_shares(np.concatenate(fake_hits), present_bars))
+    out.update({f"data_{k}": v for k, v in _shares(real_np[:, 0], present_bars).items()})
+    return out
+
+
+def _initial_config(opts: DrumTrainOptions):
+    from composer_gui.ml.drums_model import DrumConfig
+
+    config = DrumConfig()
+    for key, value in opts.config_overrides.items():
+        if not hasattr(config, key):
+            raise ModelError(f"unknown drum config key {key!r}")
+        setattr(config, key, value)
+    config.validate()
+    return config
+
+
+def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
+    """Train (or resume) a drum model on Groove's train split; yields progress records
+    (module docstring). Seeded: the same options give the same weights on one device."""
+    import torch
+
+    from composer_gui.ml.device import device_label, resolve_device
+    from composer_gui.ml.drums_model import DrumConfig, bar_noise, build_drum_models
+
+    ck = _ckpt()
+    if opts.steps is None and opts.minutes is None:
+        raise DataError("give --steps or --minutes (or both)")
+    out = Path(opts.out_dir)
+    device = resolve_device(opts.device)
+    if opts.resume:
+        info_path = out / STATE_JSON
+        if not info_path.is_file():
+            raise ModelError(f"{out}: nothing to resume (no {STATE_JSON})")
+        import json
+
+        try:
+            config = DrumConfig.from_dict(json.loads(info_path.read_text("utf-8"))["config"],
+                                          str(info_path))
+        except (ValueError, KeyError) as exc:
+            raise ModelError(f"{info_path}: cannot read the saved config ({exc})") from exc
+    else:
+        if (out / STATE_JSON).exists():
+            raise ModelError(f"{out} already holds a drum training run: resume it, or use "
+                             "another folder")
+        config = _initial_config(opts)
+    songs = yield from load_drum_songs(opts.data_dir, config, ("train", "validation"))
+    if not songs["train"]:
+        raise DataError(f"{groove_folder(opts.data_dir)}: no Groove performance in the train "
+                        "split that the drum model can use")
+    sampler = Sampler(songs["train"], config, opts.fill_share, opts.bpm_jitter,
+                      opts.style_dropout)
+    if not opts.resume:
+        config.ride_rates = ride_rates(songs["train"], config.styles)
+    val_windows = fixed_windows(config, songs["validation"] or songs["train"][-2:])
+
+    torch.manual_seed(opts.seed)
+    generator, critic = build_drum_models(config)
+    generator.to(device).train()
+    critic.to(device).train()
+    opt_g = torch.optim.Adam(generator.parameters(), lr=opts.lr, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=opts.lr, betas=(0.5, 0.9))
+    rng = np.random.default_rng(opts.seed)
+    noise_gen = torch.Generator().manual_seed(opts.seed)
+    step, elapsed_before, history = 0, 0.0, []
+    training = {
+        "data": str(groove_folder(opts.data_dir)), "command": opts.command, "seed": opts.seed,
+        "batch_size": opts.batch_size, "lr": opts.lr, "critic_steps": opts.critic_steps,
+        "rec_weight": opts.rec_weight, "rec_best_of": opts.rec_best_of,
+        "adv_weight": opts.adv_weight,
+        "fill_share": opts.fill_share, "bpm_jitter": opts.bpm_jitter,
+        "style_dropout": opts.style_dropout, "train_songs": len(songs["train"]),
+        "validation_songs": len(songs["validation"]),
+    }
+    if opts.resume:
+        info, torch_rng = ck.load_training_state(out, generator, critic, opt_g, opt_d)
+        step = int(info["step"])
+        elapsed_before = float(info.get("elapsed_s", 0.0))
+        history = info.get("history", [])
+        rng.bit_generator.state = info["numpy_rng"]
+        if torch_rng is not None:
+            noise_gen.set_state(torch_rng)
+        training = info.get("training", training)
+    n_params = sum(p.numel() for m in (generator, critic) for p in m.parameters())
+    yield {"kind": "start", "step": step, "steps": opts.steps, "device": device_label(device),
+           "train_songs": len(songs["train"]), "validation_songs": len(songs["validation"]),
+           "parameters": n_params}
+    t0 = time.monotonic()
+    last_save = t0
+
+    def save(reason: str) -> dict:
+        import json
+
+        from composer_gui.ml.drums_model import WEIGHTS_NAME
+
+        elapsed = round(elapsed_before + time.monotonic() - t0, 1)
+        config.training = dict(training, steps=step, device=device_label(device),
+                               elapsed_s=elapsed)
+        save_drum_model(out, config, generator, critic, step)
+        tensors = ck._net_tensors(generator, critic)
+        t_g, s_g = ck._flatten_optimizer("opt_g", opt_g)
+        t_d, s_d = ck._flatten_optimizer("opt_d", opt_d)
+        tensors.update(t_g)
+        tensors.update(t_d)
+        tensors["rng.torch"] = noise_gen.get_state()
+        ck._save_tensors(out / STATE_TENSORS, tensors, {"step": str(step)})
+        record = {"step": step, "seed": opts.seed, "elapsed_s": elapsed,
+                  "numpy_rng": rng.bit_generator.state, "history": history[-200:],
+                  "training": config.training, "opt_g": s_g, "opt_d": s_d,
+                  "config": config.to_dict(), "weights": WEIGHTS_NAME}
+        ck._atomic_write_bytes(out / STATE_JSON, json.dumps(record, indent=1).encode())
+        return {"kind": "checkpoint", "step": step, "path": str(out), "reason": reason}
+
+    def finished() -> str | None:
+        if opts.steps is not None and step >= opts.steps:
+            return "steps"
+        if opts.minutes is not None and time.monotonic() - t0 >= opts.minutes * 60:
+            return "minutes"
+        return None
+
+    def batch():
+        real, cond = sampler.batch(rng, opts.batch_size)
+        return torch.from_numpy(real).to(device), torch.from_numpy(cond).to(device)
+
+    def noise(n):
+        return bar_noise(config, n, config.bars_per_window, noise_gen).to(device)
+
+    def validation() -> dict:
+        values = validate_drums(generator, critic, config, val_windows, device)
+        history.append({"step": step, **{k: round(v, 5) for k, v in values.items()}})
+        return {"kind": "validation", "step": step, **values}
+
+    sums = dict.fromkeys(("g_loss", "d_loss", "gp", "rec", "adv"), 0.0)
+    count = 0
+    try:
+        while (reason := finished()) is None:
+            for _ in range(opts.critic_steps):
+                real, cond = batch()
+                with torch.no_grad():
+                    fake = _played(generator(cond, noise(len(real))), noise_gen, False, config)
+                d_real = critic(cond, real)
+                d_fake = critic(cond, fake)
+                gp = _gradient_penalty(critic, cond, real, fake, noise_gen)
+                d_loss = (d_fake.mean() - d_real.mean() + opts.gp_weight * gp
+                          + 1e-3 * (d_real ** 2).mean())
+                opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                opt_d.step()
+            real, cond = batch()
+            k = max(1, opts.rec_best_of)
+            raw = generator(cond.repeat(k, 1, 1), noise(k * len(real)))
+            adv = -critic(cond, _played(raw[:len(real)], noise_gen, True, config)).mean()
+            per_draft = reconstruction_loss(raw, real.repeat(k, 1, 1, 1), per_window=True)
+            rec = per_draft.reshape(k, len(real)).min(dim=0).values.mean()
+            g_loss = opts.rec_weight * rec + opts.adv_weight * adv
+            opt_g.zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt_g.step()
+            step += 1
+            for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("gp", gp), ("rec", rec),
+                         ("adv", adv)):
+                sums[k] += float(v.detach())
+            count += 1
+            if not (math.isfinite(float(g_loss.detach())) and math.isfinite(float(d_loss.detach()))):
+                raise DataError(f"drum training diverged at step {step} (loss is not finite); "
+                                "try a smaller learning rate")
+            if step % opts.log_every == 0:
+                record = {"kind": "step", "step": step,
+                          "seconds": round(time.monotonic() - t0, 1)}
+                record.update({k: v / count for k, v in sums.items()})
+                sums = dict.fromkeys(sums, 0.0)
+                count = 0
+                yield record
+            if step % opts.validate_every == 0:
+                yield validation()
+            if time.monotonic() - last_save >= opts.save_every_s:
+                yield save("interval")
+                last_save = time.monotonic()
+    except KeyboardInterrupt:
+        save("interrupted")
+        raise
+    if not history or history[-1]["step"] != step:
+        yield validation()
+    yield save("end")
+    yield {"kind": "done", "step": step, "seconds": round(time.monotonic() - t0, 1),
+           "reason": reason}
+
+
+# ----- generation ------------------------------------------------------------------------
+#: Logit shift at density 0 and 1 (0.5 leaves the model's probabilities as they are).
+DENSITY_SHIFT = 2.5
+
+
+@dataclass
+class _Bar:
+    index: int
+    start: int  # tick
+    length: int  # ticks
+    kind: str  # "full", "short" (a 4/4 bar cut by a meter change), "pickup", "other"
+    meter: str
+    bpm: float
+
+
+def _bar_plan(song: Song, first: int, stop: int) -> list[_Bar]:
+    from composer_gui.core.timing import TimeMap
+
+    tm = TimeMap.of(song)
+    full = 4 * song.ticks_per_beat
+    plan = []
+    for b in range(first, stop):
+        start = tm.bar_to_tick(b)
+        length = tm.bar_length(b)
+        sig = tm.meter_at(start)
+        if b == 0 and length < full and tm.bar_length(1) == full:
+            kind = "pickup"  # a short first bar before full ones, whatever its meter
+        elif (sig.numerator, sig.denominator) in DRUM_METERS:
+            kind = "full" if length >= full else "short"
+        else:
+            kind = "other"
+        plan.append(_Bar(b, start, length, kind, f"{sig.numerator}/{sig.denominator}",
+                         tm.tempo_at(start).bpm))
+    return plan
+
+
+class DrumModel:
+    """A loaded drum model. :meth:`part` writes drums for a song's bars.
+
+    Generation runs on ``device`` (CPU by default; the caller sets torch's thread count,
+    e.g. :func:`composer_gui.ml.device.configure_threads`). One generator pass covers the
+    requested bars plus the bars on each side that its receptive field reaches, so a
+    partial regeneration joins its neighbours as a whole-song pass would.
+    """
+
+    def __init__(self, config, generator, critic, device, folder: Path | None = None):
+        self.config = config
+        self.generator = generator
+        self.critic = critic
+        self.device = device
+        self.folder = folder
+
+    @classmethod
+    def load(cls, folder: str | Path, device: Any = "cpu") -> DrumModel:
+        """Load a drum model folder (ModelError naming the problem when it is broken)."""
+        from composer_gui.ml.device import resolve_device
+
+        dev = resolve_device(device) if isinstance(device, str) else device
+        config, generator, critic = load_drum_networks(Path(folder), dev)
+        return cls(config, generator, critic, dev, Path(folder))
+
+    def generate(self, fill, phrase_start, present, bpm, style: int, bar_ids: Sequence[int],
+                 seed: int = 0, density: float = 0.5, candidates: int = 1,
+                 phrase_ids: Sequence[int] | None = None, ride=None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Drums for consecutive bars from per-bar labels (arrays of ``len(bar_ids)``;
+        ``bpm`` may be one number): ``(hits bool, velocity 0..1, offset in steps)``, each
+        ``[bars * 16, 9]``.
+
+        Randomness is keyed by bar and phrase, not by position in the request, so a bar
+        comes out the same whatever range holds it: bar ``k``'s noise and its velocity
+        and timing draws come from ``(seed, k)``; the hit draws (one uniform number per
+        step of the bar and drum) from ``(seed, phrase_ids[k])``, shared by the bars of a
+        phrase: each bar reuses each of them with probability ``config.pattern_repeat``
+        (else draws its own), as in training. A drummer repeats a pattern: where the
+        model's probabilities repeat, the hits mostly do too, and they change where the
+        probabilities do (fills, phrase starts). With ``candidates > 1`` the critic picks the likeliest
+        of that many drafts."""
+        import torch
+
+        from composer_gui.ml.drums_model import condition_features, critic_input, sample_drums
+
+        cfg = self.config
+        n = len(bar_ids)
+        k = max(1, int(candidates))
+        noise = np.empty((k, n, cfg.noise_dim), np.float32)
+        uniform = np.empty((k, n, cfg.bar_steps, cfg.n_classes), np.float32)
+        eps = np.empty((k, n, 2, cfg.bar_steps, cfg.n_classes), np.float32)
+        draws: dict[int, np.ndarray] = {}
+        for i, bar in enumerate(bar_ids):
+            r = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(bar) & 0xFFFFFFFF])
+            noise[:, i] = r.standard_normal((k, cfg.noise_dim))
+            phrase = int(bar if phrase_ids is None else phrase_ids[i])
+            if phrase not in draws:
+                draws[phrase] = np.random.default_rng(
+                    [int(seed) & 0xFFFFFFFF, phrase & 0xFFFFFFFF, 1]).random(
+                    (k, cfg.bar_steps, cfg.n_classes))
+            eps[:, i] = r.standard_normal((k, 2, cfg.bar_steps, cfg.n_classes))
+            keep = r.random((k, cfg.bar_steps, cfg.n_classes)) < cfg.pattern_repeat
+            uniform[:, i] = np.where(keep, draws[phrase],
+                                     r.random((k, cfg.bar_steps, cfg.n_classes)))
+        bpm = np.broadcast_to(np.asarray(bpm, np.float32), (n,))
+        ride = np.zeros(n, bool) if ride is None else np.asarray(ride, bool)
+        cond = condition_features(cfg, np.asarray(fill)[None], np.asarray(phrase_start)[None],
+                                  np.asarray(present)[None], bpm[None], np.full((1,), style),
+                                  ride[None])
+        cond_t = torch.from_numpy(np.repeat(cond, k, axis=0)).to(self.device)
+        noise_t = torch.from_numpy(np.repeat(noise, cfg.bar_steps, axis=1)).to(self.device)
+        with torch.inference_mode():
+            raw = self.generator(cond_t, noise_t)
+            hits, vel, off = sample_drums(
+                raw, torch.from_numpy(uniform.reshape(k, n * cfg.bar_steps, cfg.n_classes)),
+                torch.from_numpy(np.ascontiguousarray(eps.transpose(0, 2, 1, 3, 4)).reshape(
+                    k, 2, n * cfg.bar_steps, cfg.n_classes)),
+                shift=DENSITY_SHIFT * (2 * density - 1))
+            best = 0
+            if k > 1:
+                best = int(torch.argmax(self.critic(cond_t, critic_input(hits, vel, off))))
+        absent = ~np.repeat(np.asarray(present, bool), cfg.bar_steps)
+        h = hits[best].cpu().numpy() > 0.5
+        h[absent] = False
+        return h, vel[best].cpu().numpy(), off[best].cpu().numpy()
+
+    def part(self, song: Song, bars: range | None = None, seed: int = 0, style: str = "pop",
+             phrase_bars: int = 8, density: float = 0.5, dynamics: float = 0.5,
+             candidates: int = 1) -> list[Note]:
+        """Drum notes (GM pitches, the song's ticks) for ``bars`` (0-based bar numbers of
+        the song's meter map; default: every bar up to the song's end).
+
+        The drums follow the song: each bar's tempo (``song.tempos`` at its start), bar
+        lengths from the meter map, phrases of ``phrase_bars`` bars counted from the first
+        full bar, with a fill in the last bar of each phrase and a phrase-start feel in
+        the first. Each phrase keeps time on the hi-hat or, with the chance the training
+        data gives the style (``config.ride_rates``), on the ride. Notes lie inside the
+        requested bars only.
+
+        Meters: 4/4 and 2/2 bars are played. A pickup bar at the start (a shorter bar
+        before the first full one) stays silent and a 4/4 bar cut short by a meter change
+        is played as far as it goes. Any requested bar in another meter (3/4, 6/8 ...)
+        raises :class:`DrumMeterError` naming the bar and its meter.
+
+        ``density`` (0..1; 0.5 as trained) shifts every hit's probability (fewer to more
+        notes), ``dynamics`` (0..1; 0.5 as trained) scales velocities from half to 1.5x,
+        ``candidates`` drafts are ranked by the critic. ``style`` is a Groove style
+        (``config.styles``).
+        """
+        cfg = self.config
+        style_idx = cfg.style_index(style)
+        if not (0.0 <= density <= 1.0 and 0.0 <= dynamics <= 1.0):
+            raise DrumError(f"drums: density and dynamics must lie in 0..1 "
+                            f"(got {density}, {dynamics})")
+        if phrase_bars < 1:
+            raise DrumError(f"drums: phrase length {phrase_bars} bars must be at least 1")
+        if bars is None:
+            from composer_gui.core.timing import TimeMap
+
+            bars = range(TimeMap.of(song).bar_count(song.end_tick))
+        if bars.step != 1 or bars.start < 0:
+            raise DrumError(f"drums: bars {bars} must be a plain range of bars from 0")
+        if len(bars) == 0:
+            return []
+        ctx = _ctx_bars(cfg)
+        lo, hi = max(0, bars.start - ctx), bars.stop + ctx
+        plan = _bar_plan(song, lo, hi)
+        for bar in plan:
+            if bar.index in bars and bar.kind == "other":
+                raise DrumMeterError(
+                    f"drums: bar {bar.index + 1} is in {bar.meter}; the drum model plays "
+                    "4/4 (and 2/2) bars only")
+        origin = 1 if _bar_plan(song, 0, 1)[0].kind == "pickup" else 0
+        pos = np.array([(b.index - origin) % phrase_bars for b in plan])
+        present = np.array([b.kind in ("full", "short") for b in plan])
+        phrases = [(b.index - origin) // phrase_bars for b in plan]
+        rate = cfg.ride_rate(style)
+        ride = [np.random.default_rng([int(seed) & 0xFFFFFFFF, p & 0xFFFFFFFF, 3]).random() < rate
+                for p in phrases]
+        hits, vel, off = self.generate(pos == phrase_bars - 1, pos == 0, present,
+                                       np.array([b.bpm for b in plan]), style_idx,
+                                       [b.index for b in plan], seed, density, candidates,
+                                       phrases, ride)
+        tpb = song.ticks_per_beat
+        first_tick = plan[bars.start - lo].start
+        end_tick = plan[bars.stop - 1 - lo].start + plan[bars.stop - 1 - lo].length
+        gain = 0.5 + dynamics
+        duration = max(1, tpb // 8)
+        notes: list[Note] = []
+        steps, classes = np.nonzero(hits)
+        for s, c in zip(steps.tolist(), classes.tolist()):
+            bar = plan[s // cfg.bar_steps]
+            if bar.index not in bars:
+                continue
+            step = s % cfg.bar_steps
+            step_ticks = bar.length / cfg.bar_steps if bar.kind == "full" else tpb / 4
+            if step * step_ticks >= bar.length:
+                continue
+            tick = int(round(bar.start + (step + float(off[s, c])) * step_ticks))
+            tick = min(max(tick, first_tick), end_tick - 1)
+            velocity = int(min(127, max(1, round((1 + 126 * float(vel[s, c])) * gain))))
+            notes.append(Note(int(cfg.classes[c][1]), tick, min(duration, end_tick - tick),
+                              velocity))
+        return normalize_notes(notes)
+
+
+def _ctx_bars(config) -> int:
+    from composer_gui.ml.drums_model import context_bars
+
+    return context_bars(config)
+
+
+# ----- evaluation -------------------------------------------------------------------------
+def _roll_stats(notes: Sequence[Note], tpb: int, bars: int, steps_per_beat: int) -> dict:
+    onsets, _ = drum_roll(notes, tpb, steps_per_beat, bars * 4 * steps_per_beat)
+    return drum_bar_stats((onsets, onsets.copy()), 4 * steps_per_beat, steps_per_beat)
+
+
+def _grid_notes(config, hits, vel, off, tpb: int) -> list[Note]:
+    """Notes of generated arrays on a plain 4/4 grid from tick 0."""
+    steps, classes = np.nonzero(hits)
+    return [Note(int(config.classes[c][1]), max(0, int(round((s + off[s, c]) * tpb / 4))),
+                 max(1, tpb // 8), int(round(1 + 126 * vel[s, c])))
+            for s, c in zip(steps.tolist(), classes.tolist())]
+
+
+#: Rows of the tom classes (low, mid, high tom) in DRUM_CLASSES.
+_TOMS = [4, 5, 6]
+
+
+def _structure(hits: np.ndarray, fill: np.ndarray, bar_steps: int = 16) -> np.ndarray:
+    """(sum of bar-to-bar Jaccard similarities, pairs, notes in fill bars, fill bars,
+    notes in other bars, other bars, tom notes in fill bars, tom notes in other bars,
+    bars with 2+ hi-hat and 2+ ride hits, non-empty bars, beat bars with a snare on
+    beats 2 and 4, non-empty beat bars) of a hit grid ``[bars * 16, C]``; the similarity is that of the hit sets (step, drum) of
+    consecutive non-empty beat (not fill) bars."""
+    grid = hits.reshape(len(fill), bar_steps, hits.shape[1]).astype(bool)
+    bars = grid.reshape(len(fill), -1)
+    counts = bars.sum(1)
+    toms = grid[:, :, _TOMS].sum((1, 2))
+    # a drummer keeps time on the hi-hat or on the ride, seldom both in one bar
+    per_drum = grid.sum(1)
+    mixed = ((per_drum[:, 2] + per_drum[:, 3] >= 2) & (per_drum[:, 8] >= 2)).sum()
+    # the backbeat: a snare on both beat 2 and beat 4 (steps 4 and 12) of a beat bar
+    backbeat = (grid[:, 4, 1] & grid[:, 12, 1] & ~fill & (counts > 0)).sum()
+    pair = ~fill[:-1] & ~fill[1:] & (counts[:-1] > 0) & (counts[1:] > 0)
+    inter = (bars[:-1] & bars[1:]).sum(1)[pair]
+    union = (bars[:-1] | bars[1:]).sum(1)[pair]
+    return np.array([float((inter / union).sum()), pair.sum(), counts[fill].sum(), fill.sum(),
+                     counts[~fill].sum(), (~fill).sum(), toms[fill].sum(), toms[~fill].sum(),
+                     mixed, (counts > 0).sum(), backbeat, ((counts > 0) & ~fill).sum()],
+                    dtype=np.float64)
+
+
+def _pool(per_song4: list[dict], per_song_dp: list[dict], structure: np.ndarray,
+          ) -> dict[str, float]:
+    out = aggregate_drum_stats(per_song4)
+    out["drum_pattern_rate"] = aggregate_drum_stats(per_song_dp)["drum_pattern_rate"]
+    (jac, pairs, fill_notes, fill_bars, other_notes, other_bars, fill_toms, other_toms,
+     mixed, sounding, backbeat, beat_bars) = structure
+    nan = float("nan")
+    out["bar_repeat"] = float(jac / pairs) if pairs else nan
+    out["fill_density"] = (float((fill_notes / fill_bars) / (other_notes / other_bars))
+                           if fill_bars and other_notes else nan)
+    out["fill_tom_share"] = float(fill_toms / fill_notes) if fill_notes else nan
+    out["beat_tom_share"] = float(other_toms / other_notes) if other_notes else nan
+    out["hat_ride_mix"] = float(mixed / sounding) if sounding else nan
+    out["backbeat"] = float(backbeat / beat_bars) if beat_bars else nan
+    return out
+
+
+def is_close(key: str, data: float, generated: float) -> bool:
+    """Whether a generated statistic lies within :data:`TOLERANCES` of the data's."""
+    kind, tol = TOLERANCES[key]
+    limit = tol * abs(data) if kind == "rel" else tol
+    return bool(np.isfinite(generated) and abs(generated - data) <= limit + 1e-12)
+
+
+def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int = 0,
+                   limit: int | None = None) -> dict:
+    """The drum statistics of Groove's validation split and of the model's drums for the
+    same performances (each bar's labels as in training: the file's tempo and style,
+    phrase starts and fill bars, and whether the phrase keeps time on the ride; one seed
+    per performance from ``seed``).
+
+    Returns ``{"data": stats, "generated": stats, "close": {key: bool}, "performances",
+    "bars", "seed", "tolerances"}``; stats keys: empty_bar_rate, notes_per_bar,
+    kick_share, snare_share, hihat_share (on the 16th grid, as
+    ``sources.groove.song_drum_stats``) and drum_pattern_rate (on a grid of
+    :data:`DP_STEPS_PER_BEAT` steps per beat), pooled over performances; and two of the
+    drums' structure: bar_repeat (mean Jaccard similarity of the hits of consecutive
+    beat bars: a groove repeats), fill_density (notes per fill bar over notes per
+    other bar), the share of tom notes in fill bars and in other bars (fills move
+    to the toms) and hat_ride_mix (the share of bars with 2+ hi-hat and 2+ ride hits:
+    a drummer keeps time on one of them) and backbeat (the share of beat bars with a
+    snare on beats 2 and 4).
+    """
+    model = DrumModel.load(model_folder)
+    rows = [r for r in load_groove_index(groove_folder(Path(groove_dir)))
+            if r.split == "validation" and r.meter in DRUM_METERS][:limit]
+    if not rows:
+        raise DataError(f"{groove_dir}: no validation performance in 4/4")
+    data4, data_dp, gen4, gen_dp = [], [], [], []
+    data_st, gen_st = np.zeros(12), np.zeros(12)
+    total_bars = 0
+    for i, row in enumerate(rows):
+        song = load_groove_song(row)
+        ds = load_drum_song(row, model.config, song)
+        tpb = song.ticks_per_beat
+        notes = [n for t in song.tracks for n in t.notes]
+        data4.append(_roll_stats(notes, tpb, ds.bars, 4))
+        data_dp.append(_roll_stats(notes, tpb, ds.bars, DP_STEPS_PER_BEAT))
+        phrases = np.cumsum(ds.phrase_start)
+        hits, vel, off = model.generate(ds.fill, ds.phrase_start, np.ones(ds.bars, bool),
+                                        ds.bpm, ds.style, range(ds.bars), seed=seed * 1000 + i,
+                                        phrase_ids=phrases,
+                                        ride=phrase_ride_flags(ds.drums[0], phrases))
+        made = _grid_notes(model.config, hits, vel, off, tpb)
+        gen4.append(_roll_stats(made, tpb, ds.bars, 4))
+        gen_dp.append(_roll_stats(made, tpb, ds.bars, DP_STEPS_PER_BEAT))
+        data_st += _structure(ds.drums[0] > 0, ds.fill)
+        gen_st += _structure(hits, ds.fill)
+        total_bars += ds.bars
+    data, generated = _pool(data4, data_dp, data_st), _pool(gen4, gen_dp, gen_st)
+    return {
+        "data": data, "generated": generated,
+        "close": {k: is_close(k, data[k], generated[k]) for k in TOLERANCES},
+        "performances": len(rows), "bars": total_bars, "seed": seed,
+        "tolerances": dict(TOLERANCES),
+    }
+
+
+def format_drum_table(result: dict) -> str:
+    """A markdown table of :func:`evaluate_drums`' result for the model card."""
+    lines = [
+        f"Groove validation split: {result['performances']} performances, "
+        f"{result['bars']} bars; generated with the same bar labels (seed {result['seed']}).",
+        "",
+        "| statistic | Groove validation | generated | close? (tolerance) |",
+        "|---|---:|---:|---|",
+    ]
+    for key, (kind, tol) in TOLERANCES.items():
+        d, g = result["data"][key], result["generated"][key]
+        fmt = "{:.2f}" if key in ("notes_per_bar", "fill_density") else "{:.3f}"
+        tol_text = f"within {tol:.0%}" if kind == "rel" else f"within ±{tol:g}"
+        verdict = "yes" if result["close"][key] else "**no**"
+        lines.append(f"| {_STAT_LABELS[key]} | {fmt.format(d)} | {fmt.format(g)} | "
+                     f"{verdict} ({tol_text}) |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "DP_STEPS_PER_BEAT", "DRUM_METERS", "DRUM_TRAIN_STEPS", "DrumError", "DrumMeterError", "DrumModel",
+    "DrumSong", "DrumStyleError", "DrumTrainOptions", "TOLERANCES", "evaluate_drums",
+    "format_drum_table", "is_close", "load_drum_networks", "save_drum_model", "train_drums",
+]
