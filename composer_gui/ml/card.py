@@ -83,7 +83,7 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
                   "On the validation songs' fixed windows (4 bars, no context), the generated "
                   "parts against the real ones (`composer-gui evaluate` measures whole songs):",
                   "", metrics.format_table(_nan_free(reference), _nan_free(final),
-                                           roles=config.role_names()).rstrip()]
+                                           roles=[r.name for r in config.roles]).rstrip()]
     if history:
         lines += ["", "## Validation during training", "",
                   "| step | val BCE | val F1 | critic gap |",

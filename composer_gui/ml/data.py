@@ -114,7 +114,7 @@ def _fixed_roles(song: Song, config: ModelConfig, melody: int,
                   if key.lower() in (spec.name.lower(), spec.role.lower())), None)
         if k is None:
             raise DataError(f"the mapping names role {key!r}; this model's roles are "
-                            f"{', '.join(config.role_names())}")
+                            f"{', '.join(r.name for r in config.roles)}")
         if not 0 <= track < len(song.tracks):
             raise DataError(f"role {key}: track {track} does not exist ({len(song.tracks)} tracks)")
         if track == melody:

@@ -42,7 +42,7 @@ def _window_songs(windows: Batch, config: ModelConfig, parts) -> list[metrics.So
     """One SongRolls per window; ``parts(i, r)`` gives track r of window i. The key is
     estimated on the real window (melody and real parts), as ``evaluate`` does, so the
     generated and real parts are measured in the same key."""
-    names = config.role_names()
+    names = [r.name for r in config.roles]  # the generator's parts (not a drum sub-model)
     drums = frozenset(spec.name for spec in config.roles if spec.is_drum)
     songs = []
     for i in range(len(windows.melody)):
