@@ -348,6 +348,7 @@ def sample_drums(raw: torch.Tensor, uniform: torch.Tensor, eps: torch.Tensor,
     moves the logits: the density control), ``eps`` ``[B, 2, T, C]`` standard normal for
     velocity and offset. ``straight_through``: hits pass the probabilities' gradient."""
     probs, vel_mu, vel_sd, off_mu, off_sd = decode_outputs(raw)
+    uniform, eps = uniform.to(raw.device), eps.to(raw.device)  # drawn on the CPU, seeded
     if shift:
         probs = torch.sigmoid(raw[:, 0] + shift)
     hits = (uniform < probs).to(probs.dtype)
