@@ -95,6 +95,34 @@ def _pickup_grid(grid: Grid, config: ModelConfig) -> Grid | None:
                 [meter, *grid.bar_meters[1:]], grid.n_steps)
 
 
+def key_guard_weights(config: ModelConfig, melody_held: np.ndarray,
+                      probs: np.ndarray) -> np.ndarray:
+    """Per-candidate, per-pitch weights ``[K, P]``: 1 in the key, ``config.key_guard``
+    outside it. The key (Krumhansl-Schmuckler) is that of the melody's held steps per pitch
+    (``melody_held`` ``[P]``, or ``[K, P]`` one per candidate) together with the expected
+    notes of the parts that play throughout (not bar-gated: the pop piano; the harmony
+    helps tell a major melody from its relative minor's) in ``probs`` ``[K, R, 2, T, P]``.
+    ``key_guard`` 0 allows in-key pitches only (the pitch choice; how many notes sound
+    stays the network's). Generation and training's validation both use it, so the
+    metrics a training shows are those of what generation writes."""
+    from composer_gui.ml import metrics
+
+    k_count = probs.shape[0]
+    pcs = (config.lowest + np.arange(config.pitches)) % 12
+    held = np.broadcast_to(np.asarray(melody_held, dtype=np.float64),
+                           (k_count, config.pitches))
+    weights = np.ones((k_count, config.pitches), np.float32)
+    steady = [r for r, spec in enumerate(config.roles) if spec.bar_gate <= 0]
+    for k in range(k_count):
+        mass = held[k] + probs[k, steady, 0].sum(axis=(0, 1))
+        if not mass.any():
+            continue
+        chroma = np.bincount(pcs, weights=mass, minlength=12)
+        key = metrics.key_of_chroma(chroma)
+        weights[k, ~np.isin(pcs, list(metrics.scale_pitch_classes(key)))] = config.key_guard
+    return weights
+
+
 def pick_melody(song: Song, melody_track: int | None) -> int:
     """The melody track: the given index, else the track with role melody, else the first
     track with notes."""
@@ -356,29 +384,12 @@ class Composer:
         return state, scores
 
     def _key_weights(self, mel_codes: np.ndarray, start: int, probs: np.ndarray) -> np.ndarray:
-        """Per-candidate, per-pitch weights ``[K, P]``: 1 in the key around the window,
-        ``config.key_guard`` outside it. The key (Krumhansl-Schmuckler) is that of the
-        melody from :data:`KEY_SPAN` windows before ``start`` to after it, together with
-        the window's expected notes of the parts that play throughout (not bar-gated: the
-        pop piano; the harmony helps tell a major melody from its relative minor's).
-        ``key_guard`` 0 allows in-key pitches only (the pitch choice; how many notes sound
-        stays the network's)."""
-        from composer_gui.ml import metrics
-
-        config, t = self.config, self.config.window_steps
-        pcs = (config.lowest + np.arange(config.pitches)) % 12
+        """Key-guard weights for the window at ``start``: the melody from
+        :data:`KEY_SPAN` windows before it to after it (see :func:`key_guard_weights`)."""
+        t = self.config.window_steps
         lo, hi = max(0, start - KEY_SPAN[0] * t), start + KEY_SPAN[1] * t
         held = (mel_codes[lo:hi] > 0).sum(axis=0).astype(np.float64)
-        weights = np.ones((probs.shape[0], config.pitches), np.float32)
-        steady = [r for r, spec in enumerate(config.roles) if spec.bar_gate <= 0]
-        for k in range(probs.shape[0]):
-            mass = held + probs[k, steady, 0].sum(axis=(0, 1))
-            if not mass.any():
-                continue
-            chroma = np.bincount(pcs, weights=mass, minlength=12)
-            key = metrics.key_of_chroma(chroma)
-            weights[k, ~np.isin(pcs, list(metrics.scale_pitch_classes(key)))] = config.key_guard
-        return weights
+        return key_guard_weights(self.config, held, probs)
 
     def _score(self, grid, mel_codes, state) -> np.ndarray:
         """The critic's mean score over windows tiling the song, per candidate."""

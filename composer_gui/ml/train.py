@@ -198,8 +198,13 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             n += len(mel)
             probs = torch.sigmoid(logits).cpu().numpy()
             bars = window_bars(windows.position[sl], config)
+            guard = None
+            if config.key_guard < 1.0:  # decoded as generation decodes them
+                from composer_gui.ml.sample import key_guard_weights
+
+                guard = key_guard_weights(config, windows.melody[sl][:, 0].sum(axis=1), probs)
             decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
-                                            spec.voices, None, 0)
+                                            spec.voices, None, 0, weights=guard)
                                 for r, spec in enumerate(config.roles)], axis=1)
             decoded_all.append(decoded)
             frames = decoded > 0
