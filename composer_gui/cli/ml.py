@@ -136,7 +136,7 @@ def cmd_train(args) -> int:
     from composer_gui.ml.device import configure_threads
 
     configure_threads()
-    _print_records(train(opts))
+    _print_records(_records(args, train(opts)))
     if args.drums:
         from composer_gui.ml.config import ModelConfig
         from composer_gui.ml.drums import DrumTrainOptions, train_drums
@@ -148,7 +148,7 @@ def cmd_train(args) -> int:
             data_dir=Path(args.drums), out_dir=Path(args.output) / config.drums,
             steps=args.drum_steps, minutes=args.drum_minutes, seed=args.seed,
             resume=args.resume and (Path(args.output) / config.drums).is_dir())
-        _print_records(train_drums(drum_opts))
+        _print_records(_records(args, train_drums(drum_opts)))
     from composer_gui.ml.card import write_card_if_missing
 
     write_card_if_missing(Path(args.output))
