@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 LAST_MODEL = settings.declare("generate/model", str, "", "model folder last used to generate")
 REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
                                    "generating again: ask, replace or add")
+#: The sample melody the very first run opens.
+FIRST_RUN_TUNE = "ode_to_joy"
 FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
                                   "a sample melody was opened on the first run")
 MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
@@ -705,7 +707,9 @@ def open_first_run_melody(window) -> bool:
     tunes = sample_melodies()
     if not tunes:
         return False
-    ok = window.open_file(str(tunes[0]), ask=False)
+    # a 4/4 tune every shipped style takes (the pop model is 4/4 only)
+    first = next((t for t in tunes if t.stem == FIRST_RUN_TUNE), tunes[0])
+    ok = window.open_file(str(first), ask=False)
     if ok:
         window.document.set_path("")  # a sample: Save asks where, never overwrites it
     return ok

@@ -48,6 +48,7 @@ def test_shipped_style_generates_its_parts_in_the_window(shipped_window, qtbot, 
     panel = win.generate_panel
     song = win.document.song
     assert song.tracks[0].notes and song.tracks[0].role == "melody"
+    assert song.title == "Ode To Joy"  # 4/4: every shipped style takes it
     melody = list(song.tracks[0].notes)
     roles = read_config(MODELS / style).role_names()
     assert panel.select_model(style)
