@@ -581,11 +581,11 @@ class DrumModel:
         noise_t = torch.from_numpy(np.repeat(noise, cfg.bar_steps, axis=1)).to(self.device)
         with torch.inference_mode():
             raw = self.generator(cond_t, noise_t)
-            hits, vel, off = sample_drums(
-                raw, torch.from_numpy(uniform.reshape(k, n * cfg.bar_steps, cfg.n_classes)),
-                torch.from_numpy(np.ascontiguousarray(eps.transpose(0, 2, 1, 3, 4)).reshape(
-                    k, 2, n * cfg.bar_steps, cfg.n_classes)),
-                shift=DENSITY_SHIFT * (2 * density - 1))
+            u_t = torch.from_numpy(uniform.reshape(k, n * cfg.bar_steps, cfg.n_classes))
+            eps_t = torch.from_numpy(np.ascontiguousarray(eps.transpose(0, 2, 1, 3, 4)).reshape(
+                k, 2, n * cfg.bar_steps, cfg.n_classes))
+            hits, vel, off = sample_drums(raw, u_t.to(self.device), eps_t.to(self.device),
+                                          shift=DENSITY_SHIFT * (2 * density - 1))
             best = 0
             if k > 1:
                 best = int(torch.argmax(self.critic(cond_t, critic_input(hits, vel, off))))
