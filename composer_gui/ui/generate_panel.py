@@ -121,6 +121,8 @@ class GeneratePanel(QWidget):
         super().__init__(parent)
         self.document = document
         self._thread = None  # GenerationThread, created on first use
+        #: Models whose training data is not here (no "how real" percentile for them).
+        self._no_reference: set[str] = set()
         self._job_id = 0
         self._running = False
         self._plan: _Plan | None = None
@@ -530,10 +532,14 @@ class GeneratePanel(QWidget):
     def _on_warned(self, text: str) -> None:
         self._set_status(text)
 
-    def _on_percentiles_ready(self, job_id: int, percentiles: list) -> None:
-        if self._result is not None and self._result.job_id == job_id:
+    def _on_percentiles_ready(self, job_id: int, percentiles: list | None) -> None:
+        model = self.current_model()
+        if percentiles is None:
+            if model is not None:
+                self._no_reference.add(str(model.path))
+        elif self._result is not None and self._result.job_id == job_id:
             self._result.percentiles = list(percentiles)
-            self._update_variation_buttons()
+        self._update_variation_buttons()
 
     def _on_failed(self, job_id: int, text: str) -> None:
         if job_id not in (-1, self._job_id):
@@ -630,10 +636,14 @@ class GeneratePanel(QWidget):
             return
         pct = self._result.percentiles[self._shown]
         score = self._result.scores[self._shown]
-        judged = (f"the conductor judged it more real than {pct:.0f}% of real passages"
-                  if pct is not None else
-                  f"conductor score {score:+.2f} (no real passages of its training data "
-                  "on this machine to compare with)")
+        model = self.current_model()
+        if pct is not None:
+            judged = f"the conductor judged it more real than {pct:.0f}% of real passages"
+        elif model is not None and str(model.path) in self._no_reference:
+            judged = (f"conductor score {score:+.2f} (no real passages of its training data "
+                      "on this machine to compare with)")
+        else:
+            judged = f"conductor score {score:+.2f} (comparing with real passages\u2026)"
         self.variation_label.setText(f"Variation {self._shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class GenerationWorker(QObject):
     failed = Signal(int, str)  # job id (-1: loading), message
     cancelled = Signal(int)
     warned = Signal(str)
-    percentiles_ready = Signal(int, object)  # job id, percentiles of its candidates
+    percentiles_ready = Signal(int, object)  # job id, percentiles of its candidates or None
 
     def __init__(self, engine=None) -> None:
         super().__init__()
@@ -143,8 +143,8 @@ class GenerationWorker(QObject):
         except Exception:  # noqa: BLE001 - the percentile is a nicety; log and go on
             log.error("critic reference scores:\n%s", traceback.format_exc())
             return
-        if values is not None:
-            self.percentiles_ready.emit(result.job_id, values)
+        # None: the model's training data is not on this machine (nothing to compare with)
+        self.percentiles_ready.emit(result.job_id, values)
 
 
 def _describe(exc: Exception) -> str:

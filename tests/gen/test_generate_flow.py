@@ -217,3 +217,15 @@ def test_generating_again_asks_replace_or_add(gen_window, qtbot):
     assert names(win) == ["Melody", *ROLES]
     after = [list(t.notes) for t in win.document.song.tracks]
     assert after[0] == first[0] and after[1:] != first[1:]
+
+
+def test_without_its_training_data_the_verdict_says_so(gen_window, qtbot):
+    """The tiny test model records no training folder: once the engine has looked for real
+    passages, the variation line says there are none to compare with (not "comparing")."""
+    win = gen_window
+    panel = win.generate_panel
+    open_sample(win)
+    assert panel.select_model("tiny")
+    generate(qtbot, panel)
+    qtbot.waitUntil(lambda: "no real passages" in panel.variation_label.text(), timeout=20_000)
+    assert "conductor score" in panel.variation_label.text()
