@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 from collections import deque
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 #: The folder holding the ``composer_gui`` package the window runs, so the child runs
 #: the same code (a checkout or an installed copy).
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+#: Scheduling priority offset of the training process (POSIX ``nice``).
+NICENESS = 5
 
 
 def child_environment() -> QProcessEnvironment:
@@ -120,6 +123,14 @@ def resume_command(out_dir: str, **extra) -> list[str]:
     return args + ["--jsonl", "--control-stdin"]
 
 
+def default_program() -> list[str]:
+    """``python -m composer_gui``, under ``nice`` where there is one: training takes
+    every cycle it gets, and the window must keep getting its share first."""
+    base = [sys.executable, "-m", "composer_gui"]
+    nice = shutil.which("nice") if os.name == "posix" else None
+    return [nice, "-n", str(NICENESS), *base] if nice else base
+
+
 class TrainingProcess(QObject):
     """The training subprocess and its records.
 
@@ -134,7 +145,7 @@ class TrainingProcess(QObject):
 
     def __init__(self, parent: QObject | None = None, program: list[str] | None = None) -> None:
         super().__init__(parent)
-        self._program = program or [sys.executable, "-m", "composer_gui"]
+        self._program = program or default_program()
         self._proc: QProcess | None = None
         self._buffer = b""
         self._stderr: deque[str] = deque(maxlen=40)

@@ -23,8 +23,9 @@ class FineTuneHost:
             from composer_gui.ui.finetune.window import FineTuneWindow
 
             self.window = FineTuneWindow(self.main)
+        if self.window.isVisible():
+            self.window.raise_()  # behind the main window: bring it to the front
         self.window.show()
-        self.window.raise_()
         self.window.activateWindow()
         return self.window
 

@@ -179,9 +179,7 @@ class TrackDelegate(QStyledItemDelegate):
         combo.addItem(AUTOMATIC, None)
         for t in f.tracks:
             combo.addItem(f"{t.label} ({t.notes} notes)", t.index)
-        # a choice takes effect as soon as it is picked
-        combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
-        combo.activated.connect(lambda _i, c=combo: self.closeEditor.emit(c))
+        # the choice is committed on Return, Tab or when the focus leaves the combo
         return combo
 
     def setEditorData(self, editor: QComboBox, index) -> None:  # noqa: N802
@@ -206,10 +204,18 @@ class ScanFilter(QSortFilterProxyModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.mode = "all"
+        # An edit that makes a skipped file usable must not drop its row while the
+        # editor commits: the window re-filters after the edit (``invalidate``).
+        self.setDynamicSortFilter(False)
 
     def set_mode(self, mode: str) -> None:
-        self.mode = mode
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+
+            self.beginFilterChange()
+            self.mode = mode
+            self.endFilterChange()
+        else:
+            self.mode = mode
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
         if self.mode == "all":

@@ -24,7 +24,7 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -504,7 +504,9 @@ class FineTuneWindow(QWidget):
         self._update_start()
 
     def _on_choices_changed(self) -> None:
-        self.proxy.invalidate()
+        # Re-filter after the edit has finished: filtering now would pull the open
+        # editor out from under the view while it commits.
+        QTimer.singleShot(0, self.proxy.invalidate)
         self._show_summary()
 
     def _on_rule_clicked(self) -> None:
@@ -711,14 +713,14 @@ class FineTuneWindow(QWidget):
             f"{'Stopped' if reason == 'stop' else 'Done'} at step {run.step if run else 0:,} "
             f"after {_fmt_seconds(rec.get('seconds'))}: the model {Path(model).name!r} is "
             "ready in the Generate panel")
-        self._refresh_generate_panel(Path(model).name)
+        self._refresh_generate_panel(model)
         self.model_ready.emit(model)
 
-    def _refresh_generate_panel(self, name: str) -> None:
+    def _refresh_generate_panel(self, model: str) -> None:
         panel = getattr(self.main, "generate_panel", None)
         if panel is not None:
             panel.refresh_models()
-            panel.select_model(name)
+            panel.select_model(str(Path(model)))
         self.refresh_models()
 
     def _on_process_ended(self, code: int, crashed: bool, stderr: str) -> None:
