@@ -46,18 +46,22 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_generate)
 
     p = subparsers.add_parser("train", help="train or fine-tune a style model")
-    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("data_dir", metavar="DATA_DIR", nargs="?",
+                   help="folder of MIDI files (with --resume: the run's own by default)")
     p.add_argument("--style", default=None, help="role template (chorale, ...)")
     p.add_argument("--from", dest="base", metavar="MODEL", help="fine-tune this model")
     p.add_argument("--steps", type=int, help="generator updates (in total, counting a resumed run)")
-    p.add_argument("--minutes", type=float, help="stop after this many minutes")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=3e-4)
-    p.add_argument("--critic-steps", type=int, default=1)
+    p.add_argument("--minutes", type=float, help="stop after this many minutes (pauses not counted)")
+    p.add_argument("--batch-size", type=int, help=f"windows per step (default {TRAIN_DEFAULTS['batch_size']}; "
+                   "per process under torchrun)")
+    p.add_argument("--lr", type=float, help=f"learning rate (default {TRAIN_DEFAULTS['lr']})")
+    p.add_argument("--critic-steps", type=int,
+                   help=f"critic updates per generator update (default {TRAIN_DEFAULTS['critic_steps']})")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run saved in MODEL_DIR")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR")
+    _add_finetune_options(p)
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("models", help="list shipped and user models")
@@ -92,28 +96,154 @@ def cmd_generate(args) -> int:
 
 
 # ----- train -------------------------------------------------------------------------------
+#: Defaults of the settings a resumed run otherwise takes from its saved state.
+TRAIN_DEFAULTS = {"batch_size": 32, "lr": 3e-4, "critic_steps": 1, "validate_every": 200}
+
+
+def _add_finetune_options(p) -> None:
+    """The options the window's fine-tune uses (docs/finetune_protocol.md)."""
+    p.add_argument("--mapping", metavar="MAP.json",
+                   help="files to use and their melody / role tracks (written by the window)")
+    p.add_argument("--preview-every", type=int, metavar="S",
+                   help="every S steps write MODEL_DIR/previews/step_NNNNNN.mid (and base.mid once)")
+    p.add_argument("--validate-every", type=int, metavar="V",
+                   help=f"validation and metrics every V steps (default {TRAIN_DEFAULTS['validate_every']})")
+    p.add_argument("--save-every", type=float, default=60.0, metavar="SECONDS",
+                   help="write a resumable checkpoint this often (default 60)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="progress as JSON lines on stdout (nothing else there); messages on stderr")
+    p.add_argument("--control-stdin", action="store_true",
+                   help="read pause / resume / stop lines from stdin; end of input = stop")
+
+
 def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def cmd_train(args) -> int:
-    from composer_gui.ml.train import TrainOptions, train
+def _train_options(args):
+    """TrainOptions from the arguments; a resumed run fills what is not given from its
+    saved settings (data folder, mapping, target steps, batch size ...)."""
+    from composer_gui.ml.train import TrainOptions, resume_settings
 
+    saved = resume_settings(Path(args.output)) if args.resume else {}
     if not args.resume and not args.style and not args.base:
         raise CliError("train: give --style NAME (or --from MODEL, or --resume)")
-    if args.steps is None and args.minutes is None:
+
+    def pick(name: str, saved_name: str | None = None):
+        value = getattr(args, name)
+        if value is not None:
+            return value
+        value = saved.get(saved_name or name)
+        return TRAIN_DEFAULTS.get(name) if value is None else value
+
+    data_dir = args.data_dir or saved.get("data")
+    if not data_dir:
+        raise CliError("train: give DATA_DIR (a folder of MIDI files)")
+    steps, minutes = pick("steps", "target_steps"), pick("minutes")
+    if steps is None and minutes is None:
         raise CliError("train: give --steps N or --minutes M")
+    for name in ("steps", "batch_size", "critic_steps", "preview_every", "validate_every"):
+        value = pick(name, "target_steps" if name == "steps" else None)
+        if value is not None and value < 1:
+            raise CliError(f"train: --{name.replace('_', '-')} must be at least 1")
     opts = TrainOptions(
-        data_dir=Path(args.data_dir), out_dir=Path(args.output), style=args.style,
-        base=args.base, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size,
-        lr=args.lr, critic_steps=args.critic_steps, device=args.device, seed=args.seed,
-        resume=args.resume,
+        data_dir=Path(data_dir), out_dir=Path(args.output), style=args.style,
+        base=args.base, steps=steps, minutes=minutes, batch_size=pick("batch_size"),
+        lr=pick("lr"), critic_steps=pick("critic_steps"), device=args.device, seed=args.seed,
+        resume=args.resume, preview_every=pick("preview_every"),
+        validate_every=pick("validate_every"), save_every_s=args.save_every,
     )
+    mapping = args.mapping or saved.get("mapping")
+    opts.mapping = Path(mapping) if mapping else None
+    if args.resume and "seed" in saved:
+        opts.seed = int(saved["seed"])
+    return opts
+
+
+def _json_safe(value):
+    """Records as strict JSON: reports as dicts, NaN as null, numpy scalars as numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return _json_safe(value.to_dict())
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def cmd_train(args) -> int:
+    if args.jsonl:
+        return _train_jsonl(args)
+    return _train_text(args, _train_options(args))
+
+
+def _train_jsonl(args) -> int:
+    """``--jsonl``: one JSON object per line on stdout and nothing else (anything else
+    printed goes to stderr); a user error is also sent as an ``error`` record."""
+    from composer_gui.ml.errors import DiskFull, OutOfMemory
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # stray prints must not break the stream
+    last = {"step": 0}
+
+    def emit(record: dict) -> None:
+        out.write(json.dumps(_json_safe(record), allow_nan=False) + "\n")
+        out.flush()
+
+    try:
+        opts = _train_options(args)
+        for rec in _run_train(args, opts):
+            last["step"] = rec.get("step", last["step"])
+            emit(rec)
+        return 0
+    except Exception as exc:
+        from composer_gui.core.errors import UserError
+
+        if _is_main_rank():
+            error = {"kind": "error", "step": last["step"], "message": str(exc),
+                     "oom": isinstance(exc, OutOfMemory), "disk_full": isinstance(exc, DiskFull)}
+            if isinstance(exc, OutOfMemory):
+                error["suggest_batch_size"] = exc.suggest_batch_size
+            if not isinstance(exc, (UserError, CliError)):
+                error["message"] = f"internal error: {type(exc).__name__}: {exc}"
+            emit(error)
+        raise
+    finally:
+        sys.stdout = out
+
+
+def _is_main_rank() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
+def _run_train(args, opts):
+    """The training's records, with the stdin control attached when asked."""
     from composer_gui.ml.device import configure_threads
+    from composer_gui.ml.train import train
 
     configure_threads()
+    if args.control_stdin and _is_main_rank():
+        from composer_gui.ml.control import TrainControl, read_commands
+
+        opts.control = TrainControl()
+        read_commands(opts.control)
+    main = _is_main_rank()
+    for record in train(opts):
+        if main:  # the other ranks of a torchrun stay quiet
+            yield record
+
+
+def _train_text(args, opts) -> int:
     tty = sys.stderr.isatty()
-    for rec in train(opts):
+    for rec in _run_train(args, opts):
         kind = rec["kind"]
         if kind == "data":
             line = f"reading MIDI files {rec['done']}/{rec['total']}"
@@ -139,14 +269,19 @@ def cmd_train(args) -> int:
                 rec=_fmt(rec["rec"]), s=rec["seconds"]), flush=True)
         elif kind == "validation":
             print(f"validation step {rec['step']}: " + " ".join(
-                f"{k} {_fmt(v)}" for k, v in rec.items() if k not in ("kind", "step")), flush=True)
+                f"{k} {_fmt(rec[k])}" for k in ("val_bce", "val_f1", "critic_gap"))
+                + f", all metric targets met: {'yes' if rec['all_targets_met'] else 'no'}",
+                flush=True)
         elif kind == "checkpoint":
             print(f"saved step {rec['step']} to {rec['path']} ({rec['reason']})", flush=True)
+        elif kind == "preview":
+            print(f"preview at step {rec['step']}: {rec['path']}", flush=True)
+        elif kind in ("paused", "resumed"):
+            print(f"{kind} at step {rec['step']}", flush=True)
+        elif kind == "warning":
+            print(f"composer-gui: warning: {rec['message']}", file=sys.stderr, flush=True)
         elif kind == "done":
             print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec['reason']})")
-    from composer_gui.ml.card import write_card_if_missing
-
-    write_card_if_missing(Path(args.output))
     return 0
 
 

@@ -1,31 +1,67 @@
 """A model card (README.md) written after training, from the config's training record.
 
 Shipped models get a hand-written card with their measured metrics; this one makes sure
-every user model says at least what data, command, machine and time produced it.
+every user model says at least what data, settings, machine and time produced it, and
+how its output measured against the data at the end. A card this module wrote ends
+with :data:`AUTO_MARK` and is rewritten when a resumed run finishes; a hand-written card
+(without the mark) is never overwritten.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from composer_gui.ml.config import CARD_NAME, ModelConfig
 
+AUTO_MARK = "<!-- composer-gui: auto-written model card; rewritten after each training run -->"
 
-def card_text(config: ModelConfig, history: list[dict] | None = None) -> str:
+
+def _duration(seconds) -> str:
+    try:
+        s = float(seconds)
+    except (TypeError, ValueError):
+        return "?"
+    if s < 120:
+        return f"{s:.0f} s"
+    return f"{s / 60:.1f} min" if s < 7200 else f"{s / 3600:.1f} h"
+
+
+def _nan_free(table: dict | None) -> dict:
+    return {role: {k: (math.nan if v is None else v) for k, v in values.items()}
+            for role, values in (table or {}).items()}
+
+
+def card_text(config: ModelConfig, history: list[dict] | None = None,
+              reference: dict | None = None, final: dict | None = None) -> str:
+    """The card: what it writes, data summary, settings, duration, grid, final metrics
+    (``reference``: the data's values, ``final``: the generated parts', both as in the
+    training's validation records) and the validation history."""
     t = config.training
+    rep = t.get("data_report", {})
     lines = [
         f"# {config.style} model",
         "",
         f"Writes {', '.join(config.role_names())} under a melody.",
         "",
+        "## Data",
+        "",
+        f"- folder: `{t.get('data', '?')}`" + (f", files chosen by `{t['mapping']}`"
+                                                 if t.get("mapping") else ""),
+        f"- {rep.get('files', '?')} MIDI files read: {rep.get('train_songs', '?')} training "
+        f"songs, {rep.get('validation_songs', '?')} validation songs (never trained on), "
+        f"{t.get('skipped_files', 0)} skipped as unusable"
+        + (f", {rep['excluded']} left out by choice" if rep.get("excluded") else ""),
+        "",
         "## Training",
         "",
-        f"- data: `{t.get('data', '?')}`",
         f"- command: `{t.get('command', '?')}`",
-        f"- steps: {t.get('steps', '?')}, seed {t.get('seed', '?')}, batch {t.get('batch_size', '?')}, "
-        f"lr {t.get('lr', '?')}, critic steps {t.get('critic_steps', '?')}",
-        f"- machine: {t.get('device', '?')}, {t.get('elapsed_s', '?')} s",
         f"- fine-tuned from: {t.get('base') or 'nothing (from scratch)'}",
+        f"- steps: {t.get('steps', '?')}, seed {t.get('seed', '?')}, batch {t.get('batch_size', '?')}"
+        + (f" per process x {t['world_size']} processes" if t.get("world_size", 1) > 1 else "")
+        + f", lr {t.get('lr', '?')}, critic steps {t.get('critic_steps', '?')}",
+        f"- machine: {t.get('device', '?')}; training time {_duration(t.get('elapsed_s'))}"
+        + (f"; ended by {t['ended']}" if t.get("ended") else ""),
         "",
         "## Grid and window",
         "",
@@ -33,17 +69,40 @@ def card_text(config: ModelConfig, history: list[dict] | None = None) -> str:
         f"({config.window_steps} steps), pitches {config.lowest}-{config.highest}, "
         f"meters {', '.join(config.meters)}.",
     ]
-    cov = t.get("data_report", {}).get("grid_coverage")
+    cov = rep.get("grid_coverage")
     if cov:
         lines += ["", "Onsets of the training data on each grid (steps per beat: share): "
                   + ", ".join(f"{k}: {v:.2%}" for k, v in cov.items()) + "."]
+    if reference and final:
+        from composer_gui.ml import metrics
+
+        lines += ["", "## Final metrics", "",
+                  "On the validation songs' fixed windows (4 bars, no context), the generated "
+                  "parts against the real ones (`composer-gui evaluate` measures whole songs):",
+                  "", metrics.format_table(_nan_free(reference), _nan_free(final),
+                                           roles=config.role_names()).rstrip()]
     if history:
         lines += ["", "## Validation during training", "", "| step | val BCE | val F1 | critic gap |",
                   "|---|---|---|---|"]
         for h in history[-10:]:
             lines.append(f"| {h['step']} | {h.get('val_bce', 0):.3f} | {h.get('val_f1', 0):.3f} | "
                          f"{h.get('critic_gap', 0):.3f} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", AUTO_MARK]) + "\n"
+
+
+def write_card(folder: Path, config: ModelConfig, history: list[dict] | None = None,
+               reference: dict | None = None, final: dict | None = None) -> Path | None:
+    """Write README.md unless a hand-written card is there; returns the path written."""
+    folder = Path(folder)
+    path = folder / CARD_NAME
+    if path.exists():
+        old = path.read_text(encoding="utf-8", errors="replace")
+        if not old.rstrip().endswith(AUTO_MARK):
+            return None
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(card_text(config, history, reference, final), encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def write_card_if_missing(folder: Path) -> Path | None:

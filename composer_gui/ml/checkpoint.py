@@ -12,37 +12,82 @@ and, while or after training there, the resumable state:
 * ``training_state.json``        step, seed, elapsed time, optimizer scalars, numpy RNG.
 
 Every file is written to a temporary name and renamed, so a kill leaves the previous
-complete version in place.
+complete version in place. A save writes all its files first and renames them only when
+every write succeeded: a disk that fills up during a checkpoint (``DiskFull``) leaves the
+previous checkpoint whole and loadable, and the partial files are removed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from composer_gui.ml.config import CONFIG_NAME, WEIGHTS_NAME, ModelConfig
-from composer_gui.ml.errors import ModelError
+from composer_gui.ml.errors import DiskFull, ModelError
 
 STATE_TENSORS = "training_state.safetensors"
 STATE_JSON = "training_state.json"
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+def _write_file(path: Path, data: bytes) -> None:
+    """Write and flush to the disk (the one place a save touches file contents)."""
+    with open(path, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    tmp.replace(path)
 
 
-def _save_tensors(path: Path, tensors: dict, metadata: dict[str, str]) -> None:
+def _write_all(folder: Path, files: dict[str, bytes]) -> None:
+    """Write every file to ``NAME.tmp``, then rename them all; if any write fails, remove
+    the temporary files and leave the folder as it was."""
+    staged = []
+    try:
+        for name, data in files.items():
+            tmp = folder / (name + ".tmp")
+            staged.append(tmp)
+            _write_file(tmp, data)
+    except OSError as exc:
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+        if exc.errno in _FULL:
+            raise DiskFull(f"the disk is full: could not save to {folder} (the previous "
+                           "checkpoint there is intact; free some space, then resume)") from exc
+        raise ModelError(f"could not write to {folder}: {exc.strerror or exc} (the previous "
+                         "checkpoint there is intact)") from exc
+    for tmp in staged:
+        tmp.replace(folder / tmp.name[:-4])
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    _write_all(path.parent, {path.name: data})
+
+
+def _tensor_bytes(tensors: dict, metadata: dict[str, str]) -> bytes:
     from safetensors.torch import save
 
     clean = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    _atomic_write_bytes(path, save(clean, metadata=metadata))
+    return save(clean, metadata=metadata)
+
+
+def _save_tensors(path: Path, tensors: dict, metadata: dict[str, str]) -> None:
+    _atomic_write_bytes(path, _tensor_bytes(tensors, metadata))
+
+
+def _config_bytes(config: ModelConfig) -> bytes:
+    return (json.dumps(config.to_dict(), indent=2) + "\n").encode("utf-8")
+
+
+def _model_files(config: ModelConfig, generator, critic, step: int) -> dict[str, bytes]:
+    return {
+        WEIGHTS_NAME: _tensor_bytes(
+            _net_tensors(generator, critic),
+            {"format": "composer-gui", "version": str(config.version), "step": str(step)}),
+        CONFIG_NAME: _config_bytes(config),
+    }
 
 
 def _load_tensors(path: Path) -> tuple[dict, dict[str, str]]:
@@ -91,9 +136,7 @@ def save_model(folder: Path, config: ModelConfig, generator, critic, step: int =
     """Write config.json and model.safetensors (both networks)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    config.save(folder)
-    _save_tensors(folder / WEIGHTS_NAME, _net_tensors(generator, critic),
-                  {"format": "composer-gui", "version": str(config.version), "step": str(step)})
+    _write_all(folder, _model_files(config, generator, critic, step))
 
 
 def read_config(folder: Path) -> ModelConfig:
@@ -169,18 +212,23 @@ def _unflatten_optimizer(prefix: str, tensors: dict, info: dict) -> dict:
 
 def save_training_state(folder: Path, config: ModelConfig, generator, critic, opt_g, opt_d,
                         info: dict, torch_rng) -> None:
-    """Save everything a resume needs, and the usable model beside it."""
+    """Save everything a resume needs, and the usable model beside it, all or nothing
+    (see the module docstring); raises DiskFull when the disk fills up."""
     folder = Path(folder)
-    save_model(folder, config, generator, critic, step=int(info["step"]))
+    folder.mkdir(parents=True, exist_ok=True)
     tensors = _net_tensors(generator, critic)
     t_g, s_g = _flatten_optimizer("opt_g", opt_g)
     t_d, s_d = _flatten_optimizer("opt_d", opt_d)
     tensors.update(t_g)
     tensors.update(t_d)
     tensors["rng.torch"] = torch_rng
-    _save_tensors(folder / STATE_TENSORS, tensors, {"step": str(info["step"])})
     record = dict(info, opt_g=s_g, opt_d=s_d, config=config.to_dict())
-    _atomic_write_bytes(folder / STATE_JSON, json.dumps(record, indent=1).encode("utf-8"))
+    files = {
+        STATE_TENSORS: _tensor_bytes(tensors, {"step": str(info["step"])}),
+        STATE_JSON: json.dumps(record, indent=1).encode("utf-8"),
+    }
+    files.update(_model_files(config, generator, critic, int(info["step"])))
+    _write_all(folder, files)
 
 
 def load_training_state(folder: Path, generator, critic, opt_g, opt_d) -> tuple[dict, Any]:

@@ -33,6 +33,7 @@ import numpy as np
 from composer_gui.core.song import Song, Track
 from composer_gui.ml.config import ModelConfig
 from composer_gui.ml.errors import DataError
+from composer_gui.ml.mapping import FileMapping
 from composer_gui.ml.roll import notes_to_codes, position_features, song_grid
 
 PIPELINE_VERSION = 3
@@ -88,7 +89,7 @@ def find_melody(song: Song, config: ModelConfig, override: int | None = None) ->
         return override
     candidates = [i for i, t in enumerate(song.tracks) if t.notes and not t.is_drum]
     if not candidates:
-        raise DataError("no pitched track with notes")
+        raise DataError("no melody-like track (no pitched track with notes)")
     for i in candidates:
         if song.tracks[i].role == "melody":
             return i
@@ -100,10 +101,34 @@ def find_melody(song: Song, config: ModelConfig, override: int | None = None) ->
     return max(mono, key=lambda i: _mean_pitch(song.tracks[i]))
 
 
-def assign_roles(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
-    """Track index for each of the config's roles (None when no track fits)."""
-    free = [i for i, t in enumerate(song.tracks) if i != melody and t.notes]
-    out: list[int | None] = [None] * config.tracks
+def _fixed_roles(song: Song, config: ModelConfig, melody: int,
+                 overrides: dict[str, int]) -> dict[int, int]:
+    """Role index -> track index from a mapping's ``roles`` (keys: role name or role)."""
+    fixed: dict[int, int] = {}
+    for key, track in overrides.items():
+        k = next((k for k, spec in enumerate(config.roles)
+                  if key.lower() in (spec.name.lower(), spec.role.lower())), None)
+        if k is None:
+            raise DataError(f"the mapping names role {key!r}; this model's roles are "
+                            f"{', '.join(config.role_names())}")
+        if not 0 <= track < len(song.tracks):
+            raise DataError(f"role {key}: track {track} does not exist ({len(song.tracks)} tracks)")
+        if track == melody:
+            raise DataError(f"role {key}: track {track} is the melody track")
+        if track in fixed.values():
+            raise DataError(f"role {key}: track {track} is given to two roles")
+        fixed[k] = track
+    return fixed
+
+
+def assign_roles(song: Song, config: ModelConfig, melody: int,
+                 overrides: dict[str, int] | None = None) -> list[int | None]:
+    """Track index for each of the config's roles (None when no track fits);
+    ``overrides`` (role name or role -> track index) are taken first, as given."""
+    fixed = _fixed_roles(song, config, melody, overrides or {})
+    free = [i for i, t in enumerate(song.tracks)
+            if i != melody and t.notes and i not in fixed.values()]
+    out: list[int | None] = [fixed.get(k) for k in range(config.tracks)]
 
     def take(k: int, i: int) -> None:
         out[k] = i
@@ -111,7 +136,7 @@ def assign_roles(song: Song, config: ModelConfig, melody: int) -> list[int | Non
 
     for k, spec in enumerate(config.roles):
         hit = next((i for i in free if song.tracks[i].role == spec.role), None)
-        if hit is not None:
+        if hit is not None and out[k] is None:
             take(k, hit)
     for k, spec in enumerate(config.roles):
         if out[k] is not None:
@@ -152,13 +177,15 @@ class SongArrays:
     bar_meters: list[str]
     grid_hits: np.ndarray  # onsets on each GRID_CANDIDATES grid
     onsets: int
+    path: str = ""  # the file it came from (previews read its melody again)
 
 
 def song_to_arrays(song: Song, config: ModelConfig, name: str,
-                   melody_override: int | None = None) -> SongArrays:
+                   melody_override: int | None = None,
+                   role_overrides: dict[str, int] | None = None) -> SongArrays:
     """Lay a song's melody and role tracks on the model's grid."""
     melody = find_melody(song, config, melody_override)
-    roles = assign_roles(song, config, melody)
+    roles = assign_roles(song, config, melody, role_overrides)
     missing = [config.roles[k].name for k, i in enumerate(roles) if i is None]
     if missing:
         raise DataError(f"no track for role {', '.join(missing)}")
@@ -180,7 +207,8 @@ def song_to_arrays(song: Song, config: ModelConfig, name: str,
     return SongArrays(name, np.stack(parts), grid.bar_starts, grid.bar_meters, hits, len(starts))
 
 
-def _cache_key(path: Path, config: ModelConfig, melody_override: int | None) -> str:
+def _cache_key(path: Path, config: ModelConfig, melody_override: int | None,
+               role_overrides: dict[str, int] | None = None) -> str:
     st = path.stat()
     relevant = {
         "v": PIPELINE_VERSION,
@@ -194,20 +222,23 @@ def _cache_key(path: Path, config: ModelConfig, melody_override: int | None) -> 
         "meters": config.meters,
         "melody": melody_override,
     }
+    if role_overrides:  # only then, so entries cached without a mapping stay valid
+        relevant["role_overrides"] = sorted((k.lower(), v) for k, v in role_overrides.items())
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
 
 
 def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
-              melody_override: int | None = None) -> tuple[SongArrays, bool]:
+              melody_override: int | None = None,
+              role_overrides: dict[str, int] | None = None) -> tuple[SongArrays, bool]:
     """One file's arrays, from the cache when possible; returns (arrays, from_cache)."""
-    key = _cache_key(path, config, melody_override)
+    key = _cache_key(path, config, melody_override, role_overrides)
     cached = cache_dir / f"{key}.npz" if cache_dir else None
     if cached is not None and cached.is_file():
         try:
             with np.load(cached, allow_pickle=False) as z:
                 return SongArrays(
                     path.name, z["codes"], z["bar_starts"], [str(m) for m in z["bar_meters"]],
-                    z["grid_hits"], int(z["onsets"]),
+                    z["grid_hits"], int(z["onsets"]), str(path),
                 ), True
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache entry is rebuilt below
@@ -216,7 +247,8 @@ def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
     from composer_gui.ml.sources import read_song
 
     song = read_song(path, pop909_meters=tuple(config.meters))
-    arrays = song_to_arrays(song, config, path.name, melody_override)
+    arrays = song_to_arrays(song, config, path.name, melody_override, role_overrides)
+    arrays.path = str(path)
     if cached is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp.npz")
@@ -237,6 +269,8 @@ class DataReport:
     train_songs: int = 0
     validation_songs: int = 0
     from_cache: int = 0
+    #: Files the mapping marked ``skip`` (not read).
+    excluded: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     grid_hits: np.ndarray = field(default_factory=lambda: np.zeros(len(GRID_CANDIDATES), np.int64))
     onsets: int = 0
@@ -253,6 +287,7 @@ class DataReport:
             "train_songs": self.train_songs,
             "validation_songs": self.validation_songs,
             "from_cache": self.from_cache,
+            "excluded": self.excluded,
             "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
             "onsets": self.onsets,
             "grid_coverage": {str(k): round(v, 5) for k, v in self.grid_coverage().items()},
@@ -267,21 +302,34 @@ class Dataset:
 
 
 def load_folder(folder: Path, config: ModelConfig, cache_dir: Path | None = None,
-                melody_override: int | None = None,
+                melody_override: int | None = None, mapping: FileMapping | None = None,
                 ) -> Iterator[dict]:
-    """Read a folder; yields progress records ``{"kind": "data", "done", "total", "file"}``
-    and returns a :class:`Dataset` (use ``yield from``)."""
+    """Read a folder (or, with a ``mapping``, the files it selects, with its per-file
+    melody and role choices); yields progress records ``{"kind": "data", "done",
+    "total", "file"}`` and returns a :class:`Dataset` (use ``yield from``)."""
     from composer_gui.core.errors import UserError
 
-    files = find_midi_files(folder)
-    if not files:
-        raise DataError(f"{folder}: no MIDI files (.mid, .midi)")
-    report = DataReport(files=len(files))
+    if mapping is not None:
+        files = mapping.used()
+        if not files:
+            raise DataError(f"{mapping.source}: the mapping selects no file (all skipped)")
+    else:
+        files = find_midi_files(folder)
+        if not files:
+            raise DataError(f"{folder}: no MIDI files (.mid, .midi, .kar) in it or its subfolders")
+    report = DataReport(files=len(files), excluded=mapping.excluded() if mapping else 0)
     train: list[SongArrays] = []
     val: list[SongArrays] = []
     for done, path in enumerate(files, 1):
+        melody, roles = melody_override, None
+        if mapping is not None:
+            choice = mapping.choice(path)
+            melody = choice.melody if choice.melody is not None else melody_override
+            roles = choice.role_overrides() or None
         try:
-            arrays, hit = load_file(path, config, cache_dir, melody_override)
+            if not path.is_file():
+                raise DataError("file not found")
+            arrays, hit = load_file(path, config, cache_dir, melody, roles)
         except UserError as exc:
             report.skipped.append((str(path), str(exc)))
         except (OSError, ValueError, EOFError, IndexError, KeyError) as exc:
@@ -295,12 +343,23 @@ def load_folder(folder: Path, config: ModelConfig, cache_dir: Path | None = None
             yield {"kind": "data", "done": done, "total": len(files), "file": path.name}
     report.train_songs, report.validation_songs = len(train), len(val)
     if not train:
-        raise DataError(
-            f"{folder}: no usable training song ({len(report.skipped)} skipped"
-            + (f", e.g. {report.skipped[0][0]}: {report.skipped[0][1]}" if report.skipped else "")
-            + ")"
-        )
+        raise DataError(no_usable_message(folder if mapping is None else mapping.source,
+                                          report, config))
     return Dataset(train, val, report)
+
+
+def no_usable_message(where, report: DataReport, config: ModelConfig) -> str:
+    """Why nothing could be trained on: the reasons counted, one example each."""
+    if not report.skipped:
+        return (f"{where}: all {report.validation_songs} usable songs fall in the validation "
+                "split (about 1 file in 10, by name); add more files")
+    reasons: dict[str, list[str]] = {}
+    for path, reason in report.skipped:
+        reasons.setdefault(reason, []).append(path)
+    parts = [f"{len(paths)} x {reason} (e.g. {Path(paths[0]).name})"
+             for reason, paths in sorted(reasons.items(), key=lambda kv: -len(kv[1]))[:4]]
+    return (f"{where}: none of the {report.files} MIDI files is usable for a model writing "
+            f"{', '.join(config.role_names())} under a melody: " + "; ".join(parts))
 
 
 # ----- windows and batches --------------------------------------------------------------
@@ -313,6 +372,10 @@ class Batch:
     mask: np.ndarray  # [B, R, T]
     position: np.ndarray  # [B, T, F]
     bar_len: np.ndarray  # [B] steps of the window's first bar (for metrics)
+    #: Per window, the steps where its bars start (fixed windows only; for metrics).
+    bars: list[np.ndarray] | None = None
+    #: Per window, the index of its song in the list given (fixed windows only).
+    song_index: np.ndarray | None = None
 
 
 def window_starts(song: SongArrays) -> np.ndarray:
@@ -400,8 +463,8 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     transposition, no context."""
     from composer_gui.ml.roll import channels
 
-    mel, real, pos, bar_len = [], [], [], []
-    for song in songs:
+    mel, real, pos, bar_len, bars, index = [], [], [], [], [], []
+    for k, song in enumerate(songs):
         st = window_starts(song)
         if len(st) == 0:
             continue
@@ -414,9 +477,12 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
             pos.append(features)
             inner = song.bar_starts[song.bar_starts > start] - start
             bar_len.append(int(inner[0]) if len(inner) else config.window_steps)
+            rel = song.bar_starts - start
+            bars.append(rel[(rel >= 0) & (rel < config.window_steps)])
+            index.append(k)
     if not mel:
         raise DataError("no validation windows")
     n = len(mel)
     return Batch(np.stack(mel), np.stack(real),
                  np.zeros((n, config.tracks, config.window_steps), np.float32),
-                 np.stack(pos), np.array(bar_len))
+                 np.stack(pos), np.array(bar_len), bars, np.array(index))

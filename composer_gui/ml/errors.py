@@ -13,3 +13,12 @@ class DataError(UserError):
 
 class OutOfMemory(UserError):
     """The accelerator ran out of memory (training stops after saving)."""
+
+    def __init__(self, message: str, suggest_batch_size: int | None = None):
+        super().__init__(message)
+        #: A batch size to offer for the next try.
+        self.suggest_batch_size = suggest_batch_size
+
+
+class DiskFull(UserError):
+    """The disk filled up while saving (the previous checkpoint stays intact)."""

@@ -10,20 +10,29 @@ The supervised term gives a stable signal from the first step on two CPU cores; 
 critic sharpens the output towards real, binary parts and judges whole windows (voice
 leading, joins between kept and generated bars), and ranks candidates at generation.
 
-Records (dicts, ``kind`` first):
+Records (dicts, ``kind`` first, every one with ``step``; docs/finetune_protocol.md has
+the full list and fields):
 
 * ``data``       reading files: done, total, file
-* ``start``      step, steps, device, train_songs, validation_songs, report, parameters
-* ``step``       step, g_loss, d_loss, gp, rec, adv, seconds (every ``log_every`` steps)
-* ``validation`` step, val_bce, val_f1, critic_gap (and ml.metrics values when present)
-* ``checkpoint`` step, path
-* ``done``       step, seconds, reason ("steps", "minutes")
+* ``start``      steps, device, train_songs, validation_songs, report, parameters, reference
+* ``step``       g_loss, d_loss, gp, rec, adv, seconds, steps_per_s, eta_s (every ``log_every``)
+* ``validation`` val_bce, val_f1, critic_gap, metrics, targets_met, all_targets_met
+* ``preview``    path, base_path, melody (every ``preview_every`` steps)
+* ``paused`` / ``resumed``, ``warning`` (message)
+* ``checkpoint`` path, reason
+* ``done``       seconds, reason ("steps", "minutes", "stop"), model
+
+Several processes (``torchrun``): see :mod:`composer_gui.ml.distributed`; only rank 0
+yields records.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -32,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from composer_gui.core.errors import UserError
 from composer_gui.ml.config import ModelConfig, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 
@@ -61,6 +71,12 @@ class TrainOptions:
     cache_dir: Path | None = None
     use_cache: bool = True
     melody_track: int | None = None
+    #: ``--mapping MAP.json``: the files to read and their melody / role tracks.
+    mapping: Path | None = None
+    #: Write a preview MIDI every this many steps (None: no previews).
+    preview_every: int | None = None
+    #: A :class:`composer_gui.ml.control.TrainControl` (pause / resume / stop), or None.
+    control: object = None
     command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
     config_overrides: dict = field(default_factory=dict)
 
@@ -175,11 +191,66 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             "decoded": np.concatenate(decoded_all)}
 
 
+class _Clock:
+    """Training time without the pauses (for --minutes, steps per second and the card)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.paused_total = 0.0
+        self._paused_at: float | None = None
+
+    def pause(self) -> None:
+        self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self.paused_total += time.monotonic() - self._paused_at
+            self._paused_at = None
+
+    def active(self) -> float:
+        return time.monotonic() - self.t0 - self.paused_total
+
+
+def resume_settings(out_dir: Path) -> dict:
+    """The settings a run saved with its state (data folder, mapping, target steps,
+    batch size ...), so ``train --resume -o OUT`` needs nothing else."""
+    from composer_gui.ml.checkpoint import STATE_JSON
+
+    path = Path(out_dir) / STATE_JSON
+    if not path.is_file():
+        raise ModelError(f"{out_dir}: nothing to resume (no {STATE_JSON})")
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
+    except (OSError, ValueError, AttributeError) as exc:
+        raise ModelError(f"{path}: corrupt training state ({exc})") from exc
+
+
+#: Settings that a resumed run takes from its own options (the rest of the saved
+#: training record, data and base and command, stays).
+_RUN_SETTINGS = ("batch_size", "lr", "critic_steps", "adv_weight", "target_steps", "minutes",
+                 "preview_every", "validate_every", "world_size")
+
+
 def train(opts: TrainOptions) -> Iterator[dict]:
     """Run (or resume) a training; yields progress records (see the module docstring)."""
+    from composer_gui.ml import distributed as dist
+
+    if opts.steps is None and opts.minutes is None:
+        raise DataError("give --steps or --minutes (or both)")
+    ctx = dist.setup(opts.device)
+    try:
+        yield from _train(opts, ctx)
+    finally:
+        dist.shutdown(ctx)
+
+
+def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     import torch
 
     from composer_gui.ml import checkpoint as ckpt
+    from composer_gui.ml import distributed as dist
+    from composer_gui.ml import monitor
+    from composer_gui.ml.card import write_card
     from composer_gui.ml.data import (
         default_cache_dir,
         fixed_windows,
@@ -187,21 +258,34 @@ def train(opts: TrainOptions) -> Iterator[dict]:
         sample_batch,
         window_starts,
     )
-    from composer_gui.ml.device import device_label, is_out_of_memory, resolve_device
+    from composer_gui.ml.device import device_label, is_out_of_memory
+    from composer_gui.ml.errors import DiskFull
+    from composer_gui.ml.mapping import load_mapping
     from composer_gui.ml.model import bar_noise, build_models, count_parameters
 
-    if opts.steps is None and opts.minutes is None:
-        raise DataError("give --steps or --minutes (or both)")
     out = Path(opts.out_dir)
-    device = resolve_device(opts.device)
+    main, device, control = ctx.is_main, ctx.device, opts.control
     if opts.resume:
         config = ckpt.state_config(out)
     else:
         if (out / ckpt.STATE_JSON).exists():
             raise ModelError(f"{out} already holds a training run: use --resume, or another -o")
         config = _initial_config(opts)
+    mapping = load_mapping(opts.mapping) if opts.mapping else None
     cache_dir = (opts.cache_dir or default_cache_dir()) if opts.use_cache else None
-    dataset = yield from load_folder(Path(opts.data_dir), config, cache_dir, opts.melody_track)
+    reading = load_folder(Path(opts.data_dir), config, cache_dir, opts.melody_track, mapping)
+    # rank 0 reads (and caches) first, the other ranks then read its cache
+    if main:
+        try:
+            dataset = yield from reading
+        except BaseException:
+            dist.all_ok(ctx, False)
+            raise
+        dist.all_ok(ctx, True)
+    else:
+        if not dist.all_ok(ctx, True):
+            raise DataError("rank 0 could not read the training data (see its message)")
+        dataset = yield from reading
     if not dataset.validation:  # tiny folders: borrow one song so validation runs
         dataset.validation = dataset.train[-1:]
     starts = [window_starts(s) for s in dataset.train]
@@ -219,17 +303,25 @@ def train(opts: TrainOptions) -> Iterator[dict]:
     critic.to(device).train()
     opt_g = torch.optim.Adam(generator.parameters(), lr=opts.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(critic.parameters(), lr=opts.lr, betas=(0.5, 0.9))
-    rng = np.random.default_rng(opts.seed)
-    noise_gen = torch.Generator().manual_seed(opts.seed)
+    # each rank draws its own batches; rank 0 draws exactly as a single process would
+    rng = np.random.default_rng(opts.seed if main else [opts.seed, ctx.rank])
+    noise_gen = torch.Generator().manual_seed(opts.seed + 7919 * ctx.rank)
     step, elapsed_before, history = 0, 0.0, []
+    mapping_copy = out / "mapping.json"
     training_info = {
         "data": str(Path(opts.data_dir)),
+        "mapping": str(mapping_copy) if mapping else None,
         "command": opts.command,
         "seed": opts.seed,
         "batch_size": opts.batch_size,
         "lr": opts.lr,
         "critic_steps": opts.critic_steps,
         "adv_weight": opts.adv_weight,
+        "target_steps": opts.steps,
+        "minutes": opts.minutes,
+        "preview_every": opts.preview_every,
+        "validate_every": opts.validate_every,
+        "world_size": ctx.world_size,
         "base": str(opts.base) if opts.base else None,
         "data_report": {k: v for k, v in dataset.report.to_dict().items() if k != "skipped"},
         "skipped_files": len(dataset.report.skipped),
@@ -239,39 +331,138 @@ def train(opts: TrainOptions) -> Iterator[dict]:
         step = int(info["step"])
         elapsed_before = float(info.get("elapsed_s", 0.0))
         history = info.get("history", [])
-        rng.bit_generator.state = info["numpy_rng"]
-        if torch_rng is not None:
-            noise_gen.set_state(torch_rng)
-        training_info = info.get("training", training_info)
+        if main:
+            rng.bit_generator.state = info["numpy_rng"]
+            if torch_rng is not None:
+                noise_gen.set_state(torch_rng)
+        else:  # only rank 0's generators are saved: the others start afresh, seeded by step
+            rng = np.random.default_rng([opts.seed, ctx.rank, step])
+            noise_gen.manual_seed(opts.seed + 7919 * ctx.rank + step)
+        saved = info.get("training", {})
+        training_info = {**training_info, **saved,
+                         **{k: training_info[k] for k in _RUN_SETTINGS},
+                         "mapping": saved.get("mapping") or training_info["mapping"]}
+        if opts.command != saved.get("command"):
+            training_info["resumed_with"] = opts.command
+    elif mapping is not None and main:
+        out.mkdir(parents=True, exist_ok=True)
+        if Path(opts.mapping).resolve() != mapping_copy.resolve():
+            shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
     config.training = training_info
+    g_train, c_train = dist.wrap(generator, ctx), dist.wrap(critic, ctx)
 
     target = opts.steps
-    yield {
-        "kind": "start", "step": step, "steps": target, "device": device_label(device),
-        "train_songs": len(dataset.train), "validation_songs": len(dataset.validation),
-        "report": dataset.report, "parameters": count_parameters(generator) + count_parameters(critic),
-    }
-    t0 = time.monotonic()
-    last_save = t0
+    label = device_label(device) + (f" x {ctx.world_size} processes" if ctx.enabled else "")
+    reference = monitor.reference_table(val_windows, config) if main else {}
+    if main:
+        yield {
+            "kind": "start", "step": step, "steps": target, "device": label,
+            "train_songs": len(dataset.train), "validation_songs": len(dataset.validation),
+            "report": dataset.report,
+            "parameters": count_parameters(generator) + count_parameters(critic),
+            "reference": monitor.json_table(reference), "world_size": ctx.world_size,
+            "batch_size": opts.batch_size,
+        }
+
+    # ----- previews (rank 0): a fixed validation melody, the base model's take once
+    previews = out / "previews"
+    base_preview = previews / "base.mid"
+    preview_song = None
+    preview_name = dataset.validation[0].name
+    if main and opts.preview_every:
+        try:
+            first = Path(dataset.validation[0].path)
+            override = mapping.choice(first).melody if mapping else None
+            preview_song = monitor.preview_melody(first, config, override if override is not None
+                                                  else opts.melody_track)
+            if not base_preview.exists():
+                if not opts.resume:
+                    monitor.write_preview(config, generator, critic, device, preview_song,
+                                          base_preview, opts.seed)
+                elif training_info.get("base"):
+                    from composer_gui.ml.registry import resolve_model
+
+                    _, g0, c0 = ckpt.load_model(resolve_model(training_info["base"]), device)
+                    monitor.write_preview(config, g0, c0, device, preview_song, base_preview,
+                                          opts.seed)
+        except (UserError, OSError) as exc:
+            preview_song = None
+            yield {"kind": "warning", "step": step, "message": f"no previews: {exc}"}
+
+    clock = _Clock()
+    last_save = time.monotonic()
+    saves = 0
+    pending_error: BaseException | None = None
+    final_metrics: dict = {}
+    last_preview = -1
+    last_log = (step, 0.0)
 
     def save(reason: str) -> dict:
+        nonlocal saves
+        elapsed = elapsed_before + clock.active()
         info = {
-            "step": step, "seed": opts.seed, "elapsed_s": elapsed_before + time.monotonic() - t0,
+            "step": step, "seed": opts.seed, "elapsed_s": elapsed,
             "numpy_rng": rng.bit_generator.state, "history": history[-200:],
-            "training": dict(training_info, steps=step, device=device_label(device),
-                             elapsed_s=round(elapsed_before + time.monotonic() - t0, 1)),
+            "training": dict(training_info, steps=step, device=label, elapsed_s=round(elapsed, 1),
+                             ended=reason),
         }
         config.training = info["training"]
         ckpt.save_training_state(out, config, generator, critic, opt_g, opt_d, info,
                                  noise_gen.get_state())
+        saves += 1
         return {"kind": "checkpoint", "step": step, "path": str(out), "reason": reason}
 
     def finished() -> str | None:
         if target is not None and step >= target:
             return "steps"
-        if opts.minutes is not None and time.monotonic() - t0 >= opts.minutes * 60:
+        if opts.minutes is not None and clock.active() >= opts.minutes * 60:
             return "minutes"
         return None
+
+    def decide() -> tuple[str | None, bool]:
+        """(reason to finish, paused), rank 0's answer on every rank."""
+        reason = None
+        if main:
+            if pending_error is not None:
+                reason = "error"
+            elif control is not None and control.stop_requested:
+                reason = "stop"
+            else:
+                reason = finished()
+        paused = bool(main and control is not None and control.paused and reason is None)
+        return dist.agree(ctx, reason, paused)
+
+    def validation() -> dict:
+        nonlocal final_metrics
+        values = validate(generator, critic, config, val_windows, device)
+        generated = monitor.generated_table(val_windows, values.pop("decoded"), config)
+        met, all_met = monitor.targets(reference, generated)
+        final_metrics = monitor.json_table(generated)
+        history.append({"step": step, **{k: round(v, 5) for k, v in values.items()},
+                        "all_targets_met": all_met})
+        return {"kind": "validation", "step": step, **values, "metrics": final_metrics,
+                "targets_met": met, "all_targets_met": all_met}
+
+    def preview() -> dict:
+        nonlocal last_preview
+        path = previews / f"step_{step:06d}.mid"
+        monitor.write_preview(config, generator, critic, device, preview_song, path, opts.seed)
+        last_preview = step
+        return {"kind": "preview", "step": step, "path": str(path),
+                "base_path": str(base_preview) if base_preview.exists() else None,
+                "melody": preview_name}
+
+    def step_record() -> dict:
+        nonlocal last_log
+        now = clock.active()
+        rate = (step - last_log[0]) / max(1e-9, now - last_log[1])
+        last_log = (step, now)
+        eta = (target - step) / rate if target is not None and rate > 0 else None
+        if opts.minutes is not None:
+            left = max(0.0, opts.minutes * 60 - now)
+            eta = left if eta is None else min(eta, left)
+        return {"kind": "step", "step": step, "seconds": round(now, 1),
+                "steps_per_s": round(rate, 4), "eta_s": None if eta is None else round(eta, 1)}
 
     def batch(masks=True):
         return _to_tensors(sample_batch(dataset.train, starts, config, rng, opts.batch_size,
@@ -280,70 +471,131 @@ def train(opts: TrainOptions) -> Iterator[dict]:
     sums = {"g_loss": 0.0, "d_loss": 0.0, "gp": 0.0, "rec": 0.0, "adv": 0.0}
     count = 0
     try:
-        while (reason := finished()) is None:
-            # --- critic
+        while True:
+            reason, paused = decide()
+            if paused:
+                if main:
+                    yield {"kind": "paused", "step": step}
+                clock.pause()
+                while paused:
+                    if control is not None:
+                        control.wait(0.5)
+                    reason, paused = decide()
+                clock.resume()
+                if main and reason is None:
+                    yield {"kind": "resumed", "step": step}
+            if reason is not None:
+                break
+            # --- critic (through the DDP wrapper: its gradients are averaged over ranks)
             for _ in range(opts.critic_steps):
                 mel, real, mask, pos = batch()
                 with torch.no_grad():
-                    probs = torch.sigmoid(generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen)))
+                    probs = torch.sigmoid(generator(mel, real, mask, pos,
+                                                    bar_noise(pos, config, noise_gen)))
                 keep = mask[:, :, None, :, None]
                 fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
-                d_real = critic(mel, real, pos)
-                d_fake = critic(mel, fake, pos)
+                d_real = c_train(mel, real, pos)
+                d_fake = c_train(mel, fake, pos)
+                # the penalty runs on the plain module (DDP's docs do not support
+                # autograd.grad through it); its parameter gradients still pass DDP's
+                # reduction hooks in d_loss.backward(), so they are averaged with the rest
+                # (checked: the same averaged gradients as each rank's own, all-reduced)
                 gp = gradient_penalty(critic, mel, real, fake, pos, noise_gen)
-                d_loss = d_fake.mean() - d_real.mean() + opts.gp_weight * gp + 1e-3 * (d_real ** 2).mean()
+                d_loss = (d_fake.mean() - d_real.mean() + opts.gp_weight * gp
+                          + 1e-3 * (d_real ** 2).mean())
                 opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
                 opt_d.step()
-            # --- generator
-            mel, real, mask, pos = batch()
-            logits = generator(mel, real, mask, pos, bar_noise(pos, config, noise_gen))
-            keep = mask[:, :, None, :, None]
-            fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng, opts)
-            adv = -critic(mel, fake, pos).mean()
-            rec = reconstruction_loss(logits, real, mask)
-            g_loss = rec + opts.adv_weight * adv
-            opt_g.zero_grad(set_to_none=True)
-            g_loss.backward()
-            opt_g.step()
+            # --- generator (the critic only passes gradients through, to the fakes)
+            critic.requires_grad_(False)
+            try:
+                mel, real, mask, pos = batch()
+                logits = g_train(mel, real, mask, pos, bar_noise(pos, config, noise_gen))
+                keep = mask[:, :, None, :, None]
+                fake = keep * real + (1 - keep) * as_played(torch.sigmoid(logits), config, rng,
+                                                            opts)
+                adv = -critic(mel, fake, pos).mean()
+                rec = reconstruction_loss(logits, real, mask)
+                g_loss = rec + opts.adv_weight * adv
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+            finally:
+                critic.requires_grad_(True)
             step += 1
-            for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("gp", gp), ("rec", rec), ("adv", adv)):
+            for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("gp", gp), ("rec", rec),
+                         ("adv", adv)):
                 sums[k] += float(v.detach())
             count += 1
             if not math.isfinite(float(g_loss.detach())) or not math.isfinite(float(d_loss.detach())):
                 raise DataError(f"training diverged at step {step} (loss is not finite); "
                                 "try a smaller --lr")
+            if not main:
+                continue
             if step % opts.log_every == 0:
-                record = {"kind": "step", "step": step, "seconds": round(time.monotonic() - t0, 1)}
+                record = step_record()
                 record.update({k: v / count for k, v in sums.items()})
                 sums = dict.fromkeys(sums, 0.0)
                 count = 0
                 yield record
             if step % opts.validate_every == 0:
-                values = validate(generator, critic, config, val_windows, device)
-                values.pop("decoded")
-                history.append({"step": step, **{k: round(v, 5) for k, v in values.items()}})
-                yield {"kind": "validation", "step": step, **values}
+                yield validation()
+            if preview_song is not None and step % opts.preview_every == 0:
+                yield preview()
             if time.monotonic() - last_save >= opts.save_every_s:
-                yield save("interval")
+                try:
+                    record = save("interval")
+                except (DiskFull, ModelError) as exc:
+                    pending_error = exc  # every rank stops at the next step boundary
+                else:
+                    yield record
                 last_save = time.monotonic()
     except KeyboardInterrupt:
-        save("interrupted")
+        if main:
+            save("interrupted")
         raise
     except (RuntimeError, MemoryError) as exc:
         if not (isinstance(exc, MemoryError) or is_out_of_memory(exc)):
             raise
         if device.type == "cuda":
             torch.cuda.empty_cache()  # room to copy the state out for saving
-        saved = save("out of memory")
+        if main:
+            save("out of memory")
+        smaller = max(1, opts.batch_size // 2)
         raise OutOfMemory(
-            f"ran out of {device.type.upper()} memory at step {step} (saved to {saved['path']}); "
-            "try a smaller --batch-size or --device cpu"
+            f"ran out of {device.type.upper()} memory at step {step} with batch size "
+            f"{opts.batch_size} (saved to {out}; resume it with --resume): try a smaller "
+            f"--batch-size such as {smaller}, or --device cpu",
+            suggest_batch_size=smaller,
         ) from exc
-    if not history or history[-1]["step"] != step:
-        values = validate(generator, critic, config, val_windows, device)
-        values.pop("decoded")
-        history.append({"step": step, **{k: round(v, 5) for k, v in values.items()}})
-        yield {"kind": "validation", "step": step, **values}
-    yield save("end")
-    yield {"kind": "done", "step": step, "seconds": round(time.monotonic() - t0, 1), "reason": reason}
+    if reason == "error":
+        if main:
+            raise pending_error
+        raise ModelError("rank 0 stopped the run (see its message)")
+    if main:
+        if not history or history[-1]["step"] != step:
+            yield validation()
+        if preview_song is not None and last_preview != step and step > 0:
+            yield preview()
+        yield save("stop" if reason == "stop" else "end")
+        write_card(out, config, history, monitor.json_table(reference), final_metrics)
+        yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),
+               "reason": reason, "model": str(out)}
+    _rank_report(ctx, step, saves, generator, critic, rng)
+    dist.barrier(ctx)
+
+
+def _rank_report(ctx, step: int, saves: int, generator, critic, rng) -> None:
+    """Test hook: with ``$COMPOSER_GUI_RANK_REPORT`` set to a folder, each rank writes
+    ``rank<N>.json`` (its weights' digest, its step, how many checkpoints it wrote and
+    its batch generator's state)."""
+    folder = os.environ.get("COMPOSER_GUI_RANK_REPORT")
+    if not folder:
+        return
+    from composer_gui.ml.distributed import state_digest
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    report = {"rank": ctx.rank, "world_size": ctx.world_size, "step": step,
+              "checkpoints_written": saves, "digest": state_digest(generator, critic),
+              "rng": str(rng.bit_generator.state["state"])}
+    (Path(folder) / f"rank{ctx.rank}.json").write_text(json.dumps(report), encoding="utf-8")

@@ -1,0 +1,145 @@
+"""Several processes, one training: DistributedDataParallel under ``torchrun``.
+
+``torchrun --nproc_per_node N -m composer_gui train ...`` starts N copies of the same
+command with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (and the rendezvous address) in the
+environment. Each copy trains on its own device (``cuda:LOCAL_RANK``, or the CPU), draws
+its own batches (rank-seeded), and DistributedDataParallel averages the gradients, so the
+weights stay identical on every rank. Rank 0 alone reads the control commands, writes
+records, checkpoints, previews and the model card; the decisions that must agree (stop,
+pause, an error on rank 0) travel as one small broadcast per step.
+
+Without ``WORLD_SIZE`` > 1 everything here is a no-op and training runs as one process.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+
+from composer_gui.ml.errors import ModelError
+
+#: Reasons that end a run, as broadcast codes (index 0: go on).
+REASONS = (None, "steps", "minutes", "stop", "error")
+
+
+@dataclass
+class DistContext:
+    """Where this process stands in a (possibly one-process) training."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: object = None  # torch.device
+    backend: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ModelError(f"${name}={value!r} is not a number") from None
+
+
+def setup(device_choice: str) -> DistContext:
+    """Join the process group when started by torchrun (nccl on CUDA, gloo on the CPU)
+    and pick this rank's device; otherwise resolve the device as usual."""
+    import torch
+
+    from composer_gui.ml.device import resolve_device
+
+    device = resolve_device(device_choice)
+    world = _env_int("WORLD_SIZE", 1)
+    if world <= 1:
+        return DistContext(device=device)
+    import torch.distributed as dist
+
+    rank, local = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
+    if device.type == "cuda":
+        if local >= torch.cuda.device_count():
+            raise ModelError(f"LOCAL_RANK {local} but only {torch.cuda.device_count()} CUDA "
+                             "devices: use --nproc_per_node up to the number of GPUs")
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+        backend = "nccl"
+    elif device.type == "cpu":
+        backend = "gloo"
+    else:
+        raise ModelError(f"--device {device.type}: several processes need CUDA or the CPU")
+    if not dist.is_initialized():
+        minutes = float(os.environ.get("COMPOSER_GUI_DIST_TIMEOUT_MIN", "30"))
+        dist.init_process_group(backend, timeout=datetime.timedelta(minutes=minutes))
+    return DistContext(rank, world, local, device, backend)
+
+
+def wrap(module, ctx: DistContext):
+    """The module wrapped for gradient averaging (itself when running alone)."""
+    if not ctx.enabled:
+        return module
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [ctx.local_rank] if ctx.device.type == "cuda" else None
+    return DistributedDataParallel(module, device_ids=ids)  # GroupNorm only: no buffers
+
+
+def agree(ctx: DistContext, reason: str | None, paused: bool) -> tuple[str | None, bool]:
+    """Rank 0's (reason to finish, paused) on every rank."""
+    if not ctx.enabled:
+        return reason, paused
+    import torch
+    import torch.distributed as dist
+
+    flags = torch.tensor([REASONS.index(reason), int(paused)], dtype=torch.int64,
+                         device=ctx.device)
+    dist.broadcast(flags, src=0)
+    return REASONS[int(flags[0])], bool(flags[1])
+
+
+def all_ok(ctx: DistContext, ok: bool) -> bool:
+    """True when ``ok`` holds on every rank (a failed data read on one stops all)."""
+    if not ctx.enabled:
+        return ok
+    import torch
+    import torch.distributed as dist
+
+    flag = torch.tensor([0 if ok else 1], dtype=torch.int64, device=ctx.device)
+    dist.all_reduce(flag)
+    return int(flag[0]) == 0
+
+
+def barrier(ctx: DistContext) -> None:
+    if ctx.enabled:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def shutdown(ctx: DistContext) -> None:
+    if ctx.enabled:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def state_digest(*modules) -> str:
+    """SHA-256 over the modules' tensors (for checking that ranks agree)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for module in modules:
+        for name, tensor in sorted(module.state_dict().items()):
+            h.update(name.encode())
+            h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()

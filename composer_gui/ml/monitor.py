@@ -1,0 +1,142 @@
+"""What a training shows while it runs: the generator issue's metrics on a few fixed
+validation windows (and the data's own values on the same windows, the reference), and
+previews (the current generator accompanying a fixed validation melody, as MIDI).
+
+The metric tables are keyed by the model's part names (``config.roles[i].name``, the
+generated tracks' names), then by :mod:`composer_gui.ml.metrics`' own metric names
+(``empty_bar_rate``, ``used_pitch_classes``, ``qualified_note_rate``, ``tonal_distance``,
+``in_scale_rate`` ...; short labels in ``metrics.METRIC_LABELS``). A metric with nothing to
+measure is None (JSON null), never NaN, so every record stays strict JSON.
+
+Windows, not whole songs: the validation windows of ``ml.data.fixed_windows`` (up to four
+per validation song, no context) are decoded anyway by ``train.validate``; measuring them
+costs milliseconds, so the plots get points every few hundred steps for free.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from composer_gui.ml import metrics
+from composer_gui.ml.config import ModelConfig
+from composer_gui.ml.data import Batch
+
+#: Bars of a validation melody a preview accompanies.
+PREVIEW_BARS = 8
+
+
+def _channels_pair(ch: np.ndarray, lowest: int):
+    """(onsets, held) full-range rolls from frame/onset channels ``[2, T, P]``."""
+    return (metrics.to_full_range(ch[1] > 0.5, lowest), metrics.to_full_range(ch[0] > 0.5, lowest))
+
+
+def _codes_pair(codes: np.ndarray, lowest: int):
+    """(onsets, held) full-range rolls from codes ``[T, P]`` (0 silent, 1 held, 2 onset)."""
+    return (metrics.to_full_range(codes == 2, lowest), metrics.to_full_range(codes > 0, lowest))
+
+
+def _window_songs(windows: Batch, config: ModelConfig, parts) -> list[metrics.SongRolls]:
+    """One SongRolls per window; ``parts(i, r)`` gives track r of window i. The key is
+    estimated on the real window (melody and real parts), as ``evaluate`` does, so the
+    generated and real parts are measured in the same key."""
+    names = config.role_names()
+    drums = frozenset(spec.name for spec in config.roles if spec.is_drum)
+    songs = []
+    for i in range(len(windows.melody)):
+        melody = _channels_pair(windows.melody[i], config.lowest)
+        real = [_channels_pair(windows.real[i, r], config.lowest) for r in range(config.tracks)]
+        pitched = [t for t, spec in zip(real, config.roles) if not spec.is_drum]
+        key = metrics.estimate_key(melody, *pitched)
+        bars = windows.bars[i] if windows.bars is not None else int(windows.bar_len[i])
+        songs.append(metrics.SongRolls(
+            melody=melody, tracks={n: parts(i, r, real) for r, n in enumerate(names)},
+            steps_per_bar=bars, steps_per_beat=config.steps_per_beat, key=key,
+            drum_roles=drums))
+    return songs
+
+
+def json_table(table: dict) -> dict:
+    """A metric table with NaN as None (strict JSON), floats rounded for the records."""
+    return {role: {name: (None if value is None or math.isnan(value) else round(float(value), 5))
+                   for name, value in values.items()}
+            for role, values in table.items()}
+
+
+def reference_table(windows: Batch, config: ModelConfig) -> dict:
+    """The data's own metric values on the validation windows (with the shuffled TD,
+    the baseline the TD target needs)."""
+    songs = _window_songs(windows, config, lambda i, r, real: real[r])
+    return metrics.aggregate_metrics(songs, shuffled=True)
+
+
+def generated_table(windows: Batch, decoded: np.ndarray, config: ModelConfig) -> dict:
+    """The metrics of decoded parts ``[N, R, T, P]`` generated for the same windows."""
+    songs = _window_songs(windows, config,
+                          lambda i, r, real: _codes_pair(decoded[i, r], config.lowest))
+    return metrics.aggregate_metrics(songs, shuffled=False)
+
+
+def targets(reference: dict, generated: dict) -> tuple[dict, bool]:
+    """(per part, per metric: target met?; all met?) against the reference table."""
+    met = metrics.targets_met(reference, generated)
+    return met, bool(met) and all(all(v.values()) for v in met.values())
+
+
+# ----- previews ---------------------------------------------------------------------------
+def preview_melody(path: str | Path, config: ModelConfig, melody_override: int | None = None,
+                   bars: int = PREVIEW_BARS):
+    """The first ``bars`` bars of a file's melody track, as a one-track Song."""
+    from composer_gui.core.song import Song, Track
+    from composer_gui.core.timing import TimeMap
+    from composer_gui.ml.data import find_melody
+    from composer_gui.ml.sources import read_song
+
+    song = read_song(Path(path), pop909_meters=tuple(config.meters))
+    index = find_melody(song, config, melody_override)
+    end = TimeMap.of(song).bar_to_tick(bars)
+    notes = [n.replace(duration=min(n.duration, end - n.start))
+             for n in song.tracks[index].notes if n.start < end]
+    source = song.tracks[index]
+    melody = Track(name=source.name or "Melody", program=source.program, channel=source.channel,
+                   role="melody", notes=notes)
+    return Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
+                time_signatures=list(song.time_signatures),
+                key_signatures=list(song.key_signatures), tracks=[melody],
+                title=f"{Path(path).stem} (first {bars} bars)")
+
+
+def write_preview(config: ModelConfig, generator, critic, device, melody_song,
+                  out_path: Path, seed: int = 0) -> Path:
+    """The given networks accompany ``melody_song`` (as generation does, one candidate,
+    a fixed seed so previews of different steps compare); written as MIDI."""
+    from composer_gui.midi.smf import write_midi
+    from composer_gui.ml.device import device_label
+    from composer_gui.ml.sample import Composer
+
+    class _Live(Composer):
+        """A Composer around networks in memory (the training's own)."""
+
+        def __init__(self):  # noqa: D401 - no folder to load
+            self.folder = None
+            self.device = device
+            self.config, self.generator, self.critic = config, generator, critic
+            self.device_name = device_label(device)
+
+    was_training = generator.training
+    generator.eval()
+    critic.eval()
+    try:
+        result = _Live().compose(melody_song, melody_track=0, seed=seed, candidates=1)
+    finally:
+        if was_training:
+            generator.train()
+            critic.train()
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    write_midi(result.song, tmp)
+    tmp.replace(out_path)  # the window never reads half a file
+    return out_path

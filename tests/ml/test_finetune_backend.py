@@ -1,0 +1,276 @@
+"""The fine-tune backend the window drives: JSON-lines progress, stdin control, mappings,
+previews, the finished user model, and bad input (no usable files, a full disk, OOM)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from composer_gui.cli import main
+from composer_gui.ml import checkpoint as ckpt
+from composer_gui.ml import metrics
+
+from .conftest import tiny_config
+
+REPO = Path(__file__).resolve().parents[2]
+KINDS = {"data", "start", "step", "validation", "preview", "paused", "resumed", "checkpoint",
+         "error", "done", "warning"}
+
+
+class _Run:
+    """``python -m composer_gui train ... --jsonl --control-stdin`` with its stdout lines
+    read on a thread (so a hung run fails the test instead of hanging it)."""
+
+    def __init__(self, args: list[str]):
+        env = dict(os.environ, COMPOSER_GUI_THREADS="1", PYTHONPATH=str(REPO))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "composer_gui", "train", *args, "--jsonl", "--control-stdin"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO, env=env)
+        self.lines: queue.Queue = queue.Queue()
+        self.records: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def until(self, test, timeout=90.0) -> dict:
+        """Read records until one passes ``test``; every stdout line must be a record."""
+        while True:
+            line = self.lines.get(timeout=timeout)
+            assert line is not None, f"ended early; stderr:\n{self.proc.stderr.read()}"
+            record = json.loads(line)  # nothing but JSON on stdout
+            assert record["kind"] in KINDS and "step" in record or record["kind"] == "data", record
+            self.records.append(record)
+            if test(record):
+                return record
+
+    def send(self, command: str) -> None:
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> int:
+        self.proc.stdin.close()
+        rc = self.proc.wait(timeout=60)
+        while (line := self.lines.get(timeout=10)) is not None:
+            self.records.append(json.loads(line))
+        return rc
+
+
+def _kinds(records):
+    return [r["kind"] for r in records]
+
+
+def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
+        tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid):
+    from composer_gui.ml.registry import user_models_dir
+
+    out = user_models_dir() / "my-chorales"
+    common = ["--validate-every", "10", "--preview-every", "10", "--batch-size", "4"]
+    run = _Run([str(chorale_dir), "--from", str(tiny_model), "-o", str(out), "--steps", "1000",
+                *common])
+    start = run.until(lambda r: r["kind"] == "start")
+    roles = ["Alto", "Tenor", "Bass"]
+    assert start["steps"] == 1000 and start["validation_songs"] >= 1
+    assert sorted(start["reference"]) == sorted(roles)
+    assert set(start["reference"]["Bass"]) >= {metrics.EMPTY_BAR_RATE, metrics.USED_PITCH_CLASSES,
+                                               metrics.QUALIFIED_NOTE_RATE, metrics.TONAL_DISTANCE,
+                                               metrics.IN_SCALE_RATE}
+    step = run.until(lambda r: r["kind"] == "step")
+    assert step["steps_per_s"] > 0 and step["eta_s"] > 0
+    assert {"g_loss", "d_loss", "gp", "rec", "adv"} <= set(step)
+    val = run.until(lambda r: r["kind"] == "validation")
+    assert sorted(val["metrics"]) == sorted(roles)
+    assert isinstance(val["all_targets_met"], bool)
+    preview = run.until(lambda r: r["kind"] == "preview")
+    assert Path(preview["path"]).is_file() and Path(preview["base_path"]).is_file()
+    # pause: no step records until resumed
+    run.send("pause")
+    paused = run.until(lambda r: r["kind"] == "paused")
+    run.send("resume")
+    resumed = run.until(lambda r: r["kind"] in ("resumed", "step"))
+    assert resumed["kind"] == "resumed" and resumed["step"] == paused["step"]
+    run.until(lambda r: r["kind"] == "step")
+    run.send("stop")
+    done = run.until(lambda r: r["kind"] == "done")
+    assert run.finish() == 0
+    assert done["reason"] == "stop" and done["model"] == str(out)
+    stopped_at = done["step"]
+    assert 10 < stopped_at < 1000
+    ck = [r for r in run.records if r["kind"] == "checkpoint"]
+    assert ck[-1]["reason"] == "stop" and ck[-1]["step"] == stopped_at
+
+    # the folder is a user model: listed, carded, usable by generate at once
+    assert main(["models", "--json"]) == 0
+    card = (out / "README.md").read_text()
+    assert "Final metrics" in card and str(chorale_dir) in card and "ended by stop" in card
+    assert main(["generate", str(melody_mid), "--model", "my-chorales",
+                 "-o", str(tmp_path / "g.mid")]) == 0
+    assert ckpt.trained_steps(out) == stopped_at
+
+    # resume: only the folder; the step count goes on from where it stopped
+    again = _Run(["--resume", "-o", str(out), "--steps", str(stopped_at + 5)])
+    start2 = again.until(lambda r: r["kind"] == "start")
+    assert start2["step"] == stopped_at and start2["train_songs"] == start["train_songs"]
+    done2 = again.until(lambda r: r["kind"] == "done")
+    assert again.finish() == 0
+    assert done2["step"] == stopped_at + 5 and done2["reason"] == "steps"
+    assert ckpt.trained_steps(out) == stopped_at + 5
+
+
+def _run_cli_jsonl(args, capsys) -> tuple[int, list[dict]]:
+    rc = main(["train", *args, "--jsonl"])
+    out = capsys.readouterr().out
+    records = [json.loads(line) for line in out.splitlines()]
+    return rc, records
+
+
+def test_mapping_skips_files_and_overrides_melody_and_roles(chorale_dir, tmp_path):
+    from composer_gui.midi.smf import read_midi
+    from composer_gui.ml.data import load_folder, song_to_arrays
+    from composer_gui.ml.mapping import parse_mapping
+
+    config = tiny_config()
+    cache = tmp_path / "cache"
+    files = sorted(chorale_dir.glob("*.mid"))
+
+    def load(mapping=None):
+        gen = load_folder(chorale_dir, config, cache, None, mapping)
+        try:
+            while True:
+                next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+    plain = load()  # fills the cache with the automatic choices
+    by_name = {s.name: s for s in plain.train + plain.validation}
+    target = files[1]
+    song = read_midi(target)
+    names = [t.name for t in song.tracks]
+    alto, tenor, bass = (names.index(n) for n in ("Alto", "Tenor", "Bass"))
+    mapping = parse_mapping({"version": 1, "files": {
+        str(files[0]): {"skip": True},
+        str(target): {"melody": bass, "roles": {"Alto": tenor, "tenor": alto, "Bass": None}},
+        **{str(f): {} for f in files[2:]},
+    }})
+    chosen = load(mapping)
+    got = {s.name: s for s in chosen.train + chosen.validation}
+    assert files[0].name not in got and chosen.report.excluded == 1
+    assert len(got) == len(files) - 1
+    expected = song_to_arrays(song, config, target.name, melody_override=bass,
+                              role_overrides={"Alto": tenor, "tenor": alto})
+    # melody from the bass track, Alto and Tenor swapped: not the cached automatic arrays
+    assert (got[target.name].codes == expected.codes).all()
+    assert not (got[target.name].codes[0] == by_name[target.name].codes[0]).all()
+    assert (got[target.name].codes[1] == by_name[target.name].codes[2]).all()
+    # files the mapping leaves automatic still come from the cache
+    assert chosen.report.from_cache == len(files) - 2
+
+
+def test_mapping_naming_an_unknown_role_skips_that_file_with_the_reason(chorale_dir, tmp_path):
+    from composer_gui.ml.data import load_folder
+    from composer_gui.ml.errors import DataError
+    from composer_gui.ml.mapping import parse_mapping
+
+    files = sorted(chorale_dir.glob("*.mid"))[:1]
+    mapping = parse_mapping({"version": 1, "files": {str(files[0]): {"roles": {"Piano": 1}}}})
+    with pytest.raises(DataError, match="names role 'Piano'.*Alto, Tenor, Bass"):
+        gen = load_folder(chorale_dir, tiny_config(), None, None, mapping)
+        while True:
+            next(gen)
+
+
+def test_folder_without_usable_files_is_a_clear_error_record(datasets_dir, tiny_model, tmp_path,
+                                                             isolated_home, capsys):
+    import shutil
+
+    data = tmp_path / "drums"
+    data.mkdir()
+    for f in sorted((datasets_dir / "groove").rglob("*.mid"))[:3]:  # one drum track each
+        shutil.copy(f, data / f.name)
+    (data / "broken.mid").write_bytes(b"MThd not really")
+    rc, records = _run_cli_jsonl([str(data), "--from", str(tiny_model), "-o", str(tmp_path / "m"),
+                                  "--steps", "5"], capsys)
+    assert rc == 2
+    error = records[-1]
+    assert error["kind"] == "error" and not error["oom"] and not error["disk_full"]
+    assert "none of the 4 MIDI files is usable" in error["message"]
+    assert "3 x no melody-like track" in error["message"] and "broken.mid" in error["message"]
+    assert not (tmp_path / "m").exists()
+
+
+def test_disk_full_during_a_checkpoint_keeps_the_previous_one(chorale_dir, tiny_model, tmp_path,
+                                                              isolated_home, capsys, monkeypatch):
+    out = tmp_path / "m"
+    writes = {"n": 0}
+    real_write = ckpt._write_file
+
+    def filling(path, data):
+        writes["n"] += 1
+        if writes["n"] == 4 * 2 + 2:  # the third checkpoint's second file (4 files each)
+            with open(path, "wb") as fh:
+                fh.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, data)
+
+    monkeypatch.setattr(ckpt, "_write_file", filling)
+    rc, records = _run_cli_jsonl([str(chorale_dir), "--from", str(tiny_model), "-o", str(out),
+                                  "--steps", "50", "--batch-size", "4", "--save-every", "0"],
+                                 capsys)
+    assert rc == 2
+    error = records[-1]
+    assert error["kind"] == "error" and error["disk_full"] and not error["oom"]
+    assert "disk is full" in error["message"] and "intact" in error["message"]
+    saved = [r["step"] for r in records if r["kind"] == "checkpoint"]
+    assert saved == [1, 2]
+    # the previous checkpoint is whole: loadable, resumable; no partial file left over
+    assert not list(out.glob("*.tmp"))
+    state = json.loads((out / ckpt.STATE_JSON).read_text())
+    assert state["step"] == 2 and ckpt.trained_steps(out) == 2
+    ckpt.load_model(out)
+    monkeypatch.setattr(ckpt, "_write_file", real_write)
+    rc, records = _run_cli_jsonl(["--resume", "-o", str(out), "--steps", "4"], capsys)
+    assert rc == 0 and records[-1]["kind"] == "done" and records[-1]["step"] == 4
+    assert [r["step"] for r in records if r["kind"] == "start"] == [2]
+
+
+@pytest.mark.parametrize("error", ["OutOfMemoryError", "RuntimeError"])
+def test_gpu_out_of_memory_stops_with_an_oom_record(error, chorale_dir, tiny_model, tmp_path,
+                                                    isolated_home, capsys, monkeypatch):
+    import torch
+
+    from composer_gui.ml.model import Generator
+
+    calls = {"n": 0}
+    real_forward = Generator.forward
+
+    def forward(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 9:  # two forwards per step: inside step 5
+            if error == "RuntimeError":
+                raise RuntimeError("CUDA out of memory. Tried to allocate 1.50 GiB")
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.50 GiB")
+        return real_forward(self, *args)
+
+    monkeypatch.setattr(Generator, "forward", forward)
+    out = tmp_path / "m"
+    rc, records = _run_cli_jsonl([str(chorale_dir), "--from", str(tiny_model), "-o", str(out),
+                                  "--steps", "50", "--batch-size", "8"], capsys)
+    assert rc == 2
+    error_record = records[-1]
+    assert error_record["kind"] == "error" and error_record["oom"] and not error_record["disk_full"]
+    assert error_record["suggest_batch_size"] == 4
+    assert "--batch-size" in error_record["message"] and "--device cpu" in error_record["message"]
+    # it stopped at a checkpoint of the last finished step: resumable
+    assert json.loads((out / ckpt.STATE_JSON).read_text())["step"] == 4
+    assert ckpt.trained_steps(out) == 4
