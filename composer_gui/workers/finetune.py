@@ -145,7 +145,7 @@ class TrainingProcess(QObject):
 
     def __init__(self, parent: QObject | None = None, program: list[str] | None = None) -> None:
         super().__init__(parent)
-        self._program = program or default_program()
+        self.program = program or default_program()
         self._proc: QProcess | None = None
         self._buffer = b""
         self._stderr: deque[str] = deque(maxlen=40)
@@ -171,7 +171,7 @@ class TrainingProcess(QObject):
         proc.started.connect(self.started)
         self._proc = proc
         self.arguments = list(arguments)
-        proc.start(self._program[0], [*self._program[1:], *arguments])
+        proc.start(self.program[0], [*self.program[1:], *arguments])
 
     def send(self, command: str) -> None:
         """Write a control line (``pause``, ``resume``, ``stop``)."""
@@ -235,7 +235,7 @@ class TrainingProcess(QObject):
 
     def _on_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self._stderr.append(f"could not start {self._program[0]}")
+            self._stderr.append(f"could not start {self.program[0]}")
             self.ended.emit(-1, True, self.stderr_tail())
 
     def _on_finished(self, code: int, status) -> None:

@@ -2,7 +2,13 @@
 
 Records only append to numpy buffers; a timer (:data:`FLUSH_MS`) hands the buffers that
 changed to their existing curves with ``setData`` (pyqtgraph's scrolling-plot pattern),
-so a burst of records costs one redraw and no item is ever created per point.
+so a burst of records costs one redraw and no item is ever created per point; a tick
+redraws at most :data:`PLOTS_PER_TICK` plots, so the GUI thread never holds for long.
+
+Repaints stay cheap because the axes rarely change: auto-range is off, and a plot's
+range grows only when data leaves it (x to the next 1-2-5 step count, y with a margin);
+the axes are cached as pixmaps (drawing an axis's tick text costs ~3 ms, twelve of them
+made every repaint 30-200 ms before).
 
 * Losses: generator loss, critic (discriminator) loss and gradient penalty per step.
 * Metrics: one plot per metric of ``ml.metrics`` (EB, UPC, QN, TD to melody, in-scale),
@@ -17,15 +23,52 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 FLUSH_MS = 250
+#: Plots redrawn per tick, and the wait before the next tick when more are waiting.
+PLOTS_PER_TICK = 2
+FOLLOW_UP_MS = 30
 #: Metrics shown, in order (ml.metrics keys; records may also use the short labels).
 METRIC_KEYS = ("empty_bar_rate", "used_pitch_classes", "qualified_note_rate",
                "tonal_distance", "in_scale_rate")
 LOSS_KEYS = (("g_loss", "G loss", "#2e86de"), ("d_loss", "D loss", "#e67e22"),
              ("gp", "GP", "#27ae60"))
 ROLE_COLOURS = ("#8e44ad", "#16a085", "#c0392b", "#2980b9", "#d35400", "#7f8c8d")
+
+
+def _nice_ceiling(x: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k at or above ``x``."""
+    if x <= 1:
+        return 1.0
+    k = 10 ** np.floor(np.log10(x))
+    return float(next(m * k for m in (1, 2, 5, 10) if m * k >= x))
+
+
+class _Range:
+    """A plot's view range that only grows, in coarse steps (see the module notes)."""
+
+    def __init__(self, plot) -> None:
+        self.plot = plot
+        self.x = 0.0
+        self.y: tuple[float, float] | None = None
+        plot.disableAutoRange()
+        plot.setMouseEnabled(x=False, y=False)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def cover(self, xmax: float, ylo: float, yhi: float) -> None:
+        if xmax > self.x:
+            self.x = _nice_ceiling(xmax * 1.05)
+            self.plot.setXRange(0, self.x, padding=0)
+        if not (np.isfinite(ylo) and np.isfinite(yhi)):
+            return
+        if self.y is None or ylo < self.y[0] or yhi > self.y[1]:
+            lo = ylo if self.y is None else min(ylo, self.y[0])
+            hi = yhi if self.y is None else max(yhi, self.y[1])
+            pad = 0.15 * max(hi - lo, 1e-3 * max(1.0, abs(hi)))
+            self.y = (lo - pad, hi + pad)
+            self.plot.setYRange(*self.y, padding=0)
 
 
 def metric_label(key: str) -> str:
@@ -76,7 +119,7 @@ class TrainingPlots(QWidget):
         self.view.setObjectName("training_plots")
         layout.addWidget(self.view)
         self._timer = QTimer(self, interval=FLUSH_MS)
-        self._timer.timeout.connect(self.flush)
+        self._timer.timeout.connect(self._on_timer)
         self.flush_ms: list[float] = []  # cost of each flush that drew something
         self.reset()
 
@@ -84,28 +127,37 @@ class TrainingPlots(QWidget):
     def reset(self, roles: list[str] | None = None) -> None:
         """Empty plots (``roles``: the model's parts, in order)."""
         self.view.clear()
+        self._dirty: set = set()
         self.roles = list(roles or [])
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=3, title="Losses")
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.setLabel("bottom", "step")
-        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
         self.loss_series = {k: Series() for k, _l, _c in LOSS_KEYS}
-        self.loss_curves = {k: self.loss_plot.plot([], [], pen=pg.mkPen(c, width=1.5), name=label)
-                            for k, label, c in LOSS_KEYS}
+        self.loss_curves = {k: self._curve(self.loss_plot, c, label) for k, label, c in LOSS_KEYS}
+        self.ranges = {"loss": _Range(self.loss_plot)}
         self.metric_plots: dict[str, pg.PlotItem] = {}
         self.metric_series: dict[tuple[str, str], Series] = {}
         self.metric_curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.reference_lines: dict[tuple[str, str], pg.InfiniteLine] = {}
         for i, key in enumerate(METRIC_KEYS):
             plot = self.view.addPlot(row=1 + i // 3, col=i % 3, title=metric_label(key))
-            plot.showGrid(x=True, y=True, alpha=0.2)
             if i == 0:
                 plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
             self.metric_plots[key] = plot
+            self.ranges[key] = _Range(plot)
         for role in self.roles:
             self._ensure_role(role)
-        self._dirty: set = set()
         self._timer.start()
+
+    @staticmethod
+    def _curve(plot, colour: str, name: str) -> pg.PlotDataItem:
+        # A cosmetic 1 px pen draws several times faster than a wider one; no symbols
+        # (a scatter item per curve doubled the cost of every update); long curves are
+        # thinned to the plot's pixel width.
+        curve = plot.plot([], [], pen=pg.mkPen(colour, width=1, cosmetic=True), name=name)
+        curve.setDownsampling(auto=True, method="peak")
+        curve.setClipToView(True)
+        return curve
 
     def _colour(self, role: str) -> str:
         if role not in self.roles:
@@ -117,9 +169,7 @@ class TrainingPlots(QWidget):
         for key, plot in self.metric_plots.items():
             if (role, key) not in self.metric_curves:
                 self.metric_series[(role, key)] = Series()
-                self.metric_curves[(role, key)] = plot.plot(
-                    [], [], pen=pg.mkPen(colour, width=1.5), symbol="o", symbolSize=4,
-                    symbolBrush=colour, symbolPen=None, name=role)
+                self.metric_curves[(role, key)] = self._curve(plot, colour, role)
 
     # -- records -------------------------------------------------------------------------
     def set_reference(self, reference: dict) -> None:
@@ -139,6 +189,7 @@ class TrainingPlots(QWidget):
                     self.metric_plots[key].addItem(line)
                     self.reference_lines[(role, key)] = line
                 line.setValue(float(value))
+                self._dirty.add(("ref", key))
 
     def add_record(self, record: dict) -> None:
         kind = record.get("kind")
@@ -163,20 +214,51 @@ class TrainingPlots(QWidget):
         elif kind == "start" and record.get("reference"):
             self.set_reference(record["reference"])
 
-    def flush(self) -> None:
-        """Hand the changed buffers to their curves (one ``setData`` per changed curve)."""
+    def flush(self, max_plots: int | None = None) -> None:
+        """Hand the changed buffers to their curves (one ``setData`` per changed curve).
+
+        ``max_plots``: update at most this many plots now and the rest on the next
+        ticks (the timer passes 2, so a validation record's six plots are drawn over
+        three short ticks instead of one long one); None updates everything.
+        """
         if not self._dirty:
             return
         t0 = time.perf_counter()
+        by_plot: dict[str, list] = {}
         for item in self._dirty:
-            if item[0] == "loss":
-                x, y = self.loss_series[item[1]].view()
-                self.loss_curves[item[1]].setData(x, y, connect="finite")
-            else:
-                x, y = self.metric_series[item].view()
-                self.metric_curves[item].setData(x, y, connect="finite")
-        self._dirty.clear()
+            by_plot.setdefault("loss" if item[0] == "loss" else item[1], []).append(item)
+        order = sorted(by_plot, key=lambda k: k != "loss")
+        chosen = order if max_plots is None else order[:max_plots]
+        for key in chosen:
+            for item in by_plot[key]:
+                self._dirty.discard(item)
+                if item[0] == "loss":
+                    x, y = self.loss_series[item[1]].view()
+                    self.loss_curves[item[1]].setData(x, y, connect="finite")
+                elif item[0] != "ref":
+                    x, y = self.metric_series[item].view()
+                    self.metric_curves[item].setData(x, y, connect="finite")
+            self._cover(key)
+        if self._dirty and self._timer.isActive():
+            QTimer.singleShot(FOLLOW_UP_MS, self._on_timer)
         self.flush_ms.append(1000 * (time.perf_counter() - t0))
+
+    def _on_timer(self) -> None:
+        self.flush(max_plots=PLOTS_PER_TICK)
+
+    def _cover(self, key: str) -> None:
+        """Grow the plot's range to hold its data and reference lines."""
+        if key == "loss":
+            views = [s.view() for s in self.loss_series.values()]
+            refs: list[float] = []
+        else:
+            views = [s.view() for (_r, k), s in self.metric_series.items() if k == key]
+            refs = [line.value() for (_r, k), line in self.reference_lines.items() if k == key]
+        xs = [x[-1] for x, _y in views if len(x)]
+        ys = [y[np.isfinite(y)] for _x, y in views]
+        ys = np.concatenate([*[v for v in ys if len(v)], np.array(refs, dtype=float)])
+        if len(ys):
+            self.ranges[key].cover(max(xs, default=0.0), float(ys.min()), float(ys.max()))
 
     def points(self, key: str, role: str | None = None) -> int:
         """Points a curve holds (tests): a loss key, or (metric key, role)."""
