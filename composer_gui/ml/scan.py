@@ -471,11 +471,13 @@ def scan_file(path: str | Path, config: ModelConfig) -> FileScan:
 
 def scan_files(sources: str | Path | Iterable[str | Path], config: ModelConfig,
                progress: Progress | None = None, cancel: threading.Event | None = None,
-               every: int = 1) -> ScanResult:
+               every: int = 1, on_file: Callable[[FileScan], None] | None = None
+               ) -> ScanResult:
     """Scan a folder (recursively) or a list of files and folders.
 
     ``progress(done, total, name)`` is called after every ``every`` files and at the end;
-    setting ``cancel`` stops the scan between files (the result says ``cancelled``).
+    ``on_file(scan)`` after each file; setting ``cancel`` stops the scan between files
+    (the result says ``cancelled``).
     """
     paths = list_midi_files(sources)
     result = ScanResult([], config.role_names())
@@ -486,7 +488,10 @@ def scan_files(sources: str | Path | Iterable[str | Path], config: ModelConfig,
         if cancel is not None and cancel.is_set():
             result.cancelled = True
             break
-        result.files.append(scan_file(path, config))
+        scanned = scan_file(path, config)
+        result.files.append(scanned)
+        if on_file is not None:
+            on_file(scanned)
         if progress is not None and (done % every == 0 or done == total):
             progress(done, total, path.name)
     return result

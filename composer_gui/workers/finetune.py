@@ -49,7 +49,7 @@ def child_environment() -> QProcessEnvironment:
 class ScanJob(QObject):
     """One scan on its own thread; signals arrive on the GUI thread (queued)."""
 
-    progressed = Signal(int, int, str)  # done, total, file name
+    progressed = Signal(int, int, int, str)  # done, total, usable so far, file name
     finished = Signal(object)  # ScanResult (cancelled flag set when stopped)
     failed = Signal(str)
 
@@ -78,10 +78,15 @@ class ScanJob(QObject):
         from composer_gui.core.errors import UserError
         from composer_gui.ml.scan import scan_files
 
+        usable = [0]
+
+        def count(scan) -> None:
+            usable[0] += scan.usable
+
         try:
-            result = scan_files(self._sources, self._config,
-                                progress=lambda d, t, n: self.progressed.emit(d, t, n),
-                                cancel=self._cancel, every=5)
+            result = scan_files(
+                self._sources, self._config, cancel=self._cancel, every=5, on_file=count,
+                progress=lambda d, t, n: self.progressed.emit(d, t, usable[0], n))
         except UserError as exc:
             self.failed.emit(str(exc))
             return

@@ -66,7 +66,9 @@ class _Range:
         if self.y is None or ylo < self.y[0] or yhi > self.y[1]:
             lo = ylo if self.y is None else min(ylo, self.y[0])
             hi = yhi if self.y is None else max(yhi, self.y[1])
-            pad = 0.15 * max(hi - lo, 1e-3 * max(1.0, abs(hi)))
+            # at least a tenth of the values' size: a flat metric (QN at 1.0) must not
+            # zoom into rounding noise
+            pad = 0.15 * max(hi - lo, 0.1 * max(abs(hi), abs(lo), 0.1))
             self.y = (lo - pad, hi + pad)
             self.plot.setYRange(*self.y, padding=0)
 
@@ -145,6 +147,9 @@ class TrainingPlots(QWidget):
                 plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
             self.metric_plots[key] = plot
             self.ranges[key] = _Range(plot)
+        self.view.addLabel(
+            "Solid: this run on the validation melodies<br>Dashed: your songs' own value",
+            row=1 + len(METRIC_KEYS) // 3, col=len(METRIC_KEYS) % 3, size="8pt")
         for role in self.roles:
             self._ensure_role(role)
         self._timer.start()

@@ -221,10 +221,10 @@ class FineTuneWindow(QWidget):
         self.minutes_spin = QDoubleSpinBox()
         self.minutes_spin.setRange(0.1, 10_000)
         self.minutes_spin.setValue(10)
-        length = QHBoxLayout()
-        for w in (self.steps_radio, self.steps_spin, self.minutes_radio, self.minutes_spin):
-            length.addWidget(w)
-        form.addRow("Length", length)
+        self.steps_spin.setToolTip("Generator updates in all (a resumed run counts on)")
+        self.minutes_spin.setToolTip("Stop after this many minutes of training")
+        form.addRow(self.steps_radio, self.steps_spin)
+        form.addRow(self.minutes_radio, self.minutes_spin)
         self.lr_spin = QDoubleSpinBox()
         self.lr_spin.setDecimals(6)
         self.lr_spin.setRange(1e-6, 0.01)
@@ -457,12 +457,13 @@ class FineTuneWindow(QWidget):
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
 
-    def _on_scan_progressed(self, done: int, total: int, _name: str) -> None:
+    def _on_scan_progressed(self, done: int, total: int, usable: int, _name: str) -> None:
         if self.sender() is not self.scan_job:
             return
         self.scan_progress.setRange(0, max(1, total))
         self.scan_progress.setValue(done)
-        self.counts_label.setText(f"{total:,} MIDI files found, {done:,} scanned")
+        self.counts_label.setText(f"{total:,} MIDI files found, {done:,} scanned: "
+                                  f"{usable:,} usable, {done - usable:,} skipped")
 
     def _on_scan_failed(self, message: str) -> None:
         if self.sender() is not self.scan_job:
@@ -709,6 +710,7 @@ class FineTuneWindow(QWidget):
             run.reason = reason
             run.save()
         model = rec.get("model") or (str(run.out_dir) if run else "")
+        self.eta_label.setText("")
         self.state_label.setText(
             f"{'Stopped' if reason == 'stop' else 'Done'} at step {run.step if run else 0:,} "
             f"after {_fmt_seconds(rec.get('seconds'))}: the model {Path(model).name!r} is "
