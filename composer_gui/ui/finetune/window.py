@@ -453,7 +453,8 @@ class FineTuneWindow(QWidget):
             job.progressed.disconnect(self._on_scan_progressed)
             job.finished.disconnect(self._on_scan_finished)
             job.failed.disconnect(self._on_scan_failed)
-            job.wait(5)
+            if job.wait(5):  # it stops after the file in hand (milliseconds)
+                job.deleteLater()
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
 
@@ -468,6 +469,7 @@ class FineTuneWindow(QWidget):
     def _on_scan_failed(self, message: str) -> None:
         if self.sender() is not self.scan_job:
             return
+        self.scan_job.deleteLater()
         self.scan_job = None
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
@@ -478,6 +480,7 @@ class FineTuneWindow(QWidget):
     def _on_scan_finished(self, result) -> None:
         if self.sender() is not self.scan_job:
             return
+        self.scan_job.deleteLater()
         self.scan_job = None
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
@@ -583,8 +586,12 @@ class FineTuneWindow(QWidget):
     def _data_folder(self) -> str:
         """The training command's DATA: the folder holding every source (the mapping
         says which files in it are used)."""
-        folders = [p if Path(p).is_dir() else str(Path(p).parent) for p in self.sources]
-        return os.path.commonpath([str(Path(f).resolve()) for f in folders])
+        folders = [str(Path(p if Path(p).is_dir() else Path(p).parent).resolve())
+                   for p in self.sources]
+        try:
+            return os.path.commonpath(folders)
+        except ValueError:  # different drives (Windows): the mapping lists every file
+            return folders[0]
 
     def _launch(self, run: RunInfo, args: list[str]) -> None:
         self.run = run
@@ -665,9 +672,15 @@ class FineTuneWindow(QWidget):
                 self.state = "training"
             self.device_run_label.setText(f"on {rec.get('device', '?')}")
             self.plots.add_record(rec)
+            skipped = (rec.get("report") or {}).get("skipped") or []
             self.state_label.setText(
                 f"Training {run.name if run else ''}: {rec.get('train_songs', 0)} songs, "
-                f"{rec.get('validation_songs', 0)} for validation")
+                f"{rec.get('validation_songs', 0)} for validation"
+                + (f"; {len(skipped)} file(s) could not be read (hover for why)"
+                   if skipped else ""))
+            self.state_label.setToolTip("\n".join(
+                f"{Path(str(s.get('file', ''))).name}: {s.get('reason', '')}"
+                for s in skipped[:30] if isinstance(s, dict)))
         elif kind == "step":
             self.plots.add_record(rec)
             total = run.steps if run is not None and run.steps else None
