@@ -51,12 +51,15 @@ def register(subparsers) -> None:
     p.add_argument("--style", default=None, help="role template (chorale, ...)")
     p.add_argument("--from", dest="base", metavar="MODEL", help="fine-tune this model")
     p.add_argument("--steps", type=int, help="generator updates (in total, counting a resumed run)")
-    p.add_argument("--minutes", type=float, help="stop after this many minutes (pauses not counted)")
-    p.add_argument("--batch-size", type=int, help=f"windows per step (default {TRAIN_DEFAULTS['batch_size']}; "
-                   "per process under torchrun)")
+    p.add_argument("--minutes", type=float,
+                   help="stop after this many minutes (pauses not counted)")
+    p.add_argument("--batch-size", type=int,
+                   help=f"windows per step (default {TRAIN_DEFAULTS['batch_size']}; "
+                        "per process under torchrun)")
     p.add_argument("--lr", type=float, help=f"learning rate (default {TRAIN_DEFAULTS['lr']})")
     p.add_argument("--critic-steps", type=int,
-                   help=f"critic updates per generator update (default {TRAIN_DEFAULTS['critic_steps']})")
+                   help="critic updates per generator update "
+                        f"(default {TRAIN_DEFAULTS['critic_steps']})")
     p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run saved in MODEL_DIR")
@@ -105,9 +108,11 @@ def _add_finetune_options(p) -> None:
     p.add_argument("--mapping", metavar="MAP.json",
                    help="files to use and their melody / role tracks (written by the window)")
     p.add_argument("--preview-every", type=int, metavar="S",
-                   help="every S steps write MODEL_DIR/previews/step_NNNNNN.mid (and base.mid once)")
+                   help="every S steps write MODEL_DIR/previews/step_NNNNNN.mid "
+                        "(and base.mid once)")
     p.add_argument("--validate-every", type=int, metavar="V",
-                   help=f"validation and metrics every V steps (default {TRAIN_DEFAULTS['validate_every']})")
+                   help="validation and metrics every V steps "
+                        f"(default {TRAIN_DEFAULTS['validate_every']})")
     p.add_argument("--save-every", type=float, default=60.0, metavar="SECONDS",
                    help="write a resumable checkpoint this often (default 60)")
     p.add_argument("--jsonl", action="store_true",
@@ -177,12 +182,6 @@ def _json_safe(value):
     return value
 
 
-def cmd_train(args) -> int:
-    if args.jsonl:
-        return _train_jsonl(args)
-    return _train_text(args, _train_options(args))
-
-
 def _train_jsonl(args) -> int:
     """``--jsonl``: one JSON object per line on stdout and nothing else (anything else
     printed goes to stderr); a user error is also sent as an ``error`` record."""
@@ -241,7 +240,10 @@ def _run_train(args, opts):
             yield record
 
 
-def _train_text(args, opts) -> int:
+def cmd_train(args) -> int:
+    if args.jsonl:
+        return _train_jsonl(args)
+    opts = _train_options(args)
     tty = sys.stderr.isatty()
     for rec in _run_train(args, opts):
         kind = rec["kind"]
@@ -269,19 +271,14 @@ def _train_text(args, opts) -> int:
                 rec=_fmt(rec["rec"]), s=rec["seconds"]), flush=True)
         elif kind == "validation":
             print(f"validation step {rec['step']}: " + " ".join(
-                f"{k} {_fmt(rec[k])}" for k in ("val_bce", "val_f1", "critic_gap"))
-                + f", all metric targets met: {'yes' if rec['all_targets_met'] else 'no'}",
-                flush=True)
+                f"{k} {_fmt(v)}" for k, v in rec.items() if k not in ("kind", "step")), flush=True)
         elif kind == "checkpoint":
             print(f"saved step {rec['step']} to {rec['path']} ({rec['reason']})", flush=True)
-        elif kind == "preview":
-            print(f"preview at step {rec['step']}: {rec['path']}", flush=True)
-        elif kind in ("paused", "resumed"):
-            print(f"{kind} at step {rec['step']}", flush=True)
-        elif kind == "warning":
-            print(f"composer-gui: warning: {rec['message']}", file=sys.stderr, flush=True)
         elif kind == "done":
             print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec['reason']})")
+    from composer_gui.ml.card import write_card_if_missing
+
+    write_card_if_missing(Path(args.output))
     return 0
 
 

@@ -57,7 +57,8 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
         "",
         f"- command: `{t.get('command', '?')}`",
         f"- fine-tuned from: {t.get('base') or 'nothing (from scratch)'}",
-        f"- steps: {t.get('steps', '?')}, seed {t.get('seed', '?')}, batch {t.get('batch_size', '?')}"
+        f"- steps: {t.get('steps', '?')}, seed {t.get('seed', '?')}, "
+        f"batch {t.get('batch_size', '?')}"
         + (f" per process x {t['world_size']} processes" if t.get("world_size", 1) > 1 else "")
         + f", lr {t.get('lr', '?')}, critic steps {t.get('critic_steps', '?')}",
         f"- machine: {t.get('device', '?')}; training time {_duration(t.get('elapsed_s'))}"
@@ -82,7 +83,8 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
                   "", metrics.format_table(_nan_free(reference), _nan_free(final),
                                            roles=config.role_names()).rstrip()]
     if history:
-        lines += ["", "## Validation during training", "", "| step | val BCE | val F1 | critic gap |",
+        lines += ["", "## Validation during training", "",
+                  "| step | val BCE | val F1 | critic gap |",
                   "|---|---|---|---|"]
         for h in history[-10:]:
             lines.append(f"| {h['step']} | {h.get('val_bce', 0):.3f} | {h.get('val_f1', 0):.3f} | "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,7 +252,7 @@ def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
     arrays.path = str(path)
     if cached is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".tmp.npz")
+        tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")  # runs side by side
         np.savez_compressed(
             tmp, codes=arrays.codes, bar_starts=arrays.bar_starts,
             bar_meters=np.array(arrays.bar_meters), grid_hits=arrays.grid_hits,

@@ -8,7 +8,9 @@ weights stay identical on every rank. Rank 0 alone reads the control commands, w
 records, checkpoints, previews and the model card; the decisions that must agree (stop,
 pause, an error on rank 0) travel as one small broadcast per step.
 
-Without ``WORLD_SIZE`` > 1 everything here is a no-op and training runs as one process.
+Outside torchrun (no ``WORLD_SIZE``/``MASTER_ADDR`` in the environment) everything here is
+a no-op and training runs as one plain process. Under torchrun even one process joins the
+process group and trains through DDP (so ``--nproc_per_node 1`` tests the same path).
 """
 
 from __future__ import annotations
@@ -32,10 +34,8 @@ class DistContext:
     local_rank: int = 0
     device: object = None  # torch.device
     backend: str | None = None
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
+    #: True under torchrun: a process group exists, the networks are wrapped in DDP.
+    enabled: bool = False
 
     @property
     def is_main(self) -> bool:
@@ -61,7 +61,7 @@ def setup(device_choice: str) -> DistContext:
 
     device = resolve_device(device_choice)
     world = _env_int("WORLD_SIZE", 1)
-    if world <= 1:
+    if "WORLD_SIZE" not in os.environ or "MASTER_ADDR" not in os.environ or world < 1:
         return DistContext(device=device)
     import torch.distributed as dist
 
@@ -80,7 +80,7 @@ def setup(device_choice: str) -> DistContext:
     if not dist.is_initialized():
         minutes = float(os.environ.get("COMPOSER_GUI_DIST_TIMEOUT_MIN", "30"))
         dist.init_process_group(backend, timeout=datetime.timedelta(minutes=minutes))
-    return DistContext(rank, world, local, device, backend)
+    return DistContext(rank, world, local, device, backend, enabled=True)
 
 
 def wrap(module, ctx: DistContext):

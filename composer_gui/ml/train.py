@@ -117,6 +117,20 @@ def gradient_penalty(critic, melody, real, fake, position, generator):
     return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
+def critic_loss(critic_train, critic, melody, real, fake, position, generator,
+                gp_weight: float = 10.0):
+    """(WGAN-GP critic loss, gradient penalty). ``critic_train`` is the critic as trained
+    (wrapped in DDP under torchrun), ``critic`` the plain module: the penalty's
+    ``autograd.grad`` runs on the plain module, since DDP does not support it; the
+    penalty's parameter gradients still pass DDP's reduction hooks in ``backward()``, so
+    they are averaged over the ranks with the rest (tests/ml/test_ddp.py checks this)."""
+    d_real = critic_train(melody, real, position)
+    d_fake = critic_train(melody, fake, position)
+    gp = gradient_penalty(critic, melody, real, fake, position, generator)
+    loss = d_fake.mean() - d_real.mean() + gp_weight * gp + 1e-3 * (d_real ** 2).mean()
+    return loss, gp
+
+
 def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
     """What the critic sees of the generator's output: the parts decoded exactly as
     generation decodes them (drawn pitches, binary), with a straight-through gradient
@@ -494,15 +508,8 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                                                     bar_noise(pos, config, noise_gen)))
                 keep = mask[:, :, None, :, None]
                 fake = keep * real + (1 - keep) * as_played(probs, config, rng, opts)
-                d_real = c_train(mel, real, pos)
-                d_fake = c_train(mel, fake, pos)
-                # the penalty runs on the plain module (DDP's docs do not support
-                # autograd.grad through it); its parameter gradients still pass DDP's
-                # reduction hooks in d_loss.backward(), so they are averaged with the rest
-                # (checked: the same averaged gradients as each rank's own, all-reduced)
-                gp = gradient_penalty(critic, mel, real, fake, pos, noise_gen)
-                d_loss = (d_fake.mean() - d_real.mean() + opts.gp_weight * gp
-                          + 1e-3 * (d_real ** 2).mean())
+                d_loss, gp = critic_loss(c_train, critic, mel, real, fake, pos, noise_gen,
+                                         opts.gp_weight)
                 opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
                 opt_d.step()
@@ -527,7 +534,8 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                          ("adv", adv)):
                 sums[k] += float(v.detach())
             count += 1
-            if not math.isfinite(float(g_loss.detach())) or not math.isfinite(float(d_loss.detach())):
+            if not (math.isfinite(float(g_loss.detach()))
+                    and math.isfinite(float(d_loss.detach()))):
                 raise DataError(f"training diverged at step {step} (loss is not finite); "
                                 "try a smaller --lr")
             if not main:

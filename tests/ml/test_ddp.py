@@ -49,3 +49,64 @@ def test_two_ranks_hold_the_same_weights_and_only_rank_0_writes(tiny_model, chor
     assert state_digest(generator, critic) == ranks[0]["digest"]
     _, g0, c0 = load_model(tiny_model)
     assert state_digest(g0, c0) != ranks[0]["digest"]
+
+
+def _gradient_check(rank: int, world: int, port: int, folder: str) -> None:
+    """One rank: the critic loss (gradient penalty included) through DDP must give the
+    average of every rank's own gradients."""
+    import copy
+
+    import torch
+    import torch.distributed as dist
+
+    from composer_gui.ml.distributed import DistContext, wrap
+    from composer_gui.ml.model import build_models
+    from composer_gui.ml.train import critic_loss
+
+    from .conftest import tiny_config
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    config = tiny_config()
+    torch.manual_seed(0)
+    _, critic = build_models(config)
+    alone = copy.deepcopy(critic)
+    g = torch.Generator().manual_seed(100 + rank)  # each rank its own batch
+    b, t, p, r = 2, config.window_steps, config.pitches, config.tracks
+    mel = (torch.rand(b, 2, t, p, generator=g) < 0.05).float()
+    real = (torch.rand(b, r, 2, t, p, generator=g) < 0.05).float()
+    fake = torch.rand(b, r, 2, t, p, generator=g)
+    pos = torch.rand(b, t, config.position_features, generator=g)
+    loss, _ = critic_loss(alone, alone, mel, real, fake, pos, torch.Generator().manual_seed(5))
+    loss.backward()
+    own = [q.grad.clone() for q in alone.parameters()]
+    for grad in own:
+        dist.all_reduce(grad)
+        grad /= world
+    ctx = DistContext(rank, world, rank, torch.device("cpu"), "gloo", enabled=True)
+    wrapped = wrap(critic, ctx)  # held: a dropped DDP wrapper takes its reduction hooks along
+    loss, gp = critic_loss(wrapped, critic, mel, real, fake, pos, torch.Generator().manual_seed(5))
+    loss.backward()
+    worst = max(float((q.grad - a).abs().max()) for q, a in zip(critic.parameters(), own))
+    differs = max(float((q.grad - a.grad).abs().max())
+                  for q, a in zip(critic.parameters(), alone.parameters()))
+    Path(folder, f"rank{rank}.json").write_text(json.dumps(
+        {"worst": worst, "differs_from_own": differs, "gp": float(gp.detach())}))
+    dist.destroy_process_group()
+
+
+def test_gradient_penalty_gradients_are_averaged_under_ddp(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_gradient_check, args=(2, port, str(tmp_path)), nprocs=2)
+    for rank in (0, 1):
+        got = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert got["gp"] > 0
+        assert got["worst"] < 1e-6  # the DDP gradients are the ranks' average ...
+        assert got["differs_from_own"] > 1e-4  # ... not this rank's own gradients
