@@ -362,20 +362,21 @@ def test_out_of_memory_and_crash_messages(main, qtbot, datasets_dir, tmp_path):
         "out.mkdir(parents=True, exist_ok=True)\n"
         "(out / 'training_state.json').write_text('{}')\n"
         "print(json.dumps({'kind': 'error', 'step': 40, 'message': 'CUDA out of memory',"
-        " 'oom': True, 'disk_full': False}), flush=True)\n"
+        " 'oom': True, 'disk_full': False, 'suggest_batch_size': 3}), flush=True)\n"
         "sys.exit(2)\n")
     with qtbot.waitSignal(ft.training_ended, timeout=30_000) as ended:
         click(qtbot, ft.start_button)
     assert ended.args == ["error"]
     assert "Out of memory at step 40" in ft.message_label.text()
+    assert "smaller batch (3)" in ft.message_label.text()  # the backend's suggestion
     assert ft.smaller_batch_button.isVisible() and ft.cpu_button.isVisible()
 
-    # the offered smaller batch resumes the run with half the batch
+    # the offered smaller batch resumes the run with it
     ft.training.program = fake_process("import sys; sys.exit(0)")
     with qtbot.waitSignal(ft.training_ended, timeout=30_000):
         click(qtbot, ft.smaller_batch_button)
     args = ft.training.arguments
-    assert args[:3] == ["train", "--resume", "-o"] and args[args.index("--batch-size") + 1] == "4"
+    assert args[:3] == ["train", "--resume", "-o"] and args[args.index("--batch-size") + 1] == "3"
 
     # a process that dies: the message says so and offers to resume from the checkpoint
     ft.training.program = fake_process(

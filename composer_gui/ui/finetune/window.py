@@ -297,7 +297,11 @@ class FineTuneWindow(QWidget):
         self.rate_label = QLabel("")
         self.eta_label = QLabel("")
         self.device_run_label = QLabel("")
-        for w in (self.step_label, self.rate_label, self.eta_label, self.device_run_label):
+        self.targets_label = QLabel("")
+        self.targets_label.setToolTip("The metric targets of the model card, met by this run "
+                                      "on the validation melodies")
+        for w in (self.step_label, self.rate_label, self.eta_label, self.device_run_label,
+                  self.targets_label):
             info.addWidget(w)
         info.addStretch(1)
         layout.addLayout(info)
@@ -604,6 +608,7 @@ class FineTuneWindow(QWidget):
         self.step_label.setText("")
         self.rate_label.setText("")
         self.eta_label.setText("")
+        self.targets_label.setText("")
         self.tabs.setCurrentIndex(1)
         self.training.start(args)
         self._update_run_buttons()
@@ -693,6 +698,14 @@ class FineTuneWindow(QWidget):
                 run.step = step
         elif kind == "validation":
             self.plots.add_record(rec)
+            met = [v for part in (rec.get("targets_met") or {}).values()
+                   if isinstance(part, dict) for v in part.values()]
+            if met:
+                self.targets_label.setText(
+                    f"validation at step {step:,}: {sum(map(bool, met))} of {len(met)} "
+                    "targets met" + (" (all)" if rec.get("all_targets_met") else ""))
+        elif kind == "warning":
+            self.message_label.setText(f"Note: {rec.get('message', '')}")
         elif kind == "preview":
             self.preview.set_preview(rec)
         elif kind == "paused":
@@ -769,11 +782,9 @@ class FineTuneWindow(QWidget):
         text = rec.get("message", "training failed")
         step = int(rec.get("step", 0) or 0)
         if rec.get("oom"):
-            batch = int((self.run.settings if self.run else {}).get("batch_size")
-                        or self.batch_spin.value())
             self._show_message(
                 f"Out of memory at step {step:,}: {text}. The run stopped at its last "
-                f"checkpoint. Try a smaller batch ({max(1, batch // 2)}) or the CPU.",
+                f"checkpoint. Try a smaller batch ({self._smaller_batch()}) or the CPU.",
                 oom=True)
         elif rec.get("disk_full"):
             self._show_message(
@@ -794,11 +805,18 @@ class FineTuneWindow(QWidget):
         for b in (self.smaller_batch_button, self.cpu_button, self.retry_button):
             b.hide()
 
+    def _smaller_batch(self) -> int:
+        """The backend's suggestion after running out of memory, else half the batch."""
+        suggested = (self.last_error or {}).get("suggest_batch_size")
+        if isinstance(suggested, int) and suggested >= 1:
+            return suggested
+        batch = int((self.run.settings if self.run else {}).get("batch_size")
+                    or self.batch_spin.value())
+        return max(1, batch // 2)
+
     def _on_smaller_batch_clicked(self) -> None:
-        if self.run is None:
-            return
-        batch = int(self.run.settings.get("batch_size") or self.batch_spin.value())
-        self.resume_run(self.run, batch_size=max(1, batch // 2))
+        if self.run is not None:
+            self.resume_run(self.run, batch_size=self._smaller_batch())
 
     # -- device ----------------------------------------------------------------------------
     def probe_device(self) -> None:
