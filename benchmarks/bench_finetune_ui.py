@@ -168,6 +168,18 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
         cpu[0] = now
 
     timer.timeout.connect(tick)
+    import gc
+
+    gc_pauses: list[tuple[int, float]] = []
+    gc_start = [0.0]
+
+    def on_gc(phase, info) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append((info["generation"], 1000 * (time.perf_counter() - gc_start[0])))
+
+    gc.callbacks.append(on_gc)
     clock.start()
     timer.start()
     c0 = time.process_time()
@@ -175,6 +187,7 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
     QTimer.singleShot(int(seconds * 1000), loop.quit)
     loop.exec()
     timer.stop()
+    gc.callbacks.remove(on_gc)
     gui_cpu = time.process_time() - c0
     ft.stop()
     wait(ft.training_ended, 60_000)
@@ -187,6 +200,10 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
     print(f"  GUI thread's own CPU time per tick (16 ms + CPU used in the gap): median "
           f"{np.median(own):.1f} ms, p95 {np.percentile(own, 95):.1f} ms, max {own.max():.1f} ms"
           " (the gaps beyond are the machine giving the process no core)")
+    if gc_pauses:
+        longest = max(gc_pauses, key=lambda g: g[1])
+        print(f"  garbage collections on the GUI thread: {len(gc_pauses)}, longest "
+              f"{longest[1]:.1f} ms (generation {longest[0]})")
     worst = np.argsort(a)[-3:][::-1]
     for i in worst:
         end = stamps[i + 1]

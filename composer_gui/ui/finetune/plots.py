@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 FLUSH_MS = 250
 #: Plots redrawn per tick, and the wait before the next tick when more are waiting.
-PLOTS_PER_TICK = 2
+PLOTS_PER_TICK = 1
 FOLLOW_UP_MS = 30
 #: Metrics shown, in order (ml.metrics keys; records may also use the short labels).
 METRIC_KEYS = ("empty_bar_rate", "used_pitch_classes", "qualified_note_rate",
@@ -45,31 +45,44 @@ def _nice_ceiling(x: float) -> float:
     return float(next(m * k for m in (1, 2, 5, 10) if m * k >= x))
 
 
-class _Range:
-    """A plot's view range that only grows, in coarse steps (see the module notes)."""
+#: Metrics that are rates in [0, 1]: their y range is fixed, so their axes never change.
+RATE_METRICS = ("empty_bar_rate", "qualified_note_rate", "in_scale_rate")
 
-    def __init__(self, plot) -> None:
+
+class _Range:
+    """A plot's view range that only grows, in coarse steps (see the module notes);
+    ``y`` given: a fixed y range; ``floor``: the y range never goes below it."""
+
+    def __init__(self, plot, y: tuple[float, float] | None = None,
+                 floor: float | None = None) -> None:
         self.plot = plot
         self.x = 0.0
-        self.y: tuple[float, float] | None = None
+        self.y = y
+        self.fixed = y is not None
+        self.floor = floor
+        if y is not None:
+            plot.setYRange(*y, padding=0)
         plot.disableAutoRange()
         plot.setMouseEnabled(x=False, y=False)
         for name in ("left", "bottom"):
             plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-    def cover(self, xmax: float, ylo: float, yhi: float) -> None:
+    def cover_x(self, xmax: float) -> None:
         if xmax > self.x:
             self.x = _nice_ceiling(xmax * 1.05)
             self.plot.setXRange(0, self.x, padding=0)
-        if not (np.isfinite(ylo) and np.isfinite(yhi)):
+
+    def cover(self, xmax: float, ylo: float, yhi: float) -> None:
+        self.cover_x(xmax)
+        if self.fixed or not (np.isfinite(ylo) and np.isfinite(yhi)):
             return
         if self.y is None or ylo < self.y[0] or yhi > self.y[1]:
             lo = ylo if self.y is None else min(ylo, self.y[0])
             hi = yhi if self.y is None else max(yhi, self.y[1])
             # at least a tenth of the values' size: a flat metric (QN at 1.0) must not
             # zoom into rounding noise
-            pad = 0.15 * max(hi - lo, 0.1 * max(abs(hi), abs(lo), 0.1))
-            self.y = (lo - pad, hi + pad)
+            pad = 0.3 * max(hi - lo, 0.1 * max(abs(hi), abs(lo), 0.1))
+            self.y = (lo - pad if self.floor is None else max(self.floor, lo - pad), hi + pad)
             self.plot.setYRange(*self.y, padding=0)
 
 
@@ -146,7 +159,8 @@ class TrainingPlots(QWidget):
             if i == 0:
                 plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
             self.metric_plots[key] = plot
-            self.ranges[key] = _Range(plot)
+            self.ranges[key] = (_Range(plot, y=(-0.02, 1.02)) if key in RATE_METRICS
+                                else _Range(plot, floor=0.0))
         self.view.addLabel(
             "Solid: this run on the validation melodies<br>Dashed: your songs' own value",
             row=1 + len(METRIC_KEYS) // 3, col=len(METRIC_KEYS) % 3, size="8pt")
@@ -216,15 +230,22 @@ class TrainingPlots(QWidget):
                                                      or isinstance(value, (int, float))):
                         self.metric_series[(role, key)].append(step, value)
                         self._dirty.add((role, key))
-        elif kind == "start" and record.get("reference"):
-            self.set_reference(record["reference"])
+        elif kind == "start":
+            if record.get("reference"):
+                self.set_reference(record["reference"])
+            steps = record.get("steps")
+            if isinstance(steps, int) and steps > 0:
+                # the whole run's x range at once: no axis redrawn as the steps go by
+                for rng in self.ranges.values():
+                    rng.cover_x(steps)
 
     def flush(self, max_plots: int | None = None) -> None:
         """Hand the changed buffers to their curves (one ``setData`` per changed curve).
 
         ``max_plots``: update at most this many plots now and the rest on the next
-        ticks (the timer passes 2, so a validation record's six plots are drawn over
-        three short ticks instead of one long one); None updates everything.
+        ticks (the timer passes :data:`PLOTS_PER_TICK`, so a validation record's six
+        plots are drawn over six short ticks instead of one long one); None updates
+        everything.
         """
         if not self._dirty:
             return

@@ -853,8 +853,17 @@ class FineTuneWindow(QWidget):
     # -- window ----------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        if not self._probed:
+            QTimer.singleShot(0, self._warm_up)
         self.probe_device()
         self.refresh_runs()
+
+    def _warm_up(self) -> None:
+        """Render the (hidden) Training tab once: the first drawing of the plots' text
+        (fonts, glyph caches, rich-text layout) costs tens of milliseconds, which would
+        otherwise land on the GUI thread just as the first records arrive."""
+        self.plots.view.grab()
+        self.preview.grab()
 
     def closeEvent(self, event) -> None:  # noqa: N802
         """Closing the window stops the run (it saves its checkpoint and model)."""
