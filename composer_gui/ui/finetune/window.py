@@ -198,6 +198,8 @@ class FineTuneWindow(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # column widths from the first rows only: measuring 1,000 rows took 0.6 s
+        self.table.horizontalHeader().setResizeContentsPrecision(40)
         self.table.verticalHeader().setVisible(False)
         left.addWidget(self.table, 1)
         outer.addLayout(left, 3)
