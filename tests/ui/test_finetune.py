@@ -112,8 +112,9 @@ def scan(qtbot, ft, sources):
 
 
 def rows_shown(ft) -> list[tuple[str, str]]:
-    proxy = ft.table.model()
-    return [(proxy.index(r, 0).data(), proxy.index(r, 1).data()) for r in range(proxy.rowCount())]
+    proxy, status = ft.table.model(), ft.model.status_column
+    return [(proxy.index(r, 0).data(), proxy.index(r, status).data())
+            for r in range(proxy.rowCount())]
 
 
 # ----- scan -----------------------------------------------------------------------------

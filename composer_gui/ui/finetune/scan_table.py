@@ -18,8 +18,9 @@ from composer_gui.ml.config import ModelConfig
 from composer_gui.ml.scan import FileScan, ScanResult, assess
 
 AUTOMATIC = "Automatic"
-FIXED_COLUMNS = ("File", "Status", "Split", "Bars", "Meters", "Melody")
-MELODY_COLUMN = 5
+#: Columns: these, one per role of the model, then "Status" (the skip reason, long: last).
+FIXED_COLUMNS = ("File", "Split", "Bars", "Meters", "Melody")
+MELODY_COLUMN = 4
 RULES = (("name", "track named\u2026"), ("highest", "highest track"),
          ("lowest", "lowest track"), ("auto", "automatic"))
 _SKIPPED = QColor("#c0392b")
@@ -57,12 +58,16 @@ class ScanModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.files())
 
     def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(FIXED_COLUMNS) + len(self.roles)
+        return 0 if parent.isValid() else len(FIXED_COLUMNS) + len(self.roles) + 1
+
+    @property
+    def status_column(self) -> int:
+        return len(FIXED_COLUMNS) + len(self.roles)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
             return None
-        columns = [*FIXED_COLUMNS, *self.roles]
+        columns = [*FIXED_COLUMNS, *self.roles, "Status"]
         return columns[section] if 0 <= section < len(columns) else None
 
     def role_of_column(self, column: int) -> str | None:
@@ -70,7 +75,7 @@ class ScanModel(QAbstractTableModel):
         if column == MELODY_COLUMN:
             return "melody"
         k = column - len(FIXED_COLUMNS)
-        return self.roles[k] if 0 <= k < len(self.roles) else None
+        return self.roles[k] if 0 <= k < len(self.roles) else None  # Status: None
 
     def column_of(self, part: str) -> int:
         return MELODY_COLUMN if part == "melody" else len(FIXED_COLUMNS) + self.roles.index(part)
@@ -80,16 +85,17 @@ class ScanModel(QAbstractTableModel):
             return None
         f = self.files()[index.row()]
         col = index.column()
+        status = self.status_column
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return f.name
-            if col == 1:
+            if col == status:
                 return "usable" if f.usable else f.reason
-            if col == 2:
+            if col == 1:
                 return "validation" if f.validation else "training"
-            if col == 3:
+            if col == 2:
                 return f.bars or ""
-            if col == 4:
+            if col == 3:
                 return ", ".join(f.meters)
             part = self.role_of_column(col)
             index_ = f.melody if part == "melody" else f.roles.get(part)
@@ -97,9 +103,9 @@ class ScanModel(QAbstractTableModel):
             text = track_label(f, index_)
             return text if chosen or not f.tracks else f"{text} (auto)"
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col in (0, 1):
+            if col in (0, status):
                 return f"{f.path}\n{'usable' if f.usable else f.reason}"
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1 and not f.usable:
+        if role == Qt.ItemDataRole.ForegroundRole and col == status and not f.usable:
             return QBrush(_SKIPPED)
         if role == Qt.ItemDataRole.UserRole:
             return f.usable
