@@ -112,7 +112,7 @@ def scan(qtbot, ft, sources):
 
 
 def rows_shown(ft) -> list[tuple[str, str]]:
-    proxy, status = ft.table.model(), ft.model.status_column
+    proxy, status = ft.scan_page.table.model(), ft.scan_page.model.status_column
     return [(proxy.index(r, 0).data(), proxy.index(r, status).data())
             for r in range(proxy.rowCount())]
 
@@ -128,40 +128,40 @@ def test_scan_counts_reasons_edits_and_rules(main, qtbot, datasets_dir, tmp_path
     ft = open_finetune(main, qtbot)
     result = scan(qtbot, ft, [folder])
     assert len(result.files) == 8
-    assert ft.counts_label.text().startswith("8 files found: 6 usable, 2 skipped")
-    assert ft.scan_progress.value() == ft.scan_progress.maximum() == 8
-    assert "unreadable" in ft.summary_label.text()
-    assert "no melody-like track" in ft.summary_label.text()
+    assert ft.scan_page.counts_label.text().startswith("8 files found: 6 usable, 2 skipped")
+    assert ft.scan_page.scan_progress.value() == ft.scan_page.scan_progress.maximum() == 8
+    assert "unreadable" in ft.scan_page.summary_label.text()
+    assert "no melody-like track" in ft.scan_page.summary_label.text()
     assert ft.start_button.isEnabled()
 
     # the skip reasons, listed
-    ft.filter_combo.setCurrentIndex(ft.filter_combo.findData("skipped"))
+    ft.scan_page.filter_combo.setCurrentIndex(ft.scan_page.filter_combo.findData("skipped"))
     shown = dict(rows_shown(ft))
     assert sorted(shown) == ["corrupt.mid", "no_melody.mid"]
     assert shown["corrupt.mid"].startswith("unreadable") and "corrupt.mid" in shown["corrupt.mid"]
     assert shown["no_melody.mid"].startswith("no melody-like track")
 
     # per file: double-click the melody cell of no_melody.mid and pick its top track
-    proxy = ft.table.model()
+    proxy = ft.scan_page.table.model()
     row = [r for r in range(proxy.rowCount()) if proxy.index(r, 0).data() == "no_melody.mid"][0]
-    cell = proxy.index(row, ft.model.column_of("melody"))
-    ft.table.scrollTo(cell)
-    rect = ft.table.visualRect(cell)
-    QTest.mouseClick(ft.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    QTest.mouseDClick(ft.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    combo = ft.table.viewport().findChild(QComboBox, "track_combo")
+    cell = proxy.index(row, ft.scan_page.model.column_of("melody"))
+    ft.scan_page.table.scrollTo(cell)
+    rect = ft.scan_page.table.visualRect(cell)
+    QTest.mouseClick(ft.scan_page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseDClick(ft.scan_page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    combo = ft.scan_page.table.viewport().findChild(QComboBox, "track_combo")
     assert combo is not None and combo.count() == 5  # Automatic + 4 tracks
     combo.setFocus()
     QTest.keyClick(combo, Qt.Key.Key_Down)  # "0: Pad 0"
     QTest.keyClick(combo, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "7 usable" in ft.counts_label.text())
+    qtbot.waitUntil(lambda: "7 usable" in ft.scan_page.counts_label.text())
     scanned = {f.name: f for f in ft.result.files}
     assert scanned["no_melody.mid"].usable and scanned["no_melody.mid"].melody == 0
 
     # by rule: Bass = the lowest track, for every file
-    ft.rule_part.setCurrentIndex(ft.rule_part.findData("Bass"))
-    ft.rule_kind.setCurrentIndex(ft.rule_kind.findData("lowest"))
-    click(qtbot, ft.rule_button)
+    ft.scan_page.rule_part.setCurrentIndex(ft.scan_page.rule_part.findData("Bass"))
+    ft.scan_page.rule_kind.setCurrentIndex(ft.scan_page.rule_kind.findData("lowest"))
+    click(qtbot, ft.scan_page.rule_button)
     for f in ft.result.files:
         if f.tracks:
             lowest = min((t for t in f.tracks if t.notes), key=lambda t: t.mean_pitch)
