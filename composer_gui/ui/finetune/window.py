@@ -3,7 +3,7 @@
 Two tabs:
 
 * **Data and settings**: add a folder or files; the scan (:mod:`composer_gui.ml.scan`,
-  on a thread) fills a progress bar, a summary (files, usable, skipped by reason, songs,
+  on a thread; the left half is :mod:`~composer_gui.ui.finetune.scan_page`) fills a progress bar, a summary (files, usable, skipped by reason, songs,
   bars, meters) and a table of every file with its skip reason or the tracks taken as
   melody and as each part, editable per file or by rule. Then the base model (shipped or
   yours), the new model's name, steps or minutes, learning rate, batch size, critic steps
