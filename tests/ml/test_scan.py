@@ -171,3 +171,17 @@ def test_cancel_stops_between_files_and_lists_are_deduplicated(chorale_files, tm
     assert result.cancelled and len(result.files) == 2
     with pytest.raises(Exception, match="no such file"):
         list_midi_files([tmp_path / "missing"])
+
+
+def test_worker_processes_give_the_same_result_in_order(chorale_files, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for p in chorale_files:
+        shutil.copy(p, folder / p.name)
+    (folder / "zz_broken.mid").write_bytes(b"MThd\x00")
+    serial = scan_files(folder, CONFIG, workers=1)
+    seen = []
+    parallel = scan_files(folder, CONFIG, workers=2, on_file=lambda f: seen.append(f.name))
+    assert [f.to_dict() for f in parallel.files] == [f.to_dict() for f in serial.files]
+    assert seen == [f.name for f in serial.files]
+    assert parallel.files[-1].category == UNREADABLE
