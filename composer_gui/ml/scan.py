@@ -302,7 +302,10 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
            roles: dict[str, int | None] | None = None) -> FileScan:
     """(Re)judge a scanned file with the user's melody / role choices (None: automatic).
 
-    Works from the track summaries; a file that could not be read stays unusable.
+    Works from the track summaries; a file that could not be read stays unusable. The
+    melody and parts are filled in even for a skipped file (the table shows them); the
+    reason is the first of: no notes, unsupported meter (no choice of tracks mends it),
+    no melody-like track, no track for a part, too short.
     """
     if scan.category in (UNREADABLE,) or not scan.tracks:
         return scan
@@ -310,45 +313,41 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
     scan.melody_set = melody is not None
     scan.roles_set = {k: v is not None for k, v in (roles or {}).items()}
     scan.usable, scan.reason = False, ""
+    scan.melody, scan.roles = None, {r.name: None for r in config.roles}
     if not any(t.notes for t in tracks):
         scan.reason = f"{NO_NOTES}: the file holds no notes"
-        scan.melody, scan.roles = None, {r.name: None for r in config.roles}
         return scan
+    problems: list[str] = []
+    if scan.bad_meters:
+        problems.append(f"{BAD_METER} {', '.join(scan.bad_meters)} (the model knows "
+                        f"{', '.join(config.meters)})")
     if melody is not None:
-        if not 0 <= melody < len(tracks) or not tracks[melody].notes:
-            scan.reason = f"{NO_MELODY}: track {melody} has no notes"
-            scan.melody = None
-            return scan
-        scan.melody = melody
+        if 0 <= melody < len(tracks) and tracks[melody].notes:
+            scan.melody = melody
+        else:
+            problems.append(f"{NO_MELODY}: track {melody} has no notes")
     else:
         scan.melody, why = auto_melody(tracks, config)
         if scan.melody is None:
-            scan.reason = why
-            scan.roles = {r.name: None for r in config.roles}
-            return scan
-    scan.roles = auto_roles(tracks, config, scan.melody, roles)
-    missing = [name for name, i in scan.roles.items() if i is None]
-    used = [i for i in scan.roles.values() if i is not None]
-    if len(set(used)) < len(used) or scan.melody in used:
-        scan.reason = f"{NO_ROLE}: one track chosen for two parts"
-        return scan
-    if missing:
-        pitched = sum(1 for t in tracks if t.notes and not t.is_drum)
-        scan.reason = (f"{NO_ROLE} {', '.join(missing)} ({pitched} pitched track"
-                       f"{'s' if pitched != 1 else ''} with notes; the model writes "
-                       f"{len(config.roles)} parts under the melody)")
-        return scan
-    if scan.bad_meters:
-        scan.reason = (f"{BAD_METER} {', '.join(scan.bad_meters)} (the model knows "
-                       f"{', '.join(config.meters)})")
-        return scan
-    mel = tracks[scan.melody]
-    if scan.bars < MIN_BARS or mel.notes < MIN_MELODY_NOTES:
-        scan.reason = (f"{TOO_SHORT}: {scan.bars} bar{'s' if scan.bars != 1 else ''}, "
-                       f"{mel.notes} melody notes (need {MIN_BARS} bars and "
-                       f"{MIN_MELODY_NOTES} notes)")
-        return scan
-    scan.usable = True
+            problems.append(why)
+    if scan.melody is not None:
+        scan.roles = auto_roles(tracks, config, scan.melody, roles)
+        missing = [name for name, i in scan.roles.items() if i is None]
+        used = [i for i in scan.roles.values() if i is not None]
+        if len(set(used)) < len(used) or scan.melody in used:
+            problems.append(f"{NO_ROLE}: one track chosen for two parts")
+        elif missing:
+            pitched = sum(1 for t in tracks if t.notes and not t.is_drum)
+            problems.append(f"{NO_ROLE} {', '.join(missing)} ({pitched} pitched track"
+                            f"{'s' if pitched != 1 else ''} with notes; the model writes "
+                            f"{len(config.roles)} parts under the melody)")
+        mel = tracks[scan.melody]
+        if scan.bars < MIN_BARS or mel.notes < MIN_MELODY_NOTES:
+            problems.append(f"{TOO_SHORT}: {scan.bars} bar{'s' if scan.bars != 1 else ''}, "
+                            f"{mel.notes} melody notes (need {MIN_BARS} bars and "
+                            f"{MIN_MELODY_NOTES} notes)")
+    scan.reason = problems[0] if problems else ""
+    scan.usable = not problems
     return scan
 
 
