@@ -99,153 +99,32 @@ def cmd_generate(args) -> int:
 
 
 # ----- train -------------------------------------------------------------------------------
-#: Defaults of the settings a resumed run otherwise takes from its saved state.
-TRAIN_DEFAULTS = {"batch_size": 32, "lr": 3e-4, "critic_steps": 1, "validate_every": 200}
-
-
-def _add_finetune_options(p) -> None:
-    """The options the window's fine-tune uses (docs/finetune_protocol.md)."""
-    p.add_argument("--mapping", metavar="MAP.json",
-                   help="files to use and their melody / role tracks (written by the window)")
-    p.add_argument("--preview-every", type=int, metavar="S",
-                   help="every S steps write MODEL_DIR/previews/step_NNNNNN.mid "
-                        "(and base.mid once)")
-    p.add_argument("--validate-every", type=int, metavar="V",
-                   help="validation and metrics every V steps "
-                        f"(default {TRAIN_DEFAULTS['validate_every']})")
-    p.add_argument("--save-every", type=float, default=60.0, metavar="SECONDS",
-                   help="write a resumable checkpoint this often (default 60)")
-    p.add_argument("--jsonl", action="store_true",
-                   help="progress as JSON lines on stdout (nothing else there); messages on stderr")
-    p.add_argument("--control-stdin", action="store_true",
-                   help="read pause / resume / stop lines from stdin; end of input = stop")
-
-
 def _fmt(v) -> str:
     return f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
-def _train_options(args):
-    """TrainOptions from the arguments; a resumed run fills what is not given from its
-    saved settings (data folder, mapping, target steps, batch size ...)."""
-    from composer_gui.ml.train import TrainOptions, resume_settings
+def cmd_train(args) -> int:
+    if args.jsonl and not hasattr(args, "emit"):
+        return _train_jsonl(args)
+    from composer_gui.ml.train import TrainOptions, train
 
-    saved = resume_settings(Path(args.output)) if args.resume else {}
+    _fill_resumed(args)
     if not args.resume and not args.style and not args.base:
         raise CliError("train: give --style NAME (or --from MODEL, or --resume)")
-
-    def pick(name: str, saved_name: str | None = None):
-        value = getattr(args, name)
-        if value is not None:
-            return value
-        value = saved.get(saved_name or name)
-        return TRAIN_DEFAULTS.get(name) if value is None else value
-
-    data_dir = args.data_dir or saved.get("data")
-    if not data_dir:
-        raise CliError("train: give DATA_DIR (a folder of MIDI files)")
-    steps, minutes = pick("steps", "target_steps"), pick("minutes")
-    if steps is None and minutes is None:
+    if args.steps is None and args.minutes is None:
         raise CliError("train: give --steps N or --minutes M")
-    for name in ("steps", "batch_size", "critic_steps", "preview_every", "validate_every"):
-        value = pick(name, "target_steps" if name == "steps" else None)
-        if value is not None and value < 1:
-            raise CliError(f"train: --{name.replace('_', '-')} must be at least 1")
     opts = TrainOptions(
-        data_dir=Path(data_dir), out_dir=Path(args.output), style=args.style,
-        base=args.base, steps=steps, minutes=minutes, batch_size=pick("batch_size"),
-        lr=pick("lr"), critic_steps=pick("critic_steps"), device=args.device, seed=args.seed,
-        resume=args.resume, preview_every=pick("preview_every"),
-        validate_every=pick("validate_every"), save_every_s=args.save_every,
+        data_dir=Path(args.data_dir), out_dir=Path(args.output), style=args.style,
+        base=args.base, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size,
+        lr=args.lr, critic_steps=args.critic_steps, device=args.device, seed=args.seed,
+        resume=args.resume,
     )
-    mapping = args.mapping or saved.get("mapping")
-    opts.mapping = Path(mapping) if mapping else None
-    if args.resume and "seed" in saved:
-        opts.seed = int(saved["seed"])
-    return opts
-
-
-def _json_safe(value):
-    """Records as strict JSON: reports as dicts, NaN as null, numpy scalars as numbers."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if hasattr(value, "to_dict"):
-        return _json_safe(value.to_dict())
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()  # numpy scalar
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def _train_jsonl(args) -> int:
-    """``--jsonl``: one JSON object per line on stdout and nothing else (anything else
-    printed goes to stderr); a user error is also sent as an ``error`` record."""
-    from composer_gui.ml.errors import DiskFull, OutOfMemory
-
-    out = sys.stdout
-    sys.stdout = sys.stderr  # stray prints must not break the stream
-    last = {"step": 0}
-
-    def emit(record: dict) -> None:
-        out.write(json.dumps(_json_safe(record), allow_nan=False) + "\n")
-        out.flush()
-
-    try:
-        opts = _train_options(args)
-        for rec in _run_train(args, opts):
-            last["step"] = rec.get("step", last["step"])
-            emit(rec)
-        return 0
-    except Exception as exc:
-        from composer_gui.core.errors import UserError
-
-        if _is_main_rank():
-            error = {"kind": "error", "step": last["step"], "message": str(exc),
-                     "oom": isinstance(exc, OutOfMemory), "disk_full": isinstance(exc, DiskFull)}
-            if isinstance(exc, OutOfMemory):
-                error["suggest_batch_size"] = exc.suggest_batch_size
-            if not isinstance(exc, (UserError, CliError)):
-                error["message"] = f"internal error: {type(exc).__name__}: {exc}"
-            emit(error)
-        raise
-    finally:
-        sys.stdout = out
-
-
-def _is_main_rank() -> bool:
-    import os
-
-    return os.environ.get("RANK", "0") in ("", "0")
-
-
-def _run_train(args, opts):
-    """The training's records, with the stdin control attached when asked."""
+    _add_finetune_settings(opts, args)
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.train import train
 
     configure_threads()
-    if args.control_stdin and _is_main_rank():
-        from composer_gui.ml.control import TrainControl, read_commands
-
-        opts.control = TrainControl()
-        read_commands(opts.control)
-    main = _is_main_rank()
-    for record in train(opts):
-        if main:  # the other ranks of a torchrun stay quiet
-            yield record
-
-
-def cmd_train(args) -> int:
-    if args.jsonl:
-        return _train_jsonl(args)
-    opts = _train_options(args)
     tty = sys.stderr.isatty()
-    for rec in _run_train(args, opts):
+    for rec in _records(args, train(opts)):
         kind = rec["kind"]
         if kind == "data":
             line = f"reading MIDI files {rec['done']}/{rec['total']}"
@@ -280,6 +159,135 @@ def cmd_train(args) -> int:
 
     write_card_if_missing(Path(args.output))
     return 0
+
+
+# ----- train: the fine-tune options (docs/finetune_protocol.md) --------------------------
+#: Defaults of the settings a resumed run otherwise takes from its saved state.
+TRAIN_DEFAULTS = {"batch_size": 32, "lr": 3e-4, "critic_steps": 1, "validate_every": 200}
+
+
+def _add_finetune_options(p) -> None:
+    """The options the window's fine-tune uses."""
+    p.add_argument("--mapping", metavar="MAP.json",
+                   help="files to use and their melody / role tracks (written by the window)")
+    p.add_argument("--preview-every", type=int, metavar="S",
+                   help="every S steps write MODEL_DIR/previews/step_NNNNNN.mid "
+                        "(and base.mid once)")
+    p.add_argument("--validate-every", type=int, metavar="V",
+                   help="validation and metrics every V steps "
+                        f"(default {TRAIN_DEFAULTS['validate_every']})")
+    p.add_argument("--save-every", type=float, default=60.0, metavar="SECONDS",
+                   help="write a resumable checkpoint this often (default 60)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="progress as JSON lines on stdout (nothing else there); messages on stderr")
+    p.add_argument("--control-stdin", action="store_true",
+                   help="read pause / resume / stop lines from stdin; end of input = stop")
+
+
+def _fill_resumed(args) -> None:
+    """Complete the arguments: a resumed run takes what is not given from its saved
+    settings (data folder, mapping, target steps, batch size ...), then the defaults."""
+    saved = {}
+    if args.resume:
+        from composer_gui.ml.train import resume_settings
+
+        saved = resume_settings(Path(args.output))
+        args.seed = int(saved.get("seed", args.seed))
+    for name, key in (("data_dir", "data"), ("mapping", "mapping"), ("steps", "target_steps"),
+                      ("minutes", "minutes"), ("batch_size", "batch_size"), ("lr", "lr"),
+                      ("critic_steps", "critic_steps"), ("preview_every", "preview_every"),
+                      ("validate_every", "validate_every")):
+        if getattr(args, name) is None:
+            setattr(args, name, saved.get(key, TRAIN_DEFAULTS.get(name)))
+    if not args.data_dir:
+        raise CliError("train: give DATA_DIR (a folder of MIDI files)")
+    for name in ("steps", "batch_size", "critic_steps", "preview_every", "validate_every"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise CliError(f"train: --{name.replace('_', '-')} must be at least 1")
+
+
+def _add_finetune_settings(opts, args) -> None:
+    """The fine-tune's options on ``opts``, and the stdin control started when asked
+    (rank 0 only under torchrun)."""
+    opts.mapping = Path(args.mapping) if args.mapping else None
+    opts.preview_every = args.preview_every
+    opts.validate_every = args.validate_every
+    opts.save_every_s = args.save_every
+    if args.control_stdin and _is_main_rank():
+        from composer_gui.ml.control import TrainControl, read_commands
+
+        opts.control = TrainControl()
+        read_commands(opts.control)
+
+
+def _is_main_rank() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
+def _records(args, records):
+    """The records to print; with ``--jsonl`` each goes to stdout as one JSON line
+    instead. Under torchrun only rank 0 reports."""
+    main = _is_main_rank()
+    for rec in records:
+        if not main:
+            continue
+        if args.jsonl:
+            args.emit(rec)
+        elif rec["kind"] == "validation":  # the per-part tables are for the window's plots
+            yield {k: v for k, v in rec.items() if not isinstance(v, dict)}
+        else:
+            yield rec
+
+
+def _json_safe(value):
+    """Records as strict JSON: reports as dicts, NaN as null, numpy scalars as numbers."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return _json_safe(value.to_dict())
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _train_jsonl(args) -> int:
+    """``train --jsonl``: one JSON object per line on stdout and nothing else (anything
+    else printed goes to stderr); an error is also sent as an ``error`` record."""
+    from composer_gui.core.errors import UserError
+    from composer_gui.ml.errors import DiskFull, OutOfMemory
+
+    out = sys.stdout
+    sys.stdout = sys.stderr  # stray prints must not break the stream
+    last = {"step": 0}
+
+    def emit(record: dict) -> None:
+        last["step"] = record.get("step", last["step"])
+        out.write(json.dumps(_json_safe(record), allow_nan=False) + "\n")
+        out.flush()
+
+    args.emit = emit
+    try:
+        return cmd_train(args)
+    except Exception as exc:
+        if _is_main_rank():
+            error = {"kind": "error", "step": last["step"], "message": str(exc),
+                     "oom": isinstance(exc, OutOfMemory), "disk_full": isinstance(exc, DiskFull)}
+            if isinstance(exc, OutOfMemory):
+                error["suggest_batch_size"] = exc.suggest_batch_size
+            if not isinstance(exc, (UserError, CliError)):
+                error["message"] = f"internal error: {type(exc).__name__}: {exc}"
+            emit(error)
+        raise
+    finally:
+        sys.stdout = out
 
 
 # ----- models / evaluate ---------------------------------------------------------------------

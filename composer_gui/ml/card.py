@@ -56,7 +56,9 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
         "## Training",
         "",
         f"- command: `{t.get('command', '?')}`",
-        f"- fine-tuned from: {t.get('base') or 'nothing (from scratch)'}",
+        f"- fine-tuned from: {t.get('base') or 'nothing (from scratch)'}"
+        + (f" ({', '.join(t['kept_from_base'])} kept from it unchanged)"
+           if t.get("kept_from_base") else ""),
         f"- steps: {t.get('steps', '?')}, seed {t.get('seed', '?')}, "
         f"batch {t.get('batch_size', '?')}"
         + (f" per process x {t['world_size']} processes" if t.get("world_size", 1) > 1 else "")

@@ -375,8 +375,6 @@ class Batch:
     bar_len: np.ndarray  # [B] steps of the window's first bar (for metrics)
     #: Per window, the steps where its bars start (fixed windows only; for metrics).
     bars: list[np.ndarray] | None = None
-    #: Per window, the index of its song in the list given (fixed windows only).
-    song_index: np.ndarray | None = None
 
 
 def window_starts(song: SongArrays) -> np.ndarray:
@@ -464,8 +462,9 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     transposition, no context."""
     from composer_gui.ml.roll import channels
 
-    mel, real, pos, bar_len, bars, index = [], [], [], [], [], []
-    for k, song in enumerate(songs):
+    bars: list[np.ndarray] = []
+    mel, real, pos, bar_len = [], [], [], []
+    for song in songs:
         st = window_starts(song)
         if len(st) == 0:
             continue
@@ -480,10 +479,9 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
             bar_len.append(int(inner[0]) if len(inner) else config.window_steps)
             rel = song.bar_starts - start
             bars.append(rel[(rel >= 0) & (rel < config.window_steps)])
-            index.append(k)
     if not mel:
         raise DataError("no validation windows")
     n = len(mel)
     return Batch(np.stack(mel), np.stack(real),
                  np.zeros((n, config.tracks, config.window_steps), np.float32),
-                 np.stack(pos), np.array(bar_len), bars, np.array(index))
+                 np.stack(pos), np.array(bar_len), bars)

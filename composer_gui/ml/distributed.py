@@ -6,7 +6,7 @@ environment. Each copy trains on its own device (``cuda:LOCAL_RANK``, or the CPU
 its own batches (rank-seeded), and DistributedDataParallel averages the gradients, so the
 weights stay identical on every rank. Rank 0 alone reads the control commands, writes
 records, checkpoints, previews and the model card; the decisions that must agree (stop,
-pause, an error on rank 0) travel as one small broadcast per step.
+pause, an error on any rank) travel as one small all-reduce per step.
 
 Outside torchrun (no ``WORLD_SIZE``/``MASTER_ADDR`` in the environment) everything here is
 a no-op and training runs as one plain process. Under torchrun even one process joins the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from composer_gui.ml.errors import ModelError
 
-#: Reasons that end a run, as broadcast codes (index 0: go on).
+#: Reasons that end a run, as codes agreed by all ranks (0: go on; the largest wins).
 REASONS = (None, "steps", "minutes", "stop", "error")
 
 
@@ -94,7 +94,8 @@ def wrap(module, ctx: DistContext):
 
 
 def agree(ctx: DistContext, reason: str | None, paused: bool) -> tuple[str | None, bool]:
-    """Rank 0's (reason to finish, paused) on every rank."""
+    """One (reason to finish, paused) for every rank: the largest of the ranks' (only rank
+    0 decides stops and pauses, any rank can report "error", which outranks the rest)."""
     if not ctx.enabled:
         return reason, paused
     import torch
@@ -102,7 +103,7 @@ def agree(ctx: DistContext, reason: str | None, paused: bool) -> tuple[str | Non
 
     flags = torch.tensor([REASONS.index(reason), int(paused)], dtype=torch.int64,
                          device=ctx.device)
-    dist.broadcast(flags, src=0)
+    dist.all_reduce(flags, op=dist.ReduceOp.MAX)
     return REASONS[int(flags[0])], bool(flags[1])
 
 

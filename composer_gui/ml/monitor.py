@@ -88,55 +88,100 @@ def targets(reference: dict, generated: dict) -> tuple[dict, bool]:
 # ----- previews ---------------------------------------------------------------------------
 def preview_melody(path: str | Path, config: ModelConfig, melody_override: int | None = None,
                    bars: int = PREVIEW_BARS):
-    """The first ``bars`` bars of a file's melody track, as a one-track Song."""
+    """``bars`` bars of a file's melody track from the bar where the melody starts (pop
+    songs often open with a long intro without it), as a one-track Song starting at 0."""
     from composer_gui.core.song import Song, Track
     from composer_gui.core.timing import TimeMap
     from composer_gui.ml.data import find_melody
+    from composer_gui.ml.errors import DataError
     from composer_gui.ml.sources import read_song
 
     song = read_song(Path(path), pop909_meters=tuple(config.meters))
     index = find_melody(song, config, melody_override)
-    end = TimeMap.of(song).bar_to_tick(bars)
-    notes = [n.replace(duration=min(n.duration, end - n.start))
-             for n in song.tracks[index].notes if n.start < end]
     source = song.tracks[index]
+    if not source.notes:
+        raise DataError(f"{Path(path).name}: the melody track has no notes")
+    tmap = TimeMap.of(song)
+    first_bar = tmap.bar_of(min(n.start for n in source.notes))
+    begin, end = tmap.bar_to_tick(first_bar), tmap.bar_to_tick(first_bar + bars)
+    notes = [n.replace(start=n.start - begin, duration=min(n.duration, end - n.start))
+             for n in source.notes if begin <= n.start < end]
     melody = Track(name=source.name or "Melody", program=source.program, channel=source.channel,
                    role="melody", notes=notes)
-    return Song(ticks_per_beat=song.ticks_per_beat, tempos=list(song.tempos),
-                time_signatures=list(song.time_signatures),
-                key_signatures=list(song.key_signatures), tracks=[melody],
-                title=f"{Path(path).stem} (first {bars} bars)")
+    return Song(ticks_per_beat=song.ticks_per_beat,
+                tempos=_from(song.tempos, begin, end),
+                time_signatures=_from(song.time_signatures, begin, end),
+                key_signatures=_from(song.key_signatures, begin, end), tracks=[melody],
+                title=f"{Path(path).stem} (bars {first_bar + 1}-{first_bar + bars})")
 
 
-def write_preview(config: ModelConfig, generator, critic, device, melody_song,
-                  out_path: Path, seed: int = 0) -> Path:
-    """The given networks accompany ``melody_song`` (as generation does, one candidate,
-    a fixed seed so previews of different steps compare); written as MIDI."""
-    from composer_gui.midi.smf import write_midi
-    from composer_gui.ml.device import device_label
+def _from(changes: list, begin: int, end: int) -> list:
+    """Timed changes (tempo, meter, key) seen from ``begin``: the one in force there moves
+    to tick 0, later ones before ``end`` move back by ``begin``."""
+    import dataclasses
+
+    before = [c for c in changes if c.tick <= begin]
+    out = [dataclasses.replace(before[-1], tick=0)] if before else []
+    out += [dataclasses.replace(c, tick=c.tick - begin) for c in changes if begin < c.tick < end]
+    return out
+
+
+class Previewer:
+    """Writes previews: the given networks (the training's own, as they are now)
+    accompany ``melody_song`` as generation does (one candidate, a fixed seed, so
+    previews of different steps compare).
+
+    With a ``base_folder`` (a fine-tune), the generation machinery is the base model's
+    own, loaded once: parts the fine-tune does not train (the pop model's drums) play in
+    the previews too; only the main networks are swapped for the training's."""
+
+    def __init__(self, config: ModelConfig, generator, critic, device, melody_song,
+                 base_folder: Path | None = None, seed: int = 0):
+        from composer_gui.ml.device import device_label
+        from composer_gui.ml.sample import Composer
+
+        if base_folder is not None:
+            composer = Composer(Path(base_folder), device.type)
+        else:
+            composer = Composer.__new__(Composer)  # no folder to load from
+            composer.folder = None
+            composer.drums = None  # no sub-models without a base
+        composer.device, composer.device_name = device, device_label(device)
+        composer.config, composer.generator, composer.critic = config, generator, critic
+        self.composer, self.melody_song, self.seed = composer, melody_song, seed
+
+    def write(self, out_path: Path) -> Path:
+        """Generate with the networks as they are now; write MIDI atomically."""
+        generator, critic = self.composer.generator, self.composer.critic
+        was_training = generator.training
+        generator.eval()
+        critic.eval()
+        try:
+            result = self.composer.compose(self.melody_song, melody_track=0, seed=self.seed,
+                                           candidates=1)
+        finally:
+            if was_training:
+                generator.train()
+                critic.train()
+        return _write_song(result.song, Path(out_path))
+
+
+def write_base_preview(base_folder: Path, device, melody_song, out_path: Path,
+                       seed: int = 0) -> Path:
+    """The base model's own take on the preview melody (loaded afresh, as the Generate
+    panel would), for comparison with the previews."""
     from composer_gui.ml.sample import Composer
 
-    class _Live(Composer):
-        """A Composer around networks in memory (the training's own)."""
+    composer = Composer(Path(base_folder), device.type)
+    result = composer.compose(melody_song, melody_track=0, seed=seed, candidates=1)
+    return _write_song(result.song, Path(out_path))
 
-        def __init__(self):  # noqa: D401 - no folder to load
-            self.folder = None
-            self.device = device
-            self.config, self.generator, self.critic = config, generator, critic
-            self.device_name = device_label(device)
 
-    was_training = generator.training
-    generator.eval()
-    critic.eval()
-    try:
-        result = _Live().compose(melody_song, melody_track=0, seed=seed, candidates=1)
-    finally:
-        if was_training:
-            generator.train()
-            critic.train()
-    out_path = Path(out_path)
+def _write_song(song, out_path: Path) -> Path:
+    from composer_gui.midi.smf import write_midi
+
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
-    write_midi(result.song, tmp)
+    write_midi(song, tmp)
     tmp.replace(out_path)  # the window never reads half a file
     return out_path

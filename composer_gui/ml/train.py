@@ -41,8 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.core.errors import UserError
-from composer_gui.ml.config import ModelConfig, style_config
+from composer_gui.ml.config import CONFIG_NAME, ModelConfig, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 
 
@@ -106,17 +105,6 @@ def _to_tensors(batch, device):
     )
 
 
-def gradient_penalty(critic, melody, real, fake, position, generator):
-    """WGAN-GP: (|grad critic(x)| - 1)^2 at random points between real and fake."""
-    import torch
-
-    eps = torch.rand(real.shape[0], 1, 1, 1, 1, generator=generator).to(real.device)
-    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    score = critic(melody, mixed, position)
-    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
-
-
 def critic_loss(critic_train, critic, melody, real, fake, position, generator,
                 gp_weight: float = 10.0):
     """(WGAN-GP critic loss, gradient penalty). ``critic_train`` is the critic as trained
@@ -129,6 +117,17 @@ def critic_loss(critic_train, critic, melody, real, fake, position, generator,
     gp = gradient_penalty(critic, melody, real, fake, position, generator)
     loss = d_fake.mean() - d_real.mean() + gp_weight * gp + 1e-3 * (d_real ** 2).mean()
     return loss, gp
+
+
+def gradient_penalty(critic, melody, real, fake, position, generator):
+    """WGAN-GP: (|grad critic(x)| - 1)^2 at random points between real and fake."""
+    import torch
+
+    eps = torch.rand(real.shape[0], 1, 1, 1, 1, generator=generator).to(real.device)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    score = critic(melody, mixed, position)
+    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
 
 def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions):
@@ -203,6 +202,19 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     f1 = 2 * tp / max(1, 2 * tp + fp + fn)
     return {"val_bce": bce_sum / max(1, n), "val_f1": f1, "critic_gap": gap / max(1, n),
             "decoded": np.concatenate(decoded_all)}
+
+
+def copy_sub_models(base: Path, out: Path) -> list[str]:
+    """Copy the base model's sub-models (folders with their own config.json, such as a
+    pop model's drums) into a fine-tune's folder, unchanged: the fine-tune trains the
+    main networks only, and the new model must still load as a whole."""
+    kept = []
+    for sub in sorted(Path(base).iterdir()):
+        if sub.is_dir() and (sub / CONFIG_NAME).is_file():
+            if not (Path(out) / sub.name).exists():
+                shutil.copytree(sub, Path(out) / sub.name)
+            kept.append(sub.name)
+    return kept
 
 
 class _Clock:
@@ -358,10 +370,17 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                          "mapping": saved.get("mapping") or training_info["mapping"]}
         if opts.command != saved.get("command"):
             training_info["resumed_with"] = opts.command
-    elif mapping is not None and main:
-        out.mkdir(parents=True, exist_ok=True)
-        if Path(opts.mapping).resolve() != mapping_copy.resolve():
-            shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
+    else:
+        if mapping is not None and main:
+            out.mkdir(parents=True, exist_ok=True)
+            if Path(opts.mapping).resolve() != mapping_copy.resolve():
+                shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
+        if opts.base is not None and main:
+            from composer_gui.ml.registry import resolve_model
+
+            kept = copy_sub_models(resolve_model(str(opts.base)), out)
+            if kept:
+                training_info["kept_from_base"] = kept
     config.training = training_info
     g_train, c_train = dist.wrap(generator, ctx), dist.wrap(critic, ctx)
 
@@ -381,26 +400,26 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     # ----- previews (rank 0): a fixed validation melody, the base model's take once
     previews = out / "previews"
     base_preview = previews / "base.mid"
-    preview_song = None
+    previewer = None
     preview_name = dataset.validation[0].name
     if main and opts.preview_every:
         try:
+            from composer_gui.ml.registry import resolve_model
+
             first = Path(dataset.validation[0].path)
             override = mapping.choice(first).melody if mapping else None
-            preview_song = monitor.preview_melody(first, config, override if override is not None
-                                                  else opts.melody_track)
-            if not base_preview.exists():
-                if not opts.resume:
-                    monitor.write_preview(config, generator, critic, device, preview_song,
-                                          base_preview, opts.seed)
-                elif training_info.get("base"):
-                    from composer_gui.ml.registry import resolve_model
-
-                    _, g0, c0 = ckpt.load_model(resolve_model(training_info["base"]), device)
-                    monitor.write_preview(config, g0, c0, device, preview_song, base_preview,
+            melody = monitor.preview_melody(first, config, override if override is not None
+                                            else opts.melody_track)
+            base_dir = resolve_model(training_info["base"]) if training_info.get("base") else None
+            previewer = monitor.Previewer(config, generator, critic, device, melody, base_dir,
                                           opts.seed)
-        except (UserError, OSError) as exc:
-            preview_song = None
+            if not base_preview.exists():
+                if base_dir is not None:
+                    monitor.write_base_preview(base_dir, device, melody, base_preview, opts.seed)
+                elif not opts.resume:  # from scratch: the starting weights
+                    previewer.write(base_preview)
+        except Exception as exc:  # previews are optional: never the end of a training
+            previewer = None
             yield {"kind": "warning", "step": step, "message": f"no previews: {exc}"}
 
     clock = _Clock()
@@ -434,12 +453,12 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         return None
 
     def decide() -> tuple[str | None, bool]:
-        """(reason to finish, paused), rank 0's answer on every rank."""
+        """(reason to finish, paused) on every rank: rank 0's, or "error" from any rank."""
         reason = None
-        if main:
-            if pending_error is not None:
-                reason = "error"
-            elif control is not None and control.stop_requested:
+        if pending_error is not None:  # on any rank
+            reason = "error"
+        elif main:
+            if control is not None and control.stop_requested:
                 reason = "stop"
             else:
                 reason = finished()
@@ -458,9 +477,18 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 "targets_met": met, "all_targets_met": all_met}
 
     def preview() -> dict:
-        nonlocal last_preview
+        nonlocal last_preview, previewer
         path = previews / f"step_{step:06d}.mid"
-        monitor.write_preview(config, generator, critic, device, preview_song, path, opts.seed)
+        try:
+            previewer.write(path)
+        except (RuntimeError, MemoryError) as exc:
+            if isinstance(exc, MemoryError) or is_out_of_memory(exc):
+                raise  # out of memory: handled as in a step
+            previewer = None
+            return {"kind": "warning", "step": step, "message": f"previews stopped: {exc}"}
+        except Exception as exc:  # a full disk shows at the next checkpoint
+            previewer = None
+            return {"kind": "warning", "step": step, "message": f"previews stopped: {exc}"}
         last_preview = step
         return {"kind": "preview", "step": step, "path": str(path),
                 "base_path": str(base_preview) if base_preview.exists() else None,
@@ -536,8 +564,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             count += 1
             if not (math.isfinite(float(g_loss.detach()))
                     and math.isfinite(float(d_loss.detach()))):
-                raise DataError(f"training diverged at step {step} (loss is not finite); "
-                                "try a smaller --lr")
+                # every rank stops at the next step boundary, not only this one
+                pending_error = DataError(f"training diverged at step {step} (loss is not "
+                                          "finite); try a smaller --lr")
+                continue
             if not main:
                 continue
             if step % opts.log_every == 0:
@@ -548,7 +578,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 yield record
             if step % opts.validate_every == 0:
                 yield validation()
-            if preview_song is not None and step % opts.preview_every == 0:
+            if previewer is not None and step % opts.preview_every == 0:
                 yield preview()
             if time.monotonic() - last_save >= opts.save_every_s:
                 try:
@@ -558,6 +588,11 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 else:
                     yield record
                 last_save = time.monotonic()
+        if main and reason != "error":  # the last numbers and preview (a GPU may run out here too)
+            if not history or history[-1]["step"] != step:
+                yield validation()
+            if previewer is not None and last_preview != step and step > 0:
+                yield preview()
     except KeyboardInterrupt:
         if main:
             save("interrupted")
@@ -577,14 +612,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             suggest_batch_size=smaller,
         ) from exc
     if reason == "error":
-        if main:
+        if pending_error is not None:
             raise pending_error
-        raise ModelError("rank 0 stopped the run (see its message)")
+        raise ModelError("another process of the run stopped it (see its message)")
     if main:
-        if not history or history[-1]["step"] != step:
-            yield validation()
-        if preview_song is not None and last_preview != step and step > 0:
-            yield preview()
         yield save("stop" if reason == "stop" else "end")
         write_card(out, config, history, monitor.json_table(reference), final_metrics)
         yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from composer_gui.cli import main
+from composer_gui.core.timing import TimeMap
+from composer_gui.midi.smf import read_midi
 from composer_gui.ml import checkpoint as ckpt
 from composer_gui.ml import metrics
 
@@ -72,7 +74,7 @@ def _kinds(records):
 
 
 def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
-        tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid):
+        tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid, capsys):
     from composer_gui.ml.registry import user_models_dir
 
     out = user_models_dir() / "my-chorales"
@@ -93,7 +95,11 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert sorted(val["metrics"]) == sorted(roles)
     assert isinstance(val["all_targets_met"], bool)
     preview = run.until(lambda r: r["kind"] == "preview")
-    assert Path(preview["path"]).is_file() and Path(preview["base_path"]).is_file()
+    for path in (preview["path"], preview["base_path"]):  # the melody and every part, 8 bars
+        song = read_midi(path)
+        assert [t.name for t in song.tracks][1:] == roles and song.tracks[0].notes
+        assert all(t.notes for t in song.tracks)
+        assert song.end_tick <= TimeMap.of(song).bar_to_tick(8)
     # pause: no step records until resumed
     run.send("pause")
     paused = run.until(lambda r: r["kind"] == "paused")
@@ -111,7 +117,11 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert ck[-1]["reason"] == "stop" and ck[-1]["step"] == stopped_at
 
     # the folder is a user model: listed, carded, usable by generate at once
+    capsys.readouterr()
     assert main(["models", "--json"]) == 0
+    listed = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert listed["my-chorales"]["source"] == "user" and listed["my-chorales"]["error"] is None
+    assert listed["my-chorales"]["trained_steps"] == stopped_at
     card = (out / "README.md").read_text()
     assert "Final metrics" in card and str(chorale_dir) in card and "ended by stop" in card
     assert main(["generate", str(melody_mid), "--model", "my-chorales",
@@ -274,3 +284,98 @@ def test_gpu_out_of_memory_stops_with_an_oom_record(error, chorale_dir, tiny_mod
     # it stopped at a checkpoint of the last finished step: resumable
     assert json.loads((out / ckpt.STATE_JSON).read_text())["step"] == 4
     assert ckpt.trained_steps(out) == 4
+
+
+def test_a_stopped_run_resumes_exactly_as_if_never_stopped(chorale_dir, tmp_path):
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from composer_gui.ml.control import TrainControl
+    from composer_gui.ml.train import train
+
+    from .test_train import options
+
+    cache = tmp_path / "cache"
+    list(train(options(chorale_dir, tmp_path / "straight", cache, steps=12, validate_every=4,
+                       preview_every=4)))
+    control = TrainControl()
+    stopped = []
+    for record in train(options(chorale_dir, tmp_path / "stopped", cache, steps=12,
+                                validate_every=4, preview_every=4, control=control)):
+        stopped.append(record)
+        if record["kind"] == "step" and record["step"] == 5:
+            control.stop()  # as the window's "stop" line does
+    assert stopped[-1] == {**stopped[-1], "kind": "done", "step": 5, "reason": "stop"}
+    resumed = list(train(options(chorale_dir, tmp_path / "stopped", cache, steps=12,
+                                 validate_every=4, preview_every=4, resume=True)))
+    assert resumed[-1]["kind"] == "done" and resumed[-1]["step"] == 12
+    a = load_file(str(tmp_path / "straight" / "model.safetensors"))
+    b = load_file(str(tmp_path / "stopped" / "model.safetensors"))
+    for key in a:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_a_diverging_run_stops_with_a_clear_message(chorale_dir, tmp_path, monkeypatch):
+    import torch
+
+    from composer_gui.ml import train as train_module
+    from composer_gui.ml.errors import DataError
+
+    from .test_train import options
+
+    calls = {"n": 0}
+    real = train_module.reconstruction_loss
+
+    def exploding(*args):
+        calls["n"] += 1
+        loss = real(*args)
+        return loss * torch.tensor(float("nan")) if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(train_module, "reconstruction_loss", exploding)
+    records = []
+    with pytest.raises(DataError, match="diverged at step 3.*smaller --lr"):
+        for record in train_module.train(options(chorale_dir, tmp_path / "m", tmp_path / "c",
+                                                 steps=20, log_every=1)):
+            records.append(record)
+    # no record carries the broken step's numbers
+    assert [r["step"] for r in records if r["kind"] == "step"] == [1, 2]
+
+
+def test_a_fine_tune_keeps_the_base_models_sub_models(chorale_dir, tiny_model, tmp_path):
+    import shutil
+
+    from composer_gui.ml.train import train
+
+    from .test_train import options
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    (base / "drums").mkdir()  # a sub-model, as the pop model's drum part
+    (base / "drums" / "config.json").write_text('{"kind": "drums"}')
+    (base / "drums" / "model.safetensors").write_bytes(b"weights")
+    out = tmp_path / "tuned"
+    records = list(train(options(chorale_dir, out, tmp_path / "c", steps=2, style=None,
+                                 base=base, config_overrides={})))
+    assert records[-1]["kind"] == "done"
+    assert (out / "drums" / "model.safetensors").read_bytes() == b"weights"
+    assert "drums kept from it unchanged" in (out / "README.md").read_text()
+
+
+def test_the_preview_melody_starts_at_the_bar_where_the_melody_starts(tmp_path):
+    from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
+    from composer_gui.midi.smf import write_midi
+    from composer_gui.ml.monitor import preview_melody
+
+    bar = 4 * 480
+    intro = Track(name="Piano", notes=[Note(48, i * bar, bar, 80) for i in range(12)])
+    tune = Track(name="Melody", notes=[Note(72 + i % 5, 3 * bar + i * 480 + 120, 400, 90)
+                                       for i in range(60)])  # from bar 4 (off the downbeat)
+    song = Song(ticks_per_beat=480, tempos=[TempoChange(0, 500000), TempoChange(5 * bar, 400000)],
+                time_signatures=[TimeSignature(0, 4, 4)], tracks=[intro, tune])
+    write_midi(song, tmp_path / "intro.mid")
+    got = preview_melody(tmp_path / "intro.mid", tiny_config(), melody_override=1)
+    notes = got.tracks[0].notes
+    assert len(got.tracks) == 1 and got.tracks[0].role == "melody"
+    assert notes[0].start == 120  # bar 4 became bar 1
+    assert max(n.end for n in notes) <= 8 * bar and len(notes) == 8 * 4
+    assert [(t.tick, t.us_per_beat) for t in got.tempos] == [(0, 500000), (2 * bar, 400000)]
