@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composer_gui.cli.ml import TRAIN_DEFAULTS  # the command's defaults, declared once
 from composer_gui.ui.finetune.plots import TrainingPlots
 from composer_gui.ui.finetune.preview import PreviewPanel
 from composer_gui.ui.finetune.runs import RunInfo, default_name, name_problem, unfinished_runs
@@ -56,8 +57,7 @@ from composer_gui.workers.finetune import (
 log = logging.getLogger(__name__)
 
 DEFAULT_STEPS = 1000
-DEFAULT_LR = 1e-4
-DEFAULT_BATCH = 16
+DEFAULT_PREVIEW_EVERY = 200
 SHUTDOWN_WAIT_MS = 60_000
 _ERROR_STYLE = "QLabel { color: #c0392b; }"
 
@@ -150,24 +150,24 @@ class FineTuneWindow(QWidget):
         self.lr_spin.setDecimals(6)
         self.lr_spin.setRange(1e-6, 0.01)
         self.lr_spin.setSingleStep(1e-5)
-        self.lr_spin.setValue(DEFAULT_LR)
+        self.lr_spin.setValue(TRAIN_DEFAULTS["lr"])
         form.addRow("Learning rate", self.lr_spin)
         self.batch_spin = QSpinBox()
         self.batch_spin.setRange(1, 1024)
-        self.batch_spin.setValue(DEFAULT_BATCH)
+        self.batch_spin.setValue(TRAIN_DEFAULTS["batch_size"])
         form.addRow("Batch size", self.batch_spin)
         self.critic_spin = QSpinBox()
         self.critic_spin.setRange(1, 20)
-        self.critic_spin.setValue(1)
+        self.critic_spin.setValue(TRAIN_DEFAULTS["critic_steps"])
         self.critic_spin.setToolTip("Conductor (critic) updates per generator update")
         form.addRow("Critic steps", self.critic_spin)
         self.preview_spin = QSpinBox()
         self.preview_spin.setRange(1, 100_000)
-        self.preview_spin.setValue(200)
+        self.preview_spin.setValue(DEFAULT_PREVIEW_EVERY)
         form.addRow("Preview every", self.preview_spin)
         self.validate_spin = QSpinBox()
         self.validate_spin.setRange(1, 100_000)
-        self.validate_spin.setValue(200)
+        self.validate_spin.setValue(TRAIN_DEFAULTS["validate_every"])
         form.addRow("Validate every", self.validate_spin)
         self.device_combo = QComboBox()
         self.device_combo.setObjectName("device_combo")
