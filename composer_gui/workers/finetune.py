@@ -281,7 +281,7 @@ class DeviceProbe(QObject):
         proc = QProcess(self)
         proc.setProcessEnvironment(child_environment())
         proc.finished.connect(self._on_finished)
-        proc.errorOccurred.connect(lambda _e: self._report("cpu", ""))
+        proc.errorOccurred.connect(self._on_error)
         self._proc = proc
         proc.start(sys.executable, ["-c", PROBE_CODE])
 
@@ -293,6 +293,9 @@ class DeviceProbe(QObject):
         else:
             self._report("cpu", "")
 
+    def _on_error(self, _error) -> None:
+        self._report("cpu", "")
+
     def _report(self, kind: str, name: str) -> None:
         if self.kind:
             return
@@ -301,5 +304,7 @@ class DeviceProbe(QObject):
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning:
+            self._proc.errorOccurred.disconnect(self._on_error)
+            self._proc.finished.disconnect(self._on_finished)
             self._proc.kill()
             self._proc.waitForFinished(2000)

@@ -309,6 +309,9 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     assert ft.training.arguments[:3] == ["train", "--resume", "-o"]
     first = wait_record(qtbot, ft, "step")
     assert first["step"] > stopped_at
+    # the plots show the whole run, the steps before the restart included
+    ft.plots.flush()
+    assert ft.plots.points("g_loss") == len([r for r in records if r["kind"] == "step"])
 
     # closing the window stops the run; the model is kept
     with qtbot.waitSignal(ft.training_ended, timeout=RUN_TIMEOUT):

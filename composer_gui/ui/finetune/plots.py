@@ -289,7 +289,7 @@ class TrainingPlots(QWidget):
     def points(self, key: str, role: str | None = None) -> int:
         """Points a curve holds (tests): a loss key, or (metric key, role)."""
         curve = self.loss_curves[key] if role is None else self.metric_curves.get((role, key))
-        data = None if curve is None else curve.getData()[0]
+        data = None if curve is None else curve.xData  # all of it (drawing may thin it)
         return 0 if data is None else len(data)
 
     def stop(self) -> None:

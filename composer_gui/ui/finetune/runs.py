@@ -3,8 +3,8 @@
 A run trains into a user model folder (``ml.registry.user_models_dir()/NAME``: the
 training state while it runs, a usable model once stopped or done). The window keeps its
 own notes beside it, in ``<user data>/composer-gui/finetune/NAME/``: ``mapping.json``
-(the scan's per-file choices, ``train --mapping``) and ``run.json`` (the settings, the last
-step seen, and whether the run finished). "Resume a run" lists the runs not finished
+(the scan's per-file choices, ``train --mapping``), ``run.json`` (the settings, the last
+step seen, and whether the run finished) and ``records.jsonl`` (what the plots showed). "Resume a run" lists the runs not finished
 whose model folder still holds a training state.
 """
 
@@ -18,6 +18,10 @@ from pathlib import Path
 STATE_JSON = "training_state.json"  # written by ml.checkpoint beside the weights
 RUN_JSON = "run.json"
 MAPPING_JSON = "mapping.json"
+#: The run's plotted records (start, step, validation), one JSON object a line, so a
+#: resumed run's plots show its whole history.
+LOG_JSONL = "records.jsonl"
+LOGGED_KINDS = ("start", "step", "validation")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 
 
@@ -81,6 +85,27 @@ class RunInfo:
     @property
     def mapping_path(self) -> Path:
         return self.folder / MAPPING_JSON
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder / LOG_JSONL
+
+    def logged_records(self) -> list[dict]:
+        """The plotted records of earlier sessions of this run (unreadable lines skipped:
+        a kill may leave the last one half written)."""
+        try:
+            lines = self.log_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
 
     def resumable(self) -> bool:
         return (self.out_dir / STATE_JSON).is_file()

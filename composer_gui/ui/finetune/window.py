@@ -20,6 +20,7 @@ did not finish. When a run ends its model is listed in the Generate panel at onc
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -45,7 +46,13 @@ from PySide6.QtWidgets import (
 from composer_gui.cli.ml import TRAIN_DEFAULTS  # the command's defaults, declared once
 from composer_gui.ui.finetune.plots import TrainingPlots
 from composer_gui.ui.finetune.preview import PreviewPanel
-from composer_gui.ui.finetune.runs import RunInfo, default_name, name_problem, unfinished_runs
+from composer_gui.ui.finetune.runs import (
+    LOGGED_KINDS,
+    RunInfo,
+    default_name,
+    name_problem,
+    unfinished_runs,
+)
 from composer_gui.ui.finetune.scan_page import ScanPage
 from composer_gui.workers.finetune import (
     DeviceProbe,
@@ -93,6 +100,7 @@ class FineTuneWindow(QWidget):
         self.state = "idle"  # idle, starting, training, paused, stopping
         self.last_error: dict | None = None
         self._stop_requested = False
+        self._log = None  # the run's records.jsonl while it runs
         self.training = TrainingProcess(self)
         self.training.record_received.connect(self._on_record)
         self.training.ended.connect(self._on_process_ended)
@@ -394,12 +402,22 @@ class FineTuneWindow(QWidget):
         except ValueError:  # different drives (Windows): the mapping lists every file
             return folders[0]
 
-    def _launch(self, run: RunInfo, args: list[str]) -> None:
+    def _launch(self, run: RunInfo, args: list[str], resumed: bool = False) -> None:
         self.run = run
         self.last_error = None
         self._stop_requested = False
         self._hide_message()
         self.plots.reset(self.config.role_names() if self.config else [])
+        self._close_log()
+        if resumed:  # the plots go on from where the earlier sessions left them
+            for rec in run.logged_records():
+                self.plots.add_record(rec)
+            self.plots.flush()
+        try:
+            run.folder.mkdir(parents=True, exist_ok=True)
+            self._log = open(run.log_path, "a" if resumed else "w", encoding="utf-8")
+        except OSError as exc:
+            log.warning("cannot keep the run's records in %s: %s", run.log_path, exc)
         self.state = "starting"
         self.state_label.setText(f"Starting {run.name}\u2026")
         self.step_label.setText("")
@@ -426,7 +444,7 @@ class FineTuneWindow(QWidget):
         for key, value in extra.items():
             run.settings[key] = value
         run.save()
-        self._launch(run, resume_command(str(run.out_dir), **extra))
+        self._launch(run, resume_command(str(run.out_dir), **extra), resumed=True)
         return True
 
     # -- controls --------------------------------------------------------------------------
@@ -521,8 +539,21 @@ class FineTuneWindow(QWidget):
             self._show_error(rec)
         elif kind == "done":
             self._on_done(rec)
+        if kind in LOGGED_KINDS and self._log is not None:
+            try:
+                self._log.write(json.dumps(rec) + "\n")
+            except (OSError, TypeError, ValueError):
+                self._close_log()
         self._update_run_buttons()
         self.record_received.emit(rec)
+
+    def _close_log(self) -> None:
+        log_file, self._log = self._log, None
+        if log_file is not None:
+            try:
+                log_file.close()
+            except OSError:
+                pass
 
     def _on_done(self, rec: dict) -> None:
         run = self.run
@@ -551,6 +582,7 @@ class FineTuneWindow(QWidget):
     def _on_process_ended(self, code: int, crashed: bool, stderr: str) -> None:
         run = self.run
         self.plots.flush()
+        self._close_log()
         if self.last_error is not None:
             outcome = "error"
         elif crashed or code != 0:
