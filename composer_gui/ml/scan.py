@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -481,9 +482,11 @@ def _scan_chunk(paths: list[str], config: ModelConfig) -> list[FileScan]:
 
 
 def default_workers(n_files: int) -> int:
-    """Processes for a scan of ``n_files``: one for small folders (starting a process
-    costs ~0.3 s), else one per core, at most 4."""
-    if n_files < PARALLEL_FROM:
+    """Processes worth using for ``n_files``: one for small folders (starting a process
+    costs ~0.3 s), else one per core, at most 4. (The window scans in one process: a
+    spawned worker re-imports the program's main module, which only a main module with
+    the ``if __name__ == "__main__"`` guard survives, and a frozen app not at all.)"""
+    if n_files < PARALLEL_FROM or getattr(sys, "frozen", False):
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -495,20 +498,21 @@ def default_workers(n_files: int) -> int:
 def scan_files(sources: str | Path | Iterable[str | Path], config: ModelConfig,
                progress: Progress | None = None, cancel: threading.Event | None = None,
                every: int = 1, on_file: Callable[[FileScan], None] | None = None,
-               workers: int | None = None) -> ScanResult:
+               workers: int = 1) -> ScanResult:
     """Scan a folder (recursively) or a list of files and folders.
 
     ``progress(done, total, name)`` is called after every ``every`` files and at the end;
     ``on_file(scan)`` after each file; setting ``cancel`` stops the scan between files
-    (the result says ``cancelled``). ``workers`` processes share a big scan (None:
-    :func:`default_workers`); files come back in order either way.
+    (the result says ``cancelled``). ``workers`` > 1 spreads the files over that many
+    spawned processes (see :func:`default_workers`; should they fail to start, the rest
+    is scanned here); files come back in order either way.
     """
     paths = list_midi_files(sources)
     result = ScanResult([], config.role_names())
     total = len(paths)
     if progress is not None:
         progress(0, total, "")
-    workers = default_workers(total) if workers is None else max(1, workers)
+    workers = max(1, workers)
 
     def take(scanned: FileScan) -> None:
         result.files.append(scanned)
@@ -518,14 +522,13 @@ def scan_files(sources: str | Path | Iterable[str | Path], config: ModelConfig,
         if progress is not None and (done % every == 0 or done == total):
             progress(done, total, scanned.name)
 
-    if workers == 1:
-        for path in paths:
-            if cancel is not None and cancel.is_set():
-                result.cancelled = True
-                break
-            take(scan_file(path, config))
-        return result
-    _scan_parallel([str(p) for p in paths], config, workers, take, cancel, result)
+    if workers > 1:
+        _scan_parallel([str(p) for p in paths], config, workers, take, cancel, result)
+    for path in paths[len(result.files):]:  # all of them, or what the workers left
+        if result.cancelled or (cancel is not None and cancel.is_set()):
+            result.cancelled = True
+            break
+        take(scan_file(path, config))
     return result
 
 
@@ -536,24 +539,28 @@ def _scan_parallel(paths: list[str], config: ModelConfig, workers: int,
     from a thread, and forking a threaded Qt process is unsafe)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = [pool.submit(_scan_chunk, chunk, config) for chunk in chunks]
-        try:
-            for future in futures:  # in order, so the files keep the folder's order
-                while True:
-                    if cancel is not None and cancel.is_set():
-                        result.cancelled = True
-                        return
-                    try:
-                        scans = future.result(timeout=0.1)
-                        break
-                    except TimeoutError:
-                        continue
-                for scanned in scans:
-                    take(scanned)
-        finally:
-            for future in futures:
-                future.cancel()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_scan_chunk, chunk, config) for chunk in chunks]
+            try:
+                for future in futures:  # in order, so the files keep the folder's order
+                    while True:
+                        if cancel is not None and cancel.is_set():
+                            result.cancelled = True
+                            return
+                        try:
+                            scans = future.result(timeout=0.1)
+                            break
+                        except TimeoutError:
+                            continue
+                    for scanned in scans:
+                        take(scanned)
+            finally:
+                for future in futures:
+                    future.cancel()
+    except (BrokenProcessPool, RuntimeError, OSError):
+        pass  # the caller scans whatever is left in this process
