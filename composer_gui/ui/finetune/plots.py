@@ -143,6 +143,7 @@ class TrainingPlots(QWidget):
         """Empty plots (``roles``: the model's parts, in order)."""
         self.view.clear()
         self._dirty: set = set()
+        self._x_total = 0
         self.roles = list(roles or [])
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=3, title="Losses")
         self.loss_plot.addLegend(offset=(-10, 10))
@@ -235,9 +236,11 @@ class TrainingPlots(QWidget):
                 self.set_reference(record["reference"])
             steps = record.get("steps")
             if isinstance(steps, int) and steps > 0:
-                # the whole run's x range at once: no axis redrawn as the steps go by
-                for rng in self.ranges.values():
-                    rng.cover_x(steps)
+                # the whole run's x range at once, so no axis is redrawn as the steps go
+                # by; applied plot by plot on the next ticks (redrawing every axis at
+                # once held the GUI thread for 150 ms)
+                self._x_total = steps
+                self._dirty.update(("x", key) for key in self.ranges)
 
     def flush(self, max_plots: int | None = None) -> None:
         """Hand the changed buffers to their curves (one ``setData`` per changed curve).
@@ -261,6 +264,8 @@ class TrainingPlots(QWidget):
                 if item[0] == "loss":
                     x, y = self.loss_series[item[1]].view()
                     self.loss_curves[item[1]].setData(x, y, connect="finite")
+                elif item[0] == "x":
+                    self.ranges[key].cover_x(self._x_total)
                 elif item[0] != "ref":
                     x, y = self.metric_series[item].view()
                     self.metric_curves[item].setData(x, y, connect="finite")
