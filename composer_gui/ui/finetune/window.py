@@ -609,6 +609,9 @@ class FineTuneWindow(QWidget):
         self.refresh_runs()
         self._update_run_buttons()
         self._update_start()
+        if not self.isVisible() and self.main is not None:  # closed while it ran
+            note = self.message_label.text() or self.state_label.text()
+            self.main.statusBar().showMessage(f"Fine-tune: {note}", 15_000)
         self.training_ended.emit(outcome)
 
     # -- errors ----------------------------------------------------------------------------
