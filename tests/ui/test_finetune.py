@@ -317,6 +317,7 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     with qtbot.waitSignal(ft.training_ended, timeout=RUN_TIMEOUT):
         ft.close()
     assert [r for r in records if r["kind"] == "done"][-1]["step"] >= first["step"]
+    assert win.statusBar().currentMessage().startswith("Fine-tune: Stopped at step")
 
     # generate with the new model
     from composer_gui.ui.generate_panel import sample_melodies
