@@ -397,3 +397,28 @@ def test_out_of_memory_and_crash_messages(main, qtbot, datasets_dir, tmp_path):
     ft._on_record({"kind": "error", "step": 7, "message": "no space left on device",
                    "oom": False, "disk_full": True})
     assert "previous checkpoint is intact" in ft.message_label.text()
+
+
+def test_run_names_and_the_unfinished_list(env):
+    from composer_gui.ui.finetune.runs import (
+        RunInfo,
+        default_name,
+        models_dir,
+        name_problem,
+        unfinished_runs,
+    )
+
+    assert name_problem("") and name_problem("../evil") and name_problem(" padded")
+    assert name_problem("my folk tunes") == ""
+    (models_dir() / "tiny-songs").mkdir(parents=True)
+    assert "exists already" in name_problem("tiny-songs")
+    assert default_name("tiny", ["/x/My Songs!"]) == "tiny-My-Songs"
+    assert default_name("tiny", ["/x/songs"]) == "tiny-songs-2"  # the first is taken
+
+    stopped, done = RunInfo("stopped", steps=100, step=40), RunInfo("done", finished=True)
+    for run in (stopped, done):
+        run.out_dir.mkdir(parents=True)
+        (run.out_dir / "training_state.json").write_text("{}")
+        run.save()
+    assert [r.name for r in unfinished_runs()] == ["stopped"]
+    assert RunInfo.load(stopped.folder).step == 40
