@@ -79,7 +79,7 @@ class ScanPage(QWidget):
         self.scan_button = QPushButton("Scan")
         self.scan_button.clicked.connect(self.start_scan)
         self.cancel_scan_button = QPushButton("Cancel Scan")
-        self.cancel_scan_button.clicked.connect(self.cancel_scan)
+        self.cancel_scan_button.clicked.connect(self._on_cancel_clicked)
         self.cancel_scan_button.setEnabled(False)
         for b in (self.add_folder_button, self.add_files_button, self.clear_button,
                   self.scan_button, self.cancel_scan_button):
@@ -213,6 +213,17 @@ class ScanPage(QWidget):
             self.changed.emit()
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
+
+    def _on_cancel_clicked(self) -> None:
+        """The user stopped the scan: nothing half-scanned is offered for training."""
+        done, total = self.scan_progress.value(), self.scan_progress.maximum()
+        self.cancel_scan()
+        self.result = None
+        self.model.set_result(None, self.config)
+        self.summary_label.setText("")
+        self.counts_label.setText(f"Scan cancelled after {max(0, done):,} of {total:,} files; "
+                                  "press Scan to start again")
+        self.changed.emit()
 
     def _on_scan_progressed(self, done: int, total: int, usable: int, _name: str) -> None:
         if self.sender() is not self.scan_job:

@@ -343,7 +343,8 @@ class FineTuneWindow(QWidget):
         if self.scan_page.scanning:
             return "scanning\u2026"
         if self.result is None:
-            return "add a folder or files of your MIDI songs"
+            return ("press Scan to check the files" if self.sources
+                    else "add a folder or files of your MIDI songs")
         s = self.result.summary()
         if s["usable"] == 0:
             top = next(iter(s["reasons"]), "")
