@@ -168,6 +168,17 @@ def test_scan_counts_reasons_edits_and_rules(main, qtbot, datasets_dir, tmp_path
             assert f.roles["Bass"] == lowest.index, f.name
     assert ft.result.summary()["usable"] == 7
 
+    # a big folder: Cancel stops the scan, and nothing half-scanned is offered
+    page = ft.scan_page
+    ft.set_sources([datasets_dir / "pop909"])
+    with qtbot.waitSignal(page.scan_job.progressed, timeout=30_000,
+                          check_params_cb=lambda done, *_rest: done >= 5):
+        pass
+    click(qtbot, page.cancel_scan_button)
+    assert page.counts_label.text().startswith("Scan cancelled after")
+    assert page.model.rowCount() == 0 and not ft.start_button.isEnabled()
+    assert "Press Scan" in ft.start_reason.text()
+
     # nothing usable: Start is disabled and says why
     bad = tmp_path / "bad"
     bad.mkdir()
