@@ -265,8 +265,11 @@ class GeneratePanel(QWidget):
         self._on_model_changed()
 
     def select_model(self, name: str) -> bool:
+        """Pick a model by name or by its folder's path (a user model of a shipped
+        model's name is told apart by its path)."""
         for i in range(self.model_combo.count()):
-            if self.model_combo.itemData(i).name == name:
+            entry = self.model_combo.itemData(i)
+            if name in (entry.name, str(entry.path)):
                 self.model_combo.setCurrentIndex(i)
                 return True
         return False

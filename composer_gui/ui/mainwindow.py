@@ -97,6 +97,10 @@ class MainWindow(QMainWindow):
         from composer_gui.ui import live_panels
 
         self.live = live_panels.install(self)
+        # -- issue 9: Tools > Fine-tune (the window is built on first use)
+        from composer_gui.ui import finetune
+
+        self.finetune = finetune.install(self)
 
         doc = self.document
         doc.modified_changed.connect(self._update_title)
@@ -562,5 +566,6 @@ class MainWindow(QMainWindow):
         self.autosaver.timer.stop()
         self.autosaver.clear()
         self.generate_panel.shutdown()  # issue 8: stop the generation thread
+        self.finetune.shutdown()  # issue 9: a running fine-tune saves and stops
         self.live.shutdown()  # issue 4: playback, ports, audio device
         event.accept()
