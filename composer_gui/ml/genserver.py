@@ -362,6 +362,8 @@ class ProcessEngine:
         if cancelled():
             raise Cancelled()
         self._send(("generate", job))
+        if cancelled():  # cancelled while the child was starting: its cancel found no child
+            self.cancel(job.job_id)
 
         def on(message):
             kind = message[0]
