@@ -93,6 +93,13 @@ def _gradient_check(rank: int, world: int, port: int, folder: str) -> None:
                   for q, a in zip(critic.parameters(), alone.parameters()))
     Path(folder, f"rank{rank}.json").write_text(json.dumps(
         {"worst": worst, "differs_from_own": differs, "gp": float(gp.detach())}))
+    # tear down in order: both ranks done, the DDP wrapper (its reducer's threads) gone,
+    # then the group; a wrapper outliving its group aborted a rank at exit now and then
+    dist.barrier()
+    del wrapped
+    import gc
+
+    gc.collect()
     dist.destroy_process_group()
 
 
