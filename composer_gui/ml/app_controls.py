@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -203,10 +204,53 @@ def training_data_dir(config) -> Path | None:
     return next((p for p in candidates if p.is_dir()), None)
 
 
+#: Critic scores of real validation windows shipped in a model's folder, so the "how real"
+#: percentile works where the training data is not (most users' machines).
+REFERENCE_NAME = "reference_scores.json"
+
+
+def _weights_digest(folder: Path) -> str:
+    return hashlib.sha256((Path(folder) / "model.safetensors").read_bytes()).hexdigest()
+
+
+def shipped_reference(folder: Path) -> np.ndarray | None:
+    """The scores in the model folder's :data:`REFERENCE_NAME` when they were computed for
+    exactly these weights (SHA-256 of ``model.safetensors``); None otherwise."""
+    path = Path(folder) / REFERENCE_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("weights_sha256") != _weights_digest(folder):
+            return None
+        scores = np.sort(np.asarray(data["scores"], dtype=np.float64))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return scores if scores.size else None
+
+
+def write_shipped_reference(composer, data_dir: Path | None = None,
+                            max_windows: int = 256) -> Path:
+    """Score the real validation windows of the model's training data with its critic and
+    store them in the model folder (for shipping). Raises ValueError without the data."""
+    folder = data_dir if data_dir is not None else training_data_dir(composer.config)
+    scores = reference_scores(composer, folder, cache_dir=Path(tempfile.mkdtemp()),
+                              max_windows=max_windows, use_shipped=False)
+    if scores is None:
+        raise ValueError(f"{composer.folder}: its training data is not on this machine")
+    path = Path(composer.folder) / REFERENCE_NAME
+    path.write_text(json.dumps({
+        "weights_sha256": _weights_digest(composer.folder), "data": str(folder),
+        "windows": int(scores.size), "scores": [round(float(x), 5) for x in scores],
+    }) + "\n", encoding="utf-8")
+    return path
+
+
 def reference_scores(composer, data_dir: Path | None = None, cache_dir: Path | None = None,
-                     max_windows: int = 256) -> np.ndarray | None:
+                     max_windows: int = 256, use_shipped: bool = True) -> np.ndarray | None:
     """The critic's scores of real validation windows (sorted), or None when the model's
-    training data is not on this machine. Cached per model (weights size and time)."""
+    training data is not on this machine and its folder ships none for these weights
+    (:func:`shipped_reference`). Cached per model (weights size and time)."""
     from composer_gui.ml import data as mldata
 
     cache_dir = reference_cache_dir() if cache_dir is None else cache_dir
@@ -217,6 +261,9 @@ def reference_scores(composer, data_dir: Path | None = None, cache_dir: Path | N
             return np.array(json.loads(cached.read_text(encoding="utf-8"))["scores"])
         except (ValueError, KeyError, OSError):
             pass
+    shipped = shipped_reference(composer.folder) if use_shipped else None
+    if shipped is not None:
+        return shipped
     folder = data_dir if data_dir is not None else training_data_dir(composer.config)
     if folder is None or not folder.is_dir():
         return None

@@ -105,3 +105,31 @@ def test_window_modules_do_not_import_torch(module):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_shipped_reference_gives_percentiles_without_the_training_data(tiny_models, tmp_path):
+    """Users rarely have a model's training data: the model folder's reference scores give
+    the "how real" percentile, but only for the exact weights they were computed for."""
+    import hashlib
+    import json
+    import shutil
+    from types import SimpleNamespace
+
+    from composer_gui.ml import app_controls
+    from composer_gui.ml.checkpoint import read_config
+
+    folder = tmp_path / "tiny"
+    shutil.copytree(tiny_models / "tiny", folder)
+    model = SimpleNamespace(folder=folder, config=read_config(folder))
+    cache = tmp_path / "cache"
+    assert app_controls.reference_scores(model, cache_dir=cache) is None  # no data, no file
+    digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    (folder / app_controls.REFERENCE_NAME).write_text(json.dumps(
+        {"weights_sha256": digest, "scores": [0.5, -1.0, 2.0, 0.0]}))
+    scores = app_controls.reference_scores(model, cache_dir=cache)
+    assert scores.tolist() == [-1.0, 0.0, 0.5, 2.0]
+    assert app_controls.percentile(1.0, scores) == 75.0
+    # other weights (a fine-tune copied the file along): not theirs, not used
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes() + b" ")
+    assert app_controls.shipped_reference(folder) is None
