@@ -356,9 +356,16 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
 def _bars_and_meters(song: Song, config: ModelConfig, end_tick: int | None = None):
     from composer_gui.ml.roll import song_grid
 
+    from composer_gui.ml.meters import unsupported_bars
+
     grid = song_grid(song, config.steps_per_beat, end_tick)
     meters = list(dict.fromkeys(grid.bar_meters))
-    bad = sorted({m for m in grid.bar_meters if m not in config.meters})
+    # as training judges it (ml.data.song_to_arrays): pickups and short bars as the model's
+    # features read them; with drop_odd_windows (pop) odd bars cost only their windows
+    bad = sorted({m for _, m in unsupported_bars(grid.bar_starts, grid.bar_meters,
+                                                 grid.n_steps, config)})
+    if bad and config.drop_odd_windows and any(m in config.meters for m in grid.bar_meters):
+        bad = []
     return len(grid.bar_starts), meters, bad
 
 
