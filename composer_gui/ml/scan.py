@@ -354,9 +354,8 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
 
 # ----- reading one file --------------------------------------------------------------
 def _bars_and_meters(song: Song, config: ModelConfig, end_tick: int | None = None):
-    from composer_gui.ml.roll import song_grid
-
     from composer_gui.ml.meters import unsupported_bars
+    from composer_gui.ml.roll import song_grid
 
     grid = song_grid(song, config.steps_per_beat, end_tick)
     meters = list(dict.fromkeys(grid.bar_meters))
