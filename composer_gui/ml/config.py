@@ -209,13 +209,30 @@ class ModelConfig:
     @classmethod
     def load(cls, folder: Path) -> ModelConfig:
         path = Path(folder) / CONFIG_NAME
-        if not path.is_file():
-            raise ModelError(f"{folder}: missing {CONFIG_NAME}")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path}: unreadable or corrupt JSON ({exc})") from exc
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_config_json(path), str(path))
+
+
+def read_config_json(path: Path) -> dict:
+    """The JSON object of a model's (or sub-model's) config file, or a ModelError naming
+    what is wrong with it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path.parent}: missing {path.name}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: unreadable or corrupt JSON ({exc})") from exc
+
+
+def apply_overrides(config, overrides: dict, what: str = "config"):
+    """Set ``config``'s fields from ``overrides`` (``train``'s config overrides), refusing
+    keys it does not have, then validate it."""
+    for key, value in overrides.items():
+        if not hasattr(config, key):
+            raise ModelError(f"unknown {what} key {key!r}")
+        setattr(config, key, value)
+    config.validate()
+    return config
 
 
 def _chorale() -> ModelConfig:

@@ -255,15 +255,10 @@ def validate_drums(generator, critic, config, windows, device, seed: int = 1234)
 
 
 def _initial_config(opts: DrumTrainOptions):
+    from composer_gui.ml.config import apply_overrides
     from composer_gui.ml.drums_model import DrumConfig
 
-    config = DrumConfig()
-    for key, value in opts.config_overrides.items():
-        if not hasattr(config, key):
-            raise ModelError(f"unknown drum config key {key!r}")
-        setattr(config, key, value)
-    config.validate()
-    return config
+    return apply_overrides(DrumConfig(), opts.config_overrides, "drum config")
 
 
 def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:

@@ -185,14 +185,10 @@ class DrumConfig:
         folder = Path(folder)
         if not folder.is_dir():
             raise ModelError(f"{folder}: drum model folder not found")
+        from composer_gui.ml.config import read_config_json
+
         path = folder / CONFIG_NAME
-        if not path.is_file():
-            raise ModelError(f"{folder}: missing {CONFIG_NAME}")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{path}: unreadable or corrupt JSON ({exc})") from exc
-        return cls.from_dict(data, str(path))
+        return cls.from_dict(read_config_json(path), str(path))
 
 
 # ----- conditioning ------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.config import CONFIG_NAME, ModelConfig, style_config
+from composer_gui.ml.config import CONFIG_NAME, ModelConfig, apply_overrides, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 
 
@@ -85,13 +85,7 @@ def _initial_config(opts: TrainOptions) -> ModelConfig:
         from composer_gui.ml.registry import resolve_model
 
         return ModelConfig.load(resolve_model(str(opts.base)))
-    config = style_config(opts.style or "chorale")
-    for key, value in opts.config_overrides.items():
-        if not hasattr(config, key):
-            raise ModelError(f"unknown config key {key!r}")
-        setattr(config, key, value)
-    config.validate()
-    return config
+    return apply_overrides(style_config(opts.style or "chorale"), opts.config_overrides)
 
 
 def _to_tensors(batch, device):

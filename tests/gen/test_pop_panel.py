@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from composer_gui import settings
 from composer_gui.ui.generate_panel import sample_melodies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,23 +15,10 @@ NAMES = ["Bass", "Piano", "Strings", "Drums"]
 
 
 @pytest.fixture
-def pop_window(isolated_home, monkeypatch, qtbot):
+def pop_window(shipped_window):
     if not (ROOT / "models" / "pop" / "config.json").is_file():
         pytest.fail("models/pop is missing: the pop model is shipped with the project")
-    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(ROOT / "models"))
-    monkeypatch.setenv("COMPOSER_GUI_THREADS", "1")
-    settings.use_settings_file(None)
-    from composer_gui.ui.mainwindow import MainWindow
-
-    win = MainWindow()
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
-    win.deleteLater()
-    settings.use_settings_file(None)
+    return shipped_window
 
 
 def _generate(qtbot, panel):

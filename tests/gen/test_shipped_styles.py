@@ -10,32 +10,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from composer_gui import settings
 from composer_gui.ml.checkpoint import read_config
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = sorted(p.name for p in MODELS.iterdir() if (p / "config.json").is_file())
-
-
-@pytest.fixture
-def shipped_window(isolated_home, monkeypatch, qtbot):
-    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(MODELS))
-    monkeypatch.setenv("COMPOSER_GUI_THREADS", "1")
-    settings.use_settings_file(None)
-    from composer_gui.ui.mainwindow import MainWindow
-
-    win = MainWindow()
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    from composer_gui.ui.generate_panel import open_first_run_melody
-
-    assert open_first_run_melody(win)  # what run_app does on a first start
-    yield win
-    win.document.undo_stack.setClean()
-    win.close()
-    win.deleteLater()
-    settings.use_settings_file(None)
 
 
 def test_every_style_folder_is_found():
@@ -44,7 +22,10 @@ def test_every_style_folder_is_found():
 
 @pytest.mark.parametrize("style", SHIPPED)
 def test_shipped_style_generates_its_parts_in_the_window(shipped_window, qtbot, style):
+    from composer_gui.ui.generate_panel import open_first_run_melody
+
     win = shipped_window
+    assert open_first_run_melody(win)  # what run_app does on a first start
     panel = win.generate_panel
     song = win.document.song
     assert song.tracks[0].notes and song.tracks[0].role == "melody"

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QComboBox
 from composer_gui import settings
 from composer_gui.core.song import Note, Song, Track
 from composer_gui.midi.smf import write_midi
+from tests.conftest import close_main_window, open_main_window, save_tiny_model
 
 pytestmark = [pytest.mark.qt_log_ignore("raise"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 RUN_TIMEOUT = 120_000
@@ -30,40 +31,14 @@ RUN_TIMEOUT = 120_000
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory) -> Path:
     """A models folder holding ``tiny``: chorale parts, seeded untrained tiny networks."""
-    import torch
-
-    from composer_gui.ml.checkpoint import save_model
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.model import build_models
-
-    base = tmp_path_factory.mktemp("models")
-    config = style_config("chorale")
-    config.gen_width, config.gen_blocks = 32, 3
-    config.critic_width, config.critic_blocks = 32, 2
-    config.noise_dim = 8
-    torch.manual_seed(0)
-    generator, critic = build_models(config)
-    save_model(base / "tiny", config, generator, critic, step=0)
-    (base / "tiny" / "README.md").write_text("# tiny\n\nA tiny untrained test model.\n")
-    return base
+    return save_tiny_model(tmp_path_factory.mktemp("models"))
 
 
 def open_main(qtbot):
-    from composer_gui.ui.mainwindow import MainWindow
-
-    win = MainWindow()
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow)
-    return win
+    return open_main_window(qtbot, 1200, 800)
 
 
-def close_main(win) -> None:
-    win.document.undo_stack.setClean()
-    win.close()
-    win.deleteLater()
+close_main = close_main_window
 
 
 @pytest.fixture
