@@ -429,6 +429,10 @@ class Batch:
     bar_len: np.ndarray  # [B] steps of the window's first bar (for metrics)
     #: Per window, the steps where its bars start (fixed windows only; for metrics).
     bars: list[np.ndarray] | None = None
+    #: Per window ``[B, P]``: the melody's held steps per pitch from ``sample.KEY_SPAN``
+    #: windows before to after it in its song (fixed windows only): the key guard's view of
+    #: the key, as at generation.
+    key_mass: np.ndarray | None = None
 
 
 def window_starts(song: SongArrays, config: ModelConfig | None = None) -> np.ndarray:
@@ -529,9 +533,11 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     """Deterministic validation windows: up to ``per_song`` evenly spaced per song, no
     transposition, no context."""
     from composer_gui.ml.roll import channels
+    from composer_gui.ml.sample import KEY_SPAN
 
     bars: list[np.ndarray] = []
-    mel, real, pos, bar_len = [], [], [], []
+    mel, real, pos, bar_len, key = [], [], [], [], []
+    t = config.window_steps
     for song in songs:
         st = window_starts(song, config)
         if len(st) == 0:
@@ -547,9 +553,11 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
             bar_len.append(int(inner[0]) if len(inner) else config.window_steps)
             rel = song.bar_starts - start
             bars.append(rel[(rel >= 0) & (rel < config.window_steps)])
+            lo, hi = max(0, start - KEY_SPAN[0] * t), start + KEY_SPAN[1] * t
+            key.append((song.codes[0, lo:hi, MARGIN:MARGIN + config.pitches] > 0).sum(axis=0))
     if not mel:
         raise DataError("no validation windows")
     n = len(mel)
     return Batch(np.stack(mel), np.stack(real),
                  np.zeros((n, config.tracks, config.window_steps), np.float32),
-                 np.stack(pos), np.array(bar_len), bars)
+                 np.stack(pos), np.array(bar_len), bars, np.stack(key).astype(np.float64))

@@ -196,7 +196,9 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             if config.key_guard < 1.0:  # decoded as generation decodes them
                 from composer_gui.ml.sample import key_guard_weights
 
-                guard = key_guard_weights(config, windows.melody[sl][:, 0].sum(axis=1), probs)
+                held = (windows.key_mass[sl] if windows.key_mass is not None
+                        else windows.melody[sl][:, 0].sum(axis=1))
+                guard = key_guard_weights(config, held, probs)
             decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
                                             spec.voices, None, 0, weights=guard)
                                 for r, spec in enumerate(config.roles)], axis=1)
