@@ -31,9 +31,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from composer_gui.core.notation import note_number  # noqa: E402
 from composer_gui.core.song import Note, Song, TimeSignature, Track  # noqa: E402
 
-NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 PC_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 TPB = 480
 
@@ -99,15 +99,6 @@ SCALES = {"G": [7, 9, 11, 0, 2, 4, 6], "Am": [9, 11, 0, 2, 4, 5, 7, 8],  # raise
           "F": [5, 7, 9, 10, 0, 2, 4]}
 
 
-def midi_pitch(name: str) -> int:
-    letter, rest = name[0], name[1:]
-    acc = 0
-    while rest and rest[0] in "#b":
-        acc += 1 if rest[0] == "#" else -1
-        rest = rest[1:]
-    return 12 * (int(rest) + 1) + NAMES[letter] + acc
-
-
 def build_tune(bars: list[tuple[str, str]]) -> Song:
     """A one-track song from bar texts; a time signature wherever the meter changes."""
     eighth = TPB // 2
@@ -122,7 +113,7 @@ def build_tune(bars: list[tuple[str, str]]) -> Song:
             name, length = token.split(":")
             dur = int(length) * eighth
             if name != "r":
-                notes.append(Note(midi_pitch(name), t, dur - 20, 90))
+                notes.append(Note(note_number(name), t, dur - 20, 90))
             t += dur
         if t != bar_end:
             raise ValueError(f"bar {meter} {text!r}: {t - bar_end:+d} ticks")

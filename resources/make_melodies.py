@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
-
-NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+from composer_gui.core.notation import notes_from_text
+from composer_gui.core.song import Song, TempoChange, TimeSignature, Track
 
 TUNES = {
     # Beethoven, Symphony No. 9 (1824), "Ode to Joy" theme: 8 bars of 4/4.
@@ -33,21 +32,9 @@ TUNES = {
 }
 
 
-def pitch(name: str) -> int:
-    octave = int(name[-1])
-    step = NAMES[name[0]] + (1 if "#" in name else -1 if "b" in name[1:-1] else 0)
-    return 12 * (octave + 1) + step
-
-
 def tune_song(title: str, numerator: int, denominator: int, bpm: int, text: str) -> Song:
     tpb = 480
-    items = text.split()
-    notes, tick = [], 0
-    for name, beats in zip(items[::2], items[1::2]):
-        length = round(float(beats) * tpb)
-        if name != "r":
-            notes.append(Note(pitch(name), tick, max(1, length - 24), 90))
-        tick += length
+    notes, _end = notes_from_text(text, tpb)
     return Song(ticks_per_beat=tpb, tempos=[TempoChange(0, round(60_000_000 / bpm))],
                 time_signatures=[TimeSignature(0, numerator, denominator)],
                 tracks=[Track(name="Melody", program=73, channel=0, role="melody", notes=notes)],

@@ -180,3 +180,14 @@ def test_grid_lines_are_snap_points(song, grid):
 def test_bad_tempo_is_refused():
     with pytest.raises(SongError):
         TimeMap(480, [TempoChange(0, 0)])
+
+
+def test_typed_tunes_parse_pitch_names_and_beats():
+    from composer_gui.core.notation import note_number, notes_from_text
+
+    assert [note_number(n) for n in ("C4", "F#3", "Bb4", "Ebb5", "A0")] == [60, 54, 70, 74, 21]
+    notes, end = notes_from_text("E4 1 r .5 D4 .5", ticks_per_beat=480)
+    assert [(n.pitch, n.start, n.duration) for n in notes] == [(64, 0, 456), (62, 720, 216)]
+    assert end == 960
+    with pytest.raises(ValueError):
+        note_number("H4")

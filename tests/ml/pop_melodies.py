@@ -11,9 +11,8 @@ Used by ``tests/ml/test_pop.py`` and ``benchmarks/pop_listening.py``.
 
 from __future__ import annotations
 
-from composer_gui.core.song import KeySignature, Note, Song, TempoChange, TimeSignature, Track
-
-NAMES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+from composer_gui.core.notation import notes_from_text
+from composer_gui.core.song import KeySignature, Song, TempoChange, TimeSignature, Track
 
 TUNES: dict[str, tuple[str, int, str, str]] = {
     # Nursery tune: "Mary Had a Little Lamb" (Sarah Josepha Hale, 1830), G major, 8 bars.
@@ -46,23 +45,11 @@ TUNES: dict[str, tuple[str, int, str, str]] = {
 }
 
 
-def pitch(name: str) -> int:
-    octave = int(name[-1])
-    step = NAMES[name[0]] + (1 if "#" in name else -1 if "b" in name[1:-1] else 0)
-    return 12 * (octave + 1) + step
-
-
 def tune_song(name: str) -> Song:
     """The tune as a one-track song (480 ticks per beat, tempo, meter and key set)."""
     meter, bpm, key, text = TUNES[name]
     tpb = 480
-    items = text.split()
-    notes, tick = [], 0
-    for pname, beats in zip(items[::2], items[1::2]):
-        length = round(float(beats) * tpb)
-        if pname != "r":
-            notes.append(Note(pitch(pname), tick, max(1, length - 24), 90))
-        tick += length
+    notes, _end = notes_from_text(text, tpb)
     sigs = []
     at = 0
     parts = meter.split("+")
