@@ -12,7 +12,9 @@ The rules follow :mod:`composer_gui.ml.data` (melody: role, then name alias, the
 highest mostly-monophonic track; roles: role, alias, drum channel, register; every bar's
 meter must be one the model knows), with two stricter checks: a file whose tracks are all
 chordal has "no melody-like track" (training would take a chordal track as melody), and a
-file needs :data:`MIN_BARS` bars and :data:`MIN_MELODY_NOTES` melody notes.
+file needs :data:`MIN_BARS` bars and :data:`MIN_MELODY_NOTES` melody notes. As in
+training, a base model with a ``min_grid_share`` (pop: 95%) refuses a file whose melody
+and parts have fewer of their note starts exactly on its grid (a played, unquantized take).
 
 Speed (``benchmarks/bench_scan.py``): the scan reads only what it needs. A POP909 song is
 not re-timed and rebuilt note by note as training does (``sources.load_pop909_song``,
@@ -38,7 +40,7 @@ import numpy as np
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Event, Note, Song
 from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.data import MIDI_SUFFIXES, is_validation
+from composer_gui.ml.data import MIDI_SUFFIXES, is_validation, off_grid_reason
 from composer_gui.ml.errors import DataError
 
 MAPPING_VERSION = 1
@@ -57,6 +59,7 @@ NO_MELODY = "no melody-like track"
 NO_ROLE = "no track for role"
 BAD_METER = "unsupported meter"
 TOO_SHORT = "too short"
+OFF_GRID = "off the grid"  # ml.data.off_grid_reason's first words
 
 Progress = Callable[[int, int, str], None]
 
@@ -74,6 +77,9 @@ class TrackInfo:
     notes: int
     mean_pitch: float
     overlap: float  # share of note starts inside another note of the track
+    #: note starts exactly on the model's grid (training skips a song whose melody and
+    #: parts have under ``config.min_grid_share`` of their starts on it)
+    on_grid: int = 0
 
     @property
     def label(self) -> str:
@@ -106,7 +112,7 @@ class FileScan:
     @property
     def category(self) -> str:
         """The reason's category (one of the module constants), '' when usable."""
-        for cat in (UNREADABLE, NO_NOTES, NO_MELODY, NO_ROLE, BAD_METER, TOO_SHORT):
+        for cat in (UNREADABLE, NO_NOTES, NO_MELODY, NO_ROLE, BAD_METER, TOO_SHORT, OFF_GRID):
             if self.reason.startswith(cat):
                 return cat
         return self.reason.split(":")[0] if self.reason else ""
@@ -204,8 +210,11 @@ def list_midi_files(sources: str | Path | Iterable[str | Path]) -> list[Path]:
 
 # ----- track summaries ---------------------------------------------------------------
 def _summary(index: int, name: str, role: str, program: int, channel: int, is_drum: bool,
-             starts: np.ndarray, ends: np.ndarray, pitches: np.ndarray) -> TrackInfo:
+             starts: np.ndarray, ends: np.ndarray, pitches: np.ndarray,
+             ticks_per_beat: int, steps_per_beat: int) -> TrackInfo:
     n = len(starts)
+    # as ml.data.song_to_arrays counts a song's onsets on the grid
+    on_grid = int(np.count_nonzero((starts * steps_per_beat) % ticks_per_beat == 0))
     overlap = 0.0
     if n >= 2:
         order = np.argsort(starts, kind="stable")
@@ -213,7 +222,7 @@ def _summary(index: int, name: str, role: str, program: int, channel: int, is_dr
         latest = np.maximum.accumulate(e)
         overlap = float(np.count_nonzero(s[1:] < latest[:-1])) / n
     mean = float(pitches.mean()) if n else 0.0
-    return TrackInfo(index, name, role, program, channel, is_drum, n, mean, overlap)
+    return TrackInfo(index, name, role, program, channel, is_drum, n, mean, overlap, on_grid)
 
 
 def _arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -224,11 +233,12 @@ def _arrays(notes: list[Note]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a[:, 0], a[:, 1], a[:, 2]
 
 
-def track_infos(song: Song) -> list[TrackInfo]:
+def track_infos(song: Song, steps_per_beat: int) -> list[TrackInfo]:
     out = []
     for i, t in enumerate(song.tracks):
         s, e, p = _arrays(t.notes)
-        out.append(_summary(i, t.name, t.role, t.program, t.channel, t.is_drum, s, e, p))
+        out.append(_summary(i, t.name, t.role, t.program, t.channel, t.is_drum, s, e, p,
+                            song.ticks_per_beat, steps_per_beat))
     return out
 
 
@@ -306,7 +316,8 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
     Works from the track summaries; a file that could not be read stays unusable. The
     melody and parts are filled in even for a skipped file (the table shows them); the
     reason is the first of: no notes, unsupported meter (no choice of tracks mends it),
-    no melody-like track, no track for a part, too short.
+    no melody-like track, no track for a part, too short, off the grid (under the
+    model's ``min_grid_share`` of note starts on its grid, as training skips such songs).
     """
     if scan.category in (UNREADABLE,) or not scan.tracks:
         return scan
@@ -347,9 +358,21 @@ def assess(scan: FileScan, config: ModelConfig, melody: int | None = None,
             problems.append(f"{TOO_SHORT}: {scan.bars} bar{'s' if scan.bars != 1 else ''}, "
                             f"{mel.notes} melody notes (need {MIN_BARS} bars and "
                             f"{MIN_MELODY_NOTES} notes)")
+        share = grid_share(scan)
+        if share < config.min_grid_share:
+            problems.append(off_grid_reason(share, config))
     scan.reason = problems[0] if problems else ""
     scan.usable = not problems
     return scan
+
+
+def grid_share(scan: FileScan) -> float:
+    """Share of the note starts of the file's melody and parts that fall exactly on the
+    model's grid, as training measures it (1.0 when there are none)."""
+    chosen = {i for i in (scan.melody, *scan.roles.values())
+              if i is not None and 0 <= i < len(scan.tracks)}
+    notes = sum(scan.tracks[i].notes for i in chosen)
+    return sum(scan.tracks[i].on_grid for i in chosen) / notes if notes else 1.0
 
 
 # ----- reading one file --------------------------------------------------------------
@@ -438,18 +461,22 @@ def _scan_pop909(path: Path, config: ModelConfig, scan: FileScan) -> None:
     pedal = _pedal_spans([Event(_moved_tick(e.tick, shift), e.kind, e.params)
                           for e in by_name["PIANO"].events])
     bass = _bass_mask(ps, pe, pp, pedal, beats.ticks_per_beat, BASS_CEILING)
+    def moved(name: str):
+        s, e, p = _arrays(by_name[name].notes)
+        return s + shift, e + shift, p
+
     parts = [
-        ("Melody", "melody", 0, _arrays(by_name["MELODY"].notes)),
+        ("Melody", "melody", 0, moved("MELODY")),
         ("Bass", "bass", 1, (ps[bass], pe[bass], pp[bass])),
         ("Piano", "piano", 2, (ps[~bass], pe[~bass], pp[~bass])),
-        ("Strings", "strings", 3, _arrays(by_name["BRIDGE"].notes)),
+        ("Strings", "strings", 3, moved("BRIDGE")),
     ]
-    ends = [int(a[1].max()) + (0 if name in ("Bass", "Piano") else shift)
-            for name, _r, _c, a in parts if len(a[1])]
+    ends = [int(a[1].max()) for _n, _r, _c, a in parts if len(a[1])]
     ends += [_moved_tick(e.tick, shift) for name in ("MELODY", "PIANO", "BRIDGE")
              for e in by_name[name].events]
     end = max(ends, default=0)
-    scan.tracks = [_summary(i, name, role, PROGRAMS[name], ch, False, *arr)
+    scan.tracks = [_summary(i, name, role, PROGRAMS[name], ch, False, *arr,
+                            beats.ticks_per_beat, config.steps_per_beat)
                    for i, (name, role, ch, arr) in enumerate(parts)]
     timing = _Song(ticks_per_beat=beats.ticks_per_beat, time_signatures=beats.time_signatures())
     scan.bars, scan.meters, scan.bad_meters = _bars_and_meters(timing, config, max(1, end))
@@ -466,7 +493,7 @@ def scan_file(path: str | Path, config: ModelConfig) -> FileScan:
             _scan_pop909(path, config, scan)
         else:
             song = read_song(path, pop909_meters=tuple(config.meters))
-            scan.tracks = track_infos(song)
+            scan.tracks = track_infos(song, config.steps_per_beat)
             if any(t.notes for t in song.tracks):
                 scan.bars, scan.meters, scan.bad_meters = _bars_and_meters(song, config)
     except UserError as exc:

@@ -12,15 +12,17 @@ import pytest
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import write_midi
 from composer_gui.ml.config import style_config
-from composer_gui.ml.data import assign_roles, find_melody, song_to_arrays
+from composer_gui.ml.data import _grid_share, assign_roles, find_melody, song_to_arrays
 from composer_gui.ml.roll import song_grid
 from composer_gui.ml.scan import (
     BAD_METER,
     NO_MELODY,
     NO_ROLE,
+    OFF_GRID,
     TOO_SHORT,
     UNREADABLE,
     assess,
+    grid_share,
     list_midi_files,
     scan_file,
     scan_files,
@@ -65,12 +67,13 @@ def test_chorales_match_training_rules(chorale_files):
 def test_pop909_fast_path_agrees_with_training_reader(datasets_dir):
     """The scan does not split and re-time POP909 songs as training does; its verdict,
     melody, roles and bars must still be training's."""
-    songs = sorted((datasets_dir / "pop909").glob("*/*.mid"))[:12]
+    songs = sorted((datasets_dir / "pop909").glob("*/*.mid"))[:16]
     wide = style_config("chorale")
     wide.meters = ["4/4", "3/4", "2/4", "1/4"]  # so that most songs get past the meter check
     checked = 0
+    off_grid = {"chorale": 0, "wide": 0, "pop": 0}
     # pop: odd bars cost only their windows (drop_odd_windows), as in training
-    for config in (CONFIG, wide, style_config("pop")):
+    for label, config in (("chorale", CONFIG), ("wide", wide), ("pop", style_config("pop"))):
         for path in songs:
             f = scan_file(path, config)
             try:
@@ -83,13 +86,19 @@ def test_pop909_fast_path_agrees_with_training_reader(datasets_dir):
             assert (f.melody, list(f.roles.values())) == (melody, roles), path
             assert f.bars == len(song_grid(song, config.steps_per_beat).bar_starts), path
             try:
-                song_to_arrays(song, config, path.name)
-                trains = True
+                arrays = song_to_arrays(song, config, path.name)
             except Exception:
                 trains = False
+            else:  # training also skips a song played off the grid (pop: under 95%)
+                assert grid_share(f) == pytest.approx(_grid_share(arrays, config)), path
+                trains = _grid_share(arrays, config) >= config.min_grid_share
+                off_grid[label] += not trains
             assert f.usable == trains, (path, f.reason)
+            assert trains or f.reason, path
             checked += 1
     assert checked >= 20
+    # among the first 16 songs, pop refuses several as unquantized; the others never do
+    assert off_grid["pop"] >= 3 and off_grid["chorale"] == off_grid["wide"] == 0
 
 
 def test_skip_reasons_name_the_problem(tmp_path, chorale_files):
@@ -129,6 +138,28 @@ def test_skip_reasons_name_the_problem(tmp_path, chorale_files):
     assert summary["usable"] == 1 and summary["skipped"] == 6
     assert summary["reasons"] == {NO_MELODY: 2, UNREADABLE: 1, NO_ROLE: 1, BAD_METER: 1,
                                   TOO_SHORT: 1}
+
+
+def test_a_played_take_off_the_grid_is_skipped_for_a_model_that_needs_the_grid(tmp_path):
+    """Pop is trained on quantized songs only (min_grid_share 0.95): the scan refuses a
+    take whose notes start off its grid, saying why, as training would; a quantized copy
+    passes; the chorale model (no such rule) takes both."""
+    pop = style_config("pop")
+    parts = (("Melody", 72), ("Bass", 40), ("Piano", 60), ("Strings", 67))
+
+    def song(path, jitter):
+        return write(path, [Track(name=n, notes=[Note(q.pitch, q.start + jitter * (i % 3),
+                                                      q.duration, q.velocity)
+                                                 for i, q in enumerate(line([p, p + 2] * 16))])
+                            for n, p in parts])
+
+    played = scan_file(song(tmp_path / "played.mid", jitter=7), pop)
+    assert not played.usable and played.category == OFF_GRID
+    # every third note of each part on the grid: 11 of 32
+    assert "34.4%" in played.reason and "95%" in played.reason and "quantize" in played.reason
+    assert grid_share(played) == pytest.approx(11 / 32)
+    assert scan_file(song(tmp_path / "quantized.mid", jitter=0), pop).usable
+    assert scan_file(tmp_path / "played.mid", style_config("chorale")).category != OFF_GRID
 
 
 def test_user_choices_rejudge_a_file_and_reach_the_mapping(tmp_path):
