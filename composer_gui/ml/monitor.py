@@ -8,8 +8,8 @@ generated tracks' names), then by :mod:`composer_gui.ml.metrics`' own metric nam
 ``in_scale_rate`` ...; short labels in ``metrics.METRIC_LABELS``). A metric with nothing to
 measure is None (JSON null), never NaN, so every record stays strict JSON.
 
-Windows, not whole songs: the validation windows of ``ml.data.fixed_windows`` (up to four
-per validation song, no context) are decoded anyway by ``train.validate``; measuring them
+Windows, not whole songs: the validation windows of ``ml.data.fixed_windows`` (four per
+validation song, or more so that there are at least 64; no context) are decoded anyway by ``train.validate``; measuring them
 costs milliseconds, so the plots get points every few hundred steps for free.
 """
 
