@@ -65,6 +65,11 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
         + f", lr {t.get('lr', '?')}, critic steps {t.get('critic_steps', '?')}",
         f"- machine: {t.get('device', '?')}; training time {_duration(t.get('elapsed_s'))}"
         + (f"; ended by {t['ended']}" if t.get("ended") else ""),
+    ]
+    if t.get("bar_gates"):
+        lines.append("- bar gates fitted to the training songs (parts rest in as many bars as "
+                     "theirs do): " + ", ".join(f"{k} {v:g}" for k, v in t["bar_gates"].items()))
+    lines += [
         "",
         "## Grid and window",
         "",

@@ -211,9 +211,11 @@ def _unflatten_optimizer(prefix: str, tensors: dict, info: dict) -> dict:
 
 
 def save_training_state(folder: Path, config: ModelConfig, generator, critic, opt_g, opt_d,
-                        info: dict, torch_rng) -> None:
+                        info: dict, torch_rng, model_config: ModelConfig | None = None) -> None:
     """Save everything a resume needs, and the usable model beside it, all or nothing
-    (see the module docstring); raises DiskFull when the disk fills up."""
+    (see the module docstring); raises DiskFull when the disk fills up. The model's
+    ``config.json`` is ``model_config`` when given (a fine-tune's fitted bar gates), the
+    resume's copy always ``config``, the run's own."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = _net_tensors(generator, critic)
@@ -227,7 +229,7 @@ def save_training_state(folder: Path, config: ModelConfig, generator, critic, op
         STATE_TENSORS: _tensor_bytes(tensors, {"step": str(info["step"])}),
         STATE_JSON: json.dumps(record, indent=1).encode("utf-8"),
     }
-    files.update(_model_files(config, generator, critic, int(info["step"])))
+    files.update(_model_files(model_config or config, generator, critic, int(info["step"])))
     _write_all(folder, files)
 
 

@@ -16,7 +16,8 @@ the full list and fields):
 * ``data``       reading files: done, total, file
 * ``start``      steps, device, train_songs, validation_songs, report, parameters, reference
 * ``step``       g_loss, d_loss, gp, rec, adv, seconds, steps_per_s, eta_s (every ``log_every``)
-* ``validation`` val_bce, val_f1, critic_gap, metrics, targets_met, all_targets_met
+* ``validation`` val_bce, val_f1, critic_gap, metrics, targets_met, all_targets_met,
+  bar_gates (a fine-tune's gates fitted to its training songs, ``ml.calibrate``; else {})
 * ``preview``    path, base_path, melody (every ``preview_every`` steps)
 * ``paused`` / ``resumed``, ``warning`` (message)
 * ``checkpoint`` path, reason
@@ -167,7 +168,12 @@ def reconstruction_loss(logits, real, mask):
 
 def validate(generator, critic, config: ModelConfig, windows, device, seed: int = 1234) -> dict:
     """Validation numbers on fixed windows with no context: BCE, the frame F1 of the
-    greedy decoding against the real parts, and the critic's real-minus-fake gap."""
+    decoded parts against the real parts, and the critic's real-minus-fake gap.
+
+    The parts are decoded as generation decodes them (bar gates, key guard, pitches drawn
+    at the model's temperature), with fixed seeds so that two validations differ only by
+    the networks. Greedy pitches (the likeliest every time) gave the pop strings 1.7 pitch
+    classes a bar where both the data and the app's generation have 3.1."""
     import torch
 
     from composer_gui.ml.decode import decode_part, gate_bars, window_bars
@@ -175,6 +181,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     from composer_gui.ml.roll import channels
 
     gen = torch.Generator().manual_seed(seed)
+    draw = np.random.default_rng(seed)
     was_training = generator.training
     generator.eval()
     critic.eval()
@@ -200,7 +207,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
                         else windows.melody[sl][:, 0].sum(axis=1))
                 guard = key_guard_weights(config, held, probs)
             decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
-                                            spec.voices, None, 0, weights=guard)
+                                            spec.voices, draw, config.temperature, weights=guard)
                                 for r, spec in enumerate(config.roles)], axis=1)
             decoded_all.append(decoded)
             frames = decoded > 0
@@ -216,6 +223,34 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     f1 = 2 * tp / max(1, 2 * tp + fp + fn)
     return {"val_bce": bce_sum / max(1, n), "val_f1": f1, "critic_gap": gap / max(1, n),
             "decoded": np.concatenate(decoded_all)}
+
+
+def _fit_gates(generator, config: ModelConfig, windows, device, seed: int = 4321) -> dict:
+    """The bar gates at which the generator's parts rest as often as the real parts of
+    the training ``windows`` do (:func:`composer_gui.ml.calibrate.fit_bar_gates`)."""
+    import torch
+
+    from composer_gui.ml.calibrate import fit_bar_gates
+    from composer_gui.ml.decode import window_bars
+    from composer_gui.ml.model import bar_noise
+
+    gen = torch.Generator().manual_seed(seed)
+    was_training = generator.training
+    generator.eval()
+    probs = []
+    with torch.no_grad():
+        for lo in range(0, len(windows.melody), 64):
+            sl = slice(lo, lo + 64)
+            pos = torch.from_numpy(windows.position[sl]).to(device)
+            logits = generator(torch.from_numpy(windows.melody[sl]).to(device),
+                               torch.from_numpy(windows.real[sl]).to(device),
+                               torch.from_numpy(windows.mask[sl]).to(device), pos,
+                               bar_noise(pos, config, gen))
+            probs.append(torch.sigmoid(logits).float().cpu().numpy())
+    if was_training:
+        generator.train()
+    return fit_bar_gates(np.concatenate(probs), windows.real,
+                         window_bars(windows.position, config), config)
 
 
 def copy_sub_models(base: Path, out: Path) -> list[str]:
@@ -290,6 +325,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     from composer_gui.ml import checkpoint as ckpt
     from composer_gui.ml import distributed as dist
     from composer_gui.ml import monitor
+    from composer_gui.ml.calibrate import with_gates
     from composer_gui.ml.card import write_card
     from composer_gui.ml.data import (
         default_cache_dir,
@@ -330,6 +366,13 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         dataset.validation = dataset.train[-1:]
     starts = [window_starts(s, config) for s in dataset.train]
     val_windows = fixed_windows(dataset.validation, config)
+    # a fine-tune fits its parts' bar gates on training windows (ml.calibrate): four spread
+    # over each of up to 64 training songs spread over the set (~0.3 s on 2 CPU cores for
+    # the pop model; one window a song, its first, gave intros, where the pop strings
+    # rest half as often as elsewhere)
+    picked = dataset.train[:: max(1, len(dataset.train) // 64)][:64]
+    gate_windows = (fixed_windows(picked, config, per_song=4)
+                    if any(spec.bar_gate > 0 for spec in config.roles) else None)
 
     torch.manual_seed(opts.seed)
     generator, critic = build_models(config)
@@ -397,6 +440,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 training_info["kept_from_base"] = kept
     config.training = training_info
     g_train, c_train = dist.wrap(generator, ctx), dist.wrap(critic, ctx)
+    # Fitted bar gates (fine-tunes only) decode validation, previews and the saved model;
+    # the critic's decoded fakes keep the gates the run started with, on every rank.
+    fit_gates = main and gate_windows is not None and bool(training_info.get("base"))
+    bar_gates: dict = dict(training_info.get("bar_gates") or {}) if opts.resume else {}
 
     target = opts.steps
     label = device_label(device) + (f" x {ctx.world_size} processes" if ctx.enabled else "")
@@ -453,9 +500,11 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             "training": dict(training_info, steps=step, device=label, elapsed_s=round(elapsed, 1),
                              ended=reason),
         }
+        if bar_gates:
+            info["training"]["bar_gates"] = dict(bar_gates)
         config.training = info["training"]
         ckpt.save_training_state(out, config, generator, critic, opt_g, opt_d, info,
-                                 noise_gen.get_state())
+                                 noise_gen.get_state(), model_config=decoding_config())
         saves += 1
         return {"kind": "checkpoint", "step": step, "path": str(out), "reason": reason}
 
@@ -479,16 +528,31 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         paused = bool(main and control is not None and control.paused and reason is None)
         return dist.agree(ctx, reason, paused)
 
+    def decoding_config() -> ModelConfig:
+        """The config generation uses: the run's, with the fitted bar gates."""
+        if not bar_gates:
+            return config
+        fitted = with_gates(config, bar_gates)
+        fitted.training = config.training
+        return fitted
+
     def validation() -> dict:
         nonlocal final_metrics
-        values = validate(generator, critic, config, val_windows, device)
-        generated = monitor.generated_table(val_windows, values.pop("decoded"), config)
+        if fit_gates:
+            bar_gates.update(_fit_gates(generator, config, gate_windows, device))
+            if previewer is not None:
+                previewer.composer.config = decoding_config()
+        dconfig = decoding_config()
+        values = validate(generator, critic, dconfig, val_windows, device)
+        generated = monitor.generated_table(val_windows, values.pop("decoded"), dconfig)
         met, all_met = monitor.targets(reference, generated)
         final_metrics = monitor.json_table(generated)
         history.append({"step": step, **{k: round(v, 5) for k, v in values.items()},
-                        "all_targets_met": all_met})
+                        "all_targets_met": all_met,
+                        **({"bar_gates": dict(bar_gates)} if bar_gates else {})})
         return {"kind": "validation", "step": step, **values, "metrics": final_metrics,
-                "targets_met": met, "all_targets_met": all_met}
+                "targets_met": met, "all_targets_met": all_met,
+                "bar_gates": dict(bar_gates)}
 
     def preview() -> dict:
         nonlocal last_preview, previewer
@@ -631,7 +695,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         raise ModelError("another process of the run stopped it (see its message)")
     if main:
         yield save("stop" if reason == "stop" else "end")
-        write_card(out, config, history, monitor.json_table(reference), final_metrics)
+        write_card(out, decoding_config(), history, monitor.json_table(reference), final_metrics)
         yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),
                "reason": reason, "model": str(out)}
     _rank_report(ctx, step, saves, generator, critic, rng)
