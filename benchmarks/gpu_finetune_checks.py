@@ -11,7 +11,8 @@
    ``error`` record with ``oom: true`` and a resumable checkpoint.
 
 DATA_DIR must be on that machine (``../shared`` does not travel: copy the songs into an
-ignored folder of the checkout and carry it). Headless: no Qt.
+ignored folder of the checkout and carry it; 100 usable pop songs are the first 213 POP909
+folders, about 14 MB). Headless: no Qt.
 """
 
 from __future__ import annotations
