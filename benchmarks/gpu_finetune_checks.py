@@ -12,7 +12,7 @@
 
 DATA_DIR must be on that machine (``../shared`` does not travel: copy the songs into an
 ignored folder of the checkout and carry it; 100 usable pop songs are the first 213 POP909
-folders, about 14 MB). Headless: no Qt.
+folders, about 8 MB). Headless: no Qt.
 """
 
 from __future__ import annotations
