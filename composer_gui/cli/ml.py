@@ -133,10 +133,12 @@ def cmd_train(args) -> int:
         resume=args.resume, config_overrides=overrides,
     )
     _add_finetune_settings(opts, args)
+    from composer_gui.ml.control import terminate_as_interrupt
     from composer_gui.ml.device import configure_threads
 
     configure_threads()
-    _print_records(_records(args, train(opts)))
+    with terminate_as_interrupt():  # SIGTERM (torchrun, kill) saves first, as Ctrl+C does
+        _print_records(_records(args, train(opts)))
     if args.drums:
         from composer_gui.ml.config import ModelConfig
         from composer_gui.ml.drums import DrumTrainOptions, train_drums

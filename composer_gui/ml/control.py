@@ -86,3 +86,52 @@ def read_commands(control: TrainControl, stream: TextIO | None = None) -> thread
     thread = threading.Thread(target=run, name="train-control", daemon=True)
     thread.start()
     return thread
+
+
+# ----- SIGTERM ------------------------------------------------------------------------------
+# torchrun stops the other processes of a run with SIGTERM when one of them fails (a GPU out
+# of memory on one rank); `kill` and a shutdown send it too. Training treats it as Ctrl+C
+# (rank 0 saves, then the command ends with 130), except while a checkpoint is being
+# written: the signal then waits until the write is complete.
+_saving = {"active": False, "pending": False}
+
+
+def _on_terminate(_signum, _frame) -> None:
+    if _saving["active"]:
+        _saving["pending"] = True
+        return
+    raise KeyboardInterrupt
+
+
+class terminate_as_interrupt:  # noqa: N801 - used as a context manager, like a function
+    """``with terminate_as_interrupt(): ...``: SIGTERM raises KeyboardInterrupt inside
+    (main thread, where signals exist; elsewhere nothing changes)."""
+
+    def __enter__(self):
+        import signal
+
+        self._previous = None
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+            self._previous = signal.signal(signal.SIGTERM, _on_terminate)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+class checkpoint_write:  # noqa: N801
+    """``with checkpoint_write(): save()``: a SIGTERM arriving meanwhile takes effect
+    (KeyboardInterrupt) only once the block has finished."""
+
+    def __enter__(self):
+        _saving["active"] = True
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _saving["active"] = False
+        if _saving["pending"]:
+            _saving["pending"] = False
+            raise KeyboardInterrupt

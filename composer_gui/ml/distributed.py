@@ -119,6 +119,24 @@ def all_ok(ctx: DistContext, ok: bool) -> bool:
     return int(flag[0]) == 0
 
 
+#: Words of the errors a collective raises when another rank has died (gloo, NCCL).
+_PEER_FAILURE = ("closed by peer", "connection reset", "broken pipe", "nccl", "timed out",
+                 "timeout", "process group", "remote worker")
+
+
+def is_peer_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a collective failing because another process of the run died
+    (gloo: "Connection closed by peer"; NCCL errors and watchdog timeouts)."""
+    try:
+        from torch.distributed import DistError  # DistBackendError's base
+    except ImportError:  # an older torch
+        DistError = None  # noqa: N806
+    if DistError is not None and isinstance(exc, DistError):
+        return True
+    text = str(exc).lower()
+    return any(words in text for words in _PEER_FAILURE)
+
+
 def barrier(ctx: DistContext) -> None:
     if ctx.enabled:
         import torch.distributed as dist

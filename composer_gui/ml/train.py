@@ -327,6 +327,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     from composer_gui.ml import monitor
     from composer_gui.ml.calibrate import with_gates
     from composer_gui.ml.card import write_card
+    from composer_gui.ml.control import checkpoint_write
     from composer_gui.ml.data import (
         default_cache_dir,
         fixed_windows,
@@ -503,8 +504,9 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         if bar_gates:
             info["training"]["bar_gates"] = dict(bar_gates)
         config.training = info["training"]
-        ckpt.save_training_state(out, config, generator, critic, opt_g, opt_d, info,
-                                 noise_gen.get_state(), model_config=decoding_config())
+        with checkpoint_write():  # a SIGTERM now waits for the write to finish
+            ckpt.save_training_state(out, config, generator, critic, opt_g, opt_d, info,
+                                     noise_gen.get_state(), model_config=decoding_config())
         saves += 1
         return {"kind": "checkpoint", "step": step, "path": str(out), "reason": reason}
 
@@ -677,15 +679,26 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         raise
     except (RuntimeError, MemoryError) as exc:
         if not (isinstance(exc, MemoryError) or is_out_of_memory(exc)):
-            raise
+            if not (ctx.enabled and dist.is_peer_failure(exc)):
+                raise
+            # another rank died (its own message is on stderr; torchrun stops this one next)
+            if main:
+                save("a process of the run failed")
+            raise ModelError(
+                f"another process of this {ctx.world_size}-process run failed during step "
+                f"{step + 1} (its message is above: one GPU running out of memory stops every "
+                f"process); step {step} is saved to {out}: resume it with --resume (with a "
+                "smaller --batch-size if a GPU ran out of memory)") from exc
         if device.type == "cuda":
             torch.cuda.empty_cache()  # room to copy the state out for saving
         if main:
             save("out of memory")
         smaller = max(1, opts.batch_size // 2)
+        who = f"process {ctx.rank} of {ctx.world_size} " if ctx.enabled else ""
+        where = (f"saved to {out}" if main else "process 0 saves the run")
         raise OutOfMemory(
-            f"ran out of {device.type.upper()} memory at step {step} with batch size "
-            f"{opts.batch_size} (saved to {out}; resume it with --resume): try a smaller "
+            f"{who}ran out of {device.type.upper()} memory at step {step} with batch size "
+            f"{opts.batch_size} ({where}; resume it with --resume): try a smaller "
             f"--batch-size such as {smaller}, or --device cpu",
             suggest_batch_size=smaller,
         ) from exc

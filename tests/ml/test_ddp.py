@@ -117,3 +117,42 @@ def test_gradient_penalty_gradients_are_averaged_under_ddp(tmp_path):
         assert got["gp"] > 0
         assert got["worst"] < 1e-6  # the DDP gradients are the ranks' average ...
         assert got["differs_from_own"] > 1e-4  # ... not this rank's own gradients
+
+
+def test_one_process_running_out_of_memory_leaves_the_run_saved_and_resumable(
+        tiny_model, chorale_dir, tmp_path):
+    """Rank 1 runs out of (simulated CUDA) memory in step 6 of a 2-process run that would
+    otherwise save only once a minute: rank 0 still saves the steps done before the run
+    ends, the messages say what happened, and the run resumes from there."""
+    import torch.distributed
+
+    if not torch.distributed.is_available():
+        pytest.skip("this torch build has no torch.distributed")
+    out = tmp_path / "model"
+    env = dict(os.environ, COMPOSER_GUI_THREADS="1", PYTHONPATH=str(REPO),
+               XDG_CACHE_HOME=str(tmp_path / "cache"), COMPOSER_GUI_DIST_TIMEOUT_MIN="2")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "tests.ml.failing_rank", "6", "train", str(chorale_dir), "--from",
+           str(tiny_model), "-o", str(out), "--steps", "30", "--batch-size", "4",
+           "--device", "cpu", "--save-every", "600", "--jsonl"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=180)
+    assert done.returncode != 0
+    # rank 1 says what happened to it, and that it is not the one that saves
+    assert "process 1 of 2 ran out of CPU memory" in done.stderr
+    assert "process 0 saves the run" in done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    errors = [r for r in records if r["kind"] == "error"]
+    if errors:  # rank 0 saw the broken collective before torchrun's SIGTERM reached it
+        assert "another process" in errors[-1]["message"]
+        assert "--resume" in errors[-1]["message"]
+    else:  # SIGTERM first: rank 0 saved as after Ctrl+C
+        assert "interrupted" in done.stderr
+    state = json.loads((out / "training_state.json").read_text())
+    assert state["step"] == 5  # the five whole steps before rank 1 failed
+    resumed = subprocess.run(
+        [sys.executable, "-m", "composer_gui", "train", str(chorale_dir), "-o", str(out),
+         "--resume", "--steps", "8", "--device", "cpu", "--jsonl"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    last = json.loads(resumed.stdout.splitlines()[-1])
+    assert last["kind"] == "done" and last["step"] == 8

@@ -138,6 +138,22 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert ckpt.trained_steps(out) == stopped_at + 5
 
 
+def test_sigterm_saves_the_run_before_it_ends(tiny_model, chorale_dir, tmp_path):
+    """`kill` (or torchrun stopping a run one of whose processes failed) keeps the steps
+    trained since the last checkpoint, as Ctrl+C does."""
+    import signal
+
+    out = tmp_path / "killed"
+    run = _Run([str(chorale_dir), "--from", str(tiny_model), "-o", str(out), "--steps", "1000",
+                "--batch-size", "4", "--save-every", "600", "--validate-every", "1000"])
+    step = run.until(lambda r: r["kind"] == "step" and r["step"] >= 20)
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.proc.wait(timeout=60) == 130
+    state = json.loads((out / "training_state.json").read_text())
+    assert state["step"] >= step["step"] and state["training"]["ended"] == "interrupted"
+    assert ckpt.trained_steps(out) == state["step"]  # the model beside it is those weights
+
+
 def _run_cli_jsonl(args, capsys) -> tuple[int, list[dict]]:
     rc = main(["train", *args, "--jsonl"])
     out = capsys.readouterr().out
