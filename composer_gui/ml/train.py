@@ -166,6 +166,17 @@ def reconstruction_loss(logits, real, mask):
     return (bce * free).sum() / denom
 
 
+def _window_batches(windows, device, size: int = 64):
+    """(slice, melody, real, mask, position) tensors on ``device`` for fixed windows, in
+    batches of ``size``."""
+    import torch
+
+    for lo in range(0, len(windows.melody), size):
+        sl = slice(lo, lo + size)
+        yield (sl, *(torch.from_numpy(a[sl]).to(device)
+                     for a in (windows.melody, windows.real, windows.mask, windows.position)))
+
+
 def validate(generator, critic, config: ModelConfig, windows, device, seed: int = 1234) -> dict:
     """Validation numbers on fixed windows with no context: BCE, the frame F1 of the
     decoded parts against the real parts, and the critic's real-minus-fake gap.
@@ -188,12 +199,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     bce_sum, n, tp, fp, fn, gap = 0.0, 0, 0, 0, 0, 0.0
     decoded_all = []
     with torch.no_grad():
-        for lo in range(0, len(windows.melody), 64):
-            sl = slice(lo, lo + 64)
-            mel = torch.from_numpy(windows.melody[sl]).to(device)
-            real = torch.from_numpy(windows.real[sl]).to(device)
-            mask = torch.from_numpy(windows.mask[sl]).to(device)
-            pos = torch.from_numpy(windows.position[sl]).to(device)
+        for sl, mel, real, mask, pos in _window_batches(windows, device):
             logits = generator(mel, real, mask, pos, bar_noise(pos, config, gen))
             bce_sum += float(reconstruction_loss(logits, real, mask)) * len(mel)
             n += len(mel)
@@ -239,13 +245,8 @@ def _fit_gates(generator, config: ModelConfig, windows, device, seed: int = 4321
     generator.eval()
     probs = []
     with torch.no_grad():
-        for lo in range(0, len(windows.melody), 64):
-            sl = slice(lo, lo + 64)
-            pos = torch.from_numpy(windows.position[sl]).to(device)
-            logits = generator(torch.from_numpy(windows.melody[sl]).to(device),
-                               torch.from_numpy(windows.real[sl]).to(device),
-                               torch.from_numpy(windows.mask[sl]).to(device), pos,
-                               bar_noise(pos, config, gen))
+        for _sl, mel, real, mask, pos in _window_batches(windows, device):
+            logits = generator(mel, real, mask, pos, bar_noise(pos, config, gen))
             probs.append(torch.sigmoid(logits).float().cpu().numpy())
     if was_training:
         generator.train()

@@ -233,24 +233,26 @@ class ScanPage(QWidget):
         self.counts_label.setText(f"{total:,} MIDI files found, {done:,} scanned: "
                                   f"{usable:,} usable, {done - usable:,} skipped")
 
-    def _on_scan_failed(self, message: str) -> None:
+    def _end_scan(self) -> bool:
+        """Let go of the finished scan job; False when the signal came from an old one."""
         if self.sender() is not self.scan_job:
-            return
+            return False
         self.scan_job.deleteLater()
         self.scan_job = None
         self.cancel_scan_button.setEnabled(False)
         self.scan_button.setEnabled(True)
+        return True
+
+    def _on_scan_failed(self, message: str) -> None:
+        if not self._end_scan():
+            return
         self.scan_progress.setRange(0, 1)
         self.counts_label.setText(message)
         self.changed.emit()
 
     def _on_scan_finished(self, result) -> None:
-        if self.sender() is not self.scan_job:
+        if not self._end_scan():
             return
-        self.scan_job.deleteLater()
-        self.scan_job = None
-        self.cancel_scan_button.setEnabled(False)
-        self.scan_button.setEnabled(True)
         self.result = result
         self.model.set_result(result, self.config)
         self.table.resizeColumnsToContents()

@@ -126,15 +126,17 @@ class ScanModel(QAbstractTableModel):
 
     def choose(self, row: int, part: str, track: int | None) -> None:
         """Set the melody or a role of one file (None: automatic) and re-judge it."""
-        f = self.files()[row]
+        self._rejudge(self.files()[row], part, track)
+        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
+        self.choices_changed.emit()
+
+    def _rejudge(self, f: FileScan, part: str, track: int | None) -> None:
         melody, roles = self.choices(f)
         if part == "melody":
             melody = track
         else:
             roles[part] = track
         assess(f, self.config, melody, roles)
-        self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
-        self.choices_changed.emit()
 
     def apply_rule(self, part: str, rule: str, text: str = "") -> int:
         """Set ``part`` in every file by a rule; returns how many files found a track."""
@@ -153,12 +155,7 @@ class ScanModel(QAbstractTableModel):
             elif rule == "lowest" and pitched:
                 track = min(pitched, key=lambda t: t.mean_pitch).index
             hits += track is not None
-            melody, roles = self.choices(f)
-            if part == "melody":
-                melody = track
-            else:
-                roles[part] = track
-            assess(f, self.config, melody, roles)
+            self._rejudge(f, part, track)
         if self.rowCount():
             self.dataChanged.emit(self.index(0, 0),
                                   self.index(self.rowCount() - 1, self.columnCount() - 1))
