@@ -34,6 +34,18 @@ def _jack_ready() -> bool:
         return False
 
 
+def _realtime_allowed() -> bool:
+    import resource
+
+    if os.environ.get("COMPOSER_GUI_TEST_JACK_RT") == "0":
+        return False
+    try:
+        os.sched_get_priority_min(os.SCHED_FIFO)
+    except (AttributeError, OSError):
+        return False
+    return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] > 0
+
+
 @pytest.fixture(scope="session")
 def jack_server():
     """A private JACK server (``jackd --no-realtime -d dummy -r 48000 -p 64``) for the
@@ -50,7 +62,10 @@ def jack_server():
         # Not --sync: with the dummy driver it stalls the server ("ProcessWriteSlaves
         # error") on a loaded machine. The asynchronous default can drop an event of a
         # client that missed a cycle; tests that must see every event use `Witness`.
-        [jackd, "-n", name, "--no-realtime", "-d", "dummy",
+        # Real-time scheduling where allowed (CI runs as root): without it a loaded
+        # machine delays JACK's cycles by tens of ms, and timed takes must be replayed.
+        [jackd, "-n", name, "--realtime" if _realtime_allowed() else "--no-realtime",
+         "-d", "dummy",
          "-r", str(JACK_RATE), "-p", str(JACK_PERIOD)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -92,6 +107,7 @@ class VirtualKeyboard:
         self._out.open_virtual_port("keys")
         self.port = f"{client}:keys"
         self.sent: list[tuple[float, tuple[int, ...]]] = []
+        self.late = 0.0  # how late the latest message of the last play() went out (s)
 
     def send(self, data) -> float:
         t = time.perf_counter()
@@ -100,10 +116,16 @@ class VirtualKeyboard:
         return t
 
     def play(self, events, t0: float) -> None:
-        """Send ``(seconds_after_t0, message)`` pairs on time (sleep, then spin)."""
+        """Send ``(seconds_after_t0, message)`` pairs on time (sleep, then spin).
+
+        ``sent`` then holds what really went out and when; ``late`` says by how much the
+        worst message missed its time (a loaded machine can hold this thread back)."""
+        self.sent = []
+        self.late = 0.0
         for at, data in sorted(events, key=lambda e: e[0]):
             sleep_until(t0 + at)
-            self.send(data)
+            sent = self.send(data)
+            self.late = max(self.late, sent - (t0 + at))
 
     def close(self) -> None:
         if self._out is not None:
@@ -112,22 +134,43 @@ class VirtualKeyboard:
             self._out = None
 
 
+WITNESS_SLACK_S = 0.004
+"""How far the test rig (player thread, JACK server) may stray before a take is played
+again: the app is judged to 10 ms and must not be blamed for the rig's lateness."""
+
+
 class Witness:
-    """A second listener on the keyboard port: tells whether JACK itself delivered every
-    event, so a test can tell a dropped event (the asynchronous server under load) from
-    an app bug, and play the take again only in the first case."""
+    """A second listener on the keyboard port: tells whether the rig itself delivered
+    every event on time, so a test can tell the rig's faults (the asynchronous dummy
+    server dropping or delaying an event, the player thread held back on a loaded
+    machine) from an app bug, and play the take again only in the first case."""
 
     def __init__(self, port: str, client: str) -> None:
         from composer_gui.midi.ports import MidiInput
 
         self._input = MidiInput(port, client_name=client)
 
-    def notes_seen(self) -> int:
-        """Note messages delivered so far (closes the witness)."""
+    def rig_fault(self, keyboard: VirtualKeyboard) -> str | None:
+        """Why the last ``keyboard.play`` cannot judge the app, or None when every note
+        message went out on time and reached this listener with one steady latency
+        (closes the witness)."""
         time.sleep(0.05)
         seen = [r for r in self._input.drain() if r.data[0] & 0xE0 == 0x80]
         self._input.close()
-        return len(seen)
+        sent = [(t, data) for t, data in keyboard.sent if data[0] & 0xE0 == 0x80]
+        if len(seen) != len(sent):
+            return f"JACK delivered {len(seen)} of {len(sent)} note messages"
+        if keyboard.late > WITNESS_SLACK_S:
+            return f"the player thread sent a message {keyboard.late * 1000:.1f} ms late"
+        if [r.data for r in seen] != [tuple(d) for _, d in sent]:
+            return "JACK delivered the note messages out of order"
+        # The driver's own stamps (a running sum of its deltas), not the app's anchored
+        # times: the rig is judged without the code under test.
+        latency = [r.stamp - t for r, (t, _) in zip(seen, sent)]
+        spread = max(latency) - min(latency)
+        if spread > WITNESS_SLACK_S:
+            return f"JACK's delivery time varied by {spread * 1000:.1f} ms"
+        return None
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ def test_record_writes_the_take_with_tempo_and_meter(jack_server, keyboard, tmp_
     tempo = 150.0
     played = [(60, 0.0, 1.0, 100), (64, 1.0, 0.5, 80), (67, 1.5, 1.5, 60), (72, 3.0, 2.0, 110)]
     events = melody_events(played, tempo=tempo)
-    for _attempt in range(3):
+    faults = []
+    for _attempt in range(4):
         witness = Witness(keyboard.port, unique + "w")
         proc = _cli("record", "--port", keyboard.client.upper(), "--bars", "3", "--tempo",
                     "150", "--meter", "3/4", "--count-in", "1", "-o", str(take))
@@ -54,13 +55,14 @@ def test_record_writes_the_take_with_tempo_and_meter(jack_server, keyboard, tmp_
         keyboard.play(events, downbeat)
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 0, "".join(lines) + err
-        # The asynchronous JACK server can drop an event of a client that missed a cycle
-        # on a loaded machine: judge the take only when JACK delivered every event.
-        if witness.notes_seen() == len(events):
+        # The asynchronous JACK server can drop or delay an event of a client that missed
+        # a cycle on a loaded machine: judge the take only when the rig was on time.
+        fault = witness.rig_fault(keyboard)
+        if fault is None:
             break
-        keyboard.sent.clear()
+        faults.append(fault)
     else:
-        pytest.fail("the JACK server dropped events in three takes running")
+        pytest.fail("the test rig failed in every take: " + "; ".join(faults))
     assert any(line.startswith("count-in") for line in lines)
     assert "recorded 4 notes" in err
     sent = [(round(t - downbeat, 4), d) for t, d in keyboard.sent]

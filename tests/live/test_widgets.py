@@ -191,7 +191,8 @@ def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboar
     from .conftest import Witness, melody_events
 
     events = melody_events([(60, 0, 1, 90), (64, 1, 1, 91)], tempo=240.0)
-    for _attempt in range(3):
+    faults = []
+    for _attempt in range(4):
         witness = Witness(keyboard.port, unique + "w")
         live = LiveInput()
         monitored = []
@@ -213,10 +214,12 @@ def test_take_from_midi_input_through_the_qt_workers(qtbot, jack_server, keyboar
         live.shutdown()
         # The asynchronous JACK dummy server can drop an event on a loaded machine: judge
         # the take only when a second listener saw every event.
-        if witness.notes_seen() == len(events):
+        fault = witness.rig_fault(keyboard)
+        if fault is None:
             break
+        faults.append(fault)
     else:
-        pytest.fail("the JACK server dropped events in three takes running")
+        pytest.fail("the test rig failed in every take: " + "; ".join(faults))
     result = finished.args[0]
     assert [(n.pitch, n.velocity) for n in result.notes] == [(60, 90), (64, 91)]
     # The roll saw the first note while it was still held (shorter than it ended up).
