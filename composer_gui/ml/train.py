@@ -388,9 +388,12 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     critic.to(device).train()
     opt_g = torch.optim.Adam(generator.parameters(), lr=opts.lr, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(critic.parameters(), lr=opts.lr, betas=(0.5, 0.9))
-    # each rank draws its own batches; rank 0 draws exactly as a single process would
-    rng = np.random.default_rng(opts.seed if main else [opts.seed, ctx.rank])
-    noise_gen = torch.Generator().manual_seed(opts.seed + 7919 * ctx.rank)
+    # One process: one stream, saved with each checkpoint. Under torchrun each rank draws
+    # its own batches from streams keyed by (seed, rank, step) and re-keyed every step
+    # (see `keyed_streams`), so no rank's state needs saving: a resumed run draws exactly
+    # what an unbroken one would on every rank.
+    rng = np.random.default_rng(opts.seed)
+    noise_gen = torch.Generator().manual_seed(opts.seed)
     step, elapsed_before, history = 0, 0.0, []
     mapping_copy = out / "mapping.json"
     training_info = {
@@ -416,13 +419,10 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         step = int(info["step"])
         elapsed_before = float(info.get("elapsed_s", 0.0))
         history = info.get("history", [])
-        if main:
+        if not ctx.enabled:
             rng.bit_generator.state = info["numpy_rng"]
             if torch_rng is not None:
                 noise_gen.set_state(torch_rng)
-        else:  # only rank 0's generators are saved: the others start afresh, seeded by step
-            rng = np.random.default_rng([opts.seed, ctx.rank, step])
-            noise_gen.manual_seed(opts.seed + 7919 * ctx.rank + step)
         saved = info.get("training", {})
         training_info = {**training_info, **saved,
                          **{k: training_info[k] for k in _RUN_SETTINGS},
@@ -609,6 +609,8 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                     yield {"kind": "resumed", "step": step}
             if reason is not None:
                 break
+            if ctx.enabled:
+                rng = keyed_streams(opts.seed, ctx.rank, step, noise_gen)
             # --- critic (through the DDP wrapper: its gradients are averaged over ranks)
             for _ in range(opts.critic_steps):
                 mel, real, mask, pos = batch()
@@ -714,6 +716,15 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                "reason": reason, "model": str(out)}
     _rank_report(ctx, step, saves, generator, critic, rng)
     dist.barrier(ctx)
+
+
+def keyed_streams(seed: int, rank: int, step: int, noise_gen) -> np.random.Generator:
+    """The batch generator for ``step`` on ``rank`` of a multi-process run; re-seeds
+    ``noise_gen`` (the networks' noise) from the same key. A pure function of its key, so
+    every rank of a resumed run continues exactly as if it had never stopped."""
+    noise = np.random.SeedSequence([seed, rank, step, 1]).generate_state(1, np.uint64)[0]
+    noise_gen.manual_seed(int(noise >> 1))
+    return np.random.default_rng([seed, rank, step])
 
 
 def _rank_report(ctx, step: int, saves: int, generator, critic, rng) -> None:
