@@ -14,6 +14,10 @@
    from a seeded untrained tiny base model, previews and validation every 10 steps, and a
    16 ms ``QTimer`` on the GUI thread for ``--seconds`` of training. Prints the timer's
    interval percentiles. Target: 95th percentile under 25 ms, maximum under 50 ms.
+3. Previews: the GUI thread's share of showing one preview, a whole POP909 song
+   (``pop909/001/001.mid``, 1,556 notes; a training preview is 8 bars) in the panel:
+   what the window does now (the roll made on the loader thread, only shown here) and
+   what reading and rastering on the GUI thread would add. Medians of ``--runs`` x 5.
 
 Runs offscreen (``QT_QPA_PLATFORM=offscreen``) in a throwaway home folder.
 """
@@ -219,6 +223,36 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
 
 
+def bench_preview(app, runs: int, datasets: Path) -> None:
+    from composer_gui.ui.finetune.preview import PreviewPanel, read_song, roll_pixels
+
+    path = datasets / "pop909" / "001" / "001.mid"
+    if not path.is_file():
+        print(f"previews: skipped ({path} not found)")
+        return
+    panel = PreviewPanel()
+    panel.resize(600, 260)
+    panel.show()
+    app.processEvents()
+    shown, whole = [], []
+    for _ in range(max(1, runs) * 5):
+        t = time.perf_counter()
+        song = read_song(path)
+        pixels = roll_pixels(song)
+        read_s = time.perf_counter() - t
+        t = time.perf_counter()
+        panel.roll.set_song(song, pixels)
+        panel.roll.repaint()
+        show_s = time.perf_counter() - t
+        shown.append(show_s)
+        whole.append(read_s + show_s)
+    notes = sum(len(t.notes) for t in song.tracks)
+    print(f"preview of {path.name} ({notes:,} notes) on the GUI thread: shown "
+          f"{statistics.median(shown) * 1000:.1f} ms (median); read + raster + shown there "
+          f"would be {statistics.median(whole) * 1000:.1f} ms")
+    panel.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -231,6 +265,7 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     bench_plots(app, args.runs)
+    bench_preview(app, args.runs, Path(args.datasets))
     if not args.no_training:
         bench_training(app, args.seconds, Path(args.datasets))
     os._exit(0)  # skip pyqtgraph's teardown at exit

@@ -242,8 +242,9 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     assert {r for r, _k in ft.plots.reference_lines} == set(roles)
     assert ft.step_label.text().startswith("Step ") and "steps/s" in ft.rate_label.text()
 
-    # previews: a roll of this run's and of the base model's, and Play through the app
-    assert ft.preview.roll.image is not None
+    # previews: a roll of this run's and of the base model's (read off the GUI thread),
+    # and Play through the app
+    qtbot.waitUntil(lambda: ft.preview.roll.image is not None, timeout=5000)
     assert Path(ft.preview.paths["run"]).name.startswith("step_")
     click(qtbot, ft.preview.base_button)
     assert ft.preview.shown == "base" and ft.preview.roll.image is not None

@@ -3,17 +3,23 @@
 Each ``preview`` record names a MIDI file (the current generator accompanying a fixed
 validation melody) and the base model's preview of the same melody. :class:`PreviewPanel`
 shows one of them as a roll (melody in grey, each generated part in its colour: one
-numpy raster, stretched by numpy indexing, one ``drawPixmap``), switches between "This run" and "Base model", and
-plays the shown one through the window's playback path (the built-in sound or the MIDI
-output the user chose).
+numpy raster, stretched by numpy indexing, one ``drawPixmap``), switches between "This run"
+and "Base model", and plays the shown one through the window's playback path (the built-in
+sound or the MIDI output the user chose).
+
+The files are read and rastered on a short-lived thread of their own (a preview is a few
+milliseconds of parsing, more for long songs, and arrives while training keeps the cores
+busy); the result comes back through a queued signal, and only the newest preview is
+shown when several overlap.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
-from PySide6.QtCore import QSize, Signal
+from PySide6.QtCore import QObject, QSize, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -97,8 +103,11 @@ class RollView(QWidget):
         self.setMaximumHeight(MAX_HEIGHT)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def set_song(self, song: Song | None) -> None:
-        self.pixels = roll_pixels(song) if song is not None else None
+    def set_song(self, song: Song | None, pixels: np.ndarray | None = None) -> None:
+        """Show ``song`` (its :func:`roll_pixels` when already made)."""
+        if pixels is None and song is not None:
+            pixels = roll_pixels(song)
+        self.pixels = pixels
         self.image = None if self.pixels is None else to_qimage(self.pixels)
         self._scaled = None
         self.update()
@@ -124,17 +133,31 @@ class RollView(QWidget):
         painter.end()
 
 
+class _Relay(QObject):
+    """Carries a loader thread's result to the GUI thread (a queued connection)."""
+
+    done = Signal(int, object)  # generation, (record, {which: (path, song, pixels) | None})
+
+
 class PreviewPanel(QWidget):
     """The latest preview with Play / Stop and a This run / Base model switch."""
 
     play_requested = Signal(object)  # Song
     stop_requested = Signal()
+    #: The files of the newest ``preview`` record are read and shown (True: the run's file
+    #: could be read; False: it could not, and the last one stays).
+    loaded = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.songs: dict[str, Song | None] = {"run": None, "base": None}
+        self.pixels: dict[str, np.ndarray | None] = {"run": None, "base": None}
         self.paths: dict[str, str] = {"run": "", "base": ""}
         self.shown = "run"
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_loaded)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Previews appear here while the model trains.")
@@ -165,30 +188,61 @@ class PreviewPanel(QWidget):
         layout.addStretch(1)
         self._update_buttons()
 
-    def set_preview(self, record: dict) -> bool:
-        """Load the files of a ``preview`` record; False when the run's file is unreadable."""
-        ok = True
+    def set_preview(self, record: dict) -> None:
+        """Read the files of a ``preview`` record off the GUI thread; :attr:`loaded`
+        follows. The base model's file is read once."""
+        wanted = {}
         for which, key in (("run", "path"), ("base", "base_path")):
             path = record.get(key) or ""
-            if not path or (which == "base" and path == self.paths["base"]
-                            and self.songs["base"] is not None):
-                continue
+            if path and not (which == "base" and path == self.paths["base"]
+                             and self.songs["base"] is not None):
+                wanted[which] = path
+        self._generation += 1
+        generation, relay = self._generation, self._relay
+
+        def read() -> None:
+            out: dict = {}
+            for which, path in wanted.items():
+                try:
+                    song = read_song(path)
+                    out[which] = (path, song, roll_pixels(song))
+                except Exception as exc:  # a half-written or missing file: keep the last
+                    log.info("preview %s unreadable: %s", path, exc)
+                    out[which] = None
             try:
-                self.songs[which] = read_song(path)
-                self.paths[which] = path
-            except Exception as exc:  # a half-written or missing file: keep the last one
-                log.info("preview %s unreadable: %s", path, exc)
-                ok = ok and which != "run"
+                relay.done.emit(generation, (record, out))
+            except RuntimeError:  # the window is gone
+                pass
+
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=read, name="preview-read", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def wait(self, timeout: float = 2.0) -> bool:
+        """Wait (bounded) for files being read; True when none is left."""
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = [t for t in self._threads if t.is_alive()]
+        return not self._threads
+
+    def _on_loaded(self, generation: int, payload) -> None:
+        if generation != self._generation:
+            return  # a newer preview is on its way
+        record, out = payload
+        for which, got in out.items():
+            if got is not None:
+                self.paths[which], self.songs[which], self.pixels[which] = got
         melody = record.get("melody") or ""
         self.title.setText(f"Step {record.get('step', 0):,}: accompaniment of "
                            f"{melody or 'a validation melody'}")
         self.show_version(self.shown)
-        return ok
+        self.loaded.emit(out.get("run", True) is not None)
 
     def show_version(self, which: str) -> None:
         self.shown = which
         (self.run_button if which == "run" else self.base_button).setChecked(True)
-        self.roll.set_song(self.songs[which])
+        self.roll.set_song(self.songs[which], self.pixels[which])
         self._update_buttons()
 
     def current_song(self) -> Song | None:

@@ -707,6 +707,7 @@ class FineTuneWindow(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802
         """Closing the window stops the run (it saves its checkpoint and model)."""
         self.scan_page.cancel_scan()
+        self.preview.wait()  # a preview being read (milliseconds)
         if self.busy:
             self.stop()
             self.training.close_input()
@@ -717,6 +718,7 @@ class FineTuneWindow(QWidget):
         self.scan_page.cancel_scan()
         self.probe.stop()
         self.plots.stop()
+        self.preview.wait()
         if self.busy:
             self.stop()
             self.training.close_input()
