@@ -268,6 +268,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
 
     from composer_gui.ml.device import device_label, resolve_device
     from composer_gui.ml.drums_model import DrumConfig, bar_noise, build_drum_models
+    from composer_gui.ml.train import gan_setup
 
     ck = _ckpt()
     if opts.steps is None and opts.minutes is None:
@@ -302,12 +303,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
 
     torch.manual_seed(opts.seed)
     generator, critic = build_drum_models(config)
-    generator.to(device).train()
-    critic.to(device).train()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=opts.lr, betas=(0.5, 0.9))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=opts.lr, betas=(0.5, 0.9))
-    rng = np.random.default_rng(opts.seed)
-    noise_gen = torch.Generator().manual_seed(opts.seed)
+    opt_g, opt_d, rng, noise_gen = gan_setup(generator, critic, device, opts.lr, opts.seed)
     step, elapsed_before, history = 0, 0.0, []
     training = {
         "data": str(groove_folder(opts.data_dir)), "command": opts.command, "seed": opts.seed,

@@ -384,16 +384,11 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         _, g0, c0 = ckpt.load_model(resolve_model(str(opts.base)))
         generator.load_state_dict(g0.state_dict())
         critic.load_state_dict(c0.state_dict())
-    generator.to(device).train()
-    critic.to(device).train()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=opts.lr, betas=(0.5, 0.9))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=opts.lr, betas=(0.5, 0.9))
     # One process: one stream, saved with each checkpoint. Under torchrun each rank draws
     # its own batches from streams keyed by (seed, rank, step) and re-keyed every step
     # (see `keyed_streams`), so no rank's state needs saving: a resumed run draws exactly
     # what an unbroken one would on every rank.
-    rng = np.random.default_rng(opts.seed)
-    noise_gen = torch.Generator().manual_seed(opts.seed)
+    opt_g, opt_d, rng, noise_gen = gan_setup(generator, critic, device, opts.lr, opts.seed)
     step, elapsed_before, history = 0, 0.0, []
     mapping_copy = out / "mapping.json"
     training_info = {
@@ -716,6 +711,19 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                "reason": reason, "model": str(out)}
     _rank_report(ctx, step, saves, generator, critic, rng)
     dist.barrier(ctx)
+
+
+def gan_setup(generator, critic, device, lr: float, seed: int):
+    """Both networks on ``device`` in training mode, their Adam optimizers (the WGAN-GP
+    betas) and the run's seeded streams: ``(opt_g, opt_d, numpy rng, torch noise
+    generator)``. Shared by this trainer and the drum part's."""
+    import torch
+
+    generator.to(device).train()
+    critic.to(device).train()
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
+    return opt_g, opt_d, np.random.default_rng(seed), torch.Generator().manual_seed(seed)
 
 
 def keyed_streams(seed: int, rank: int, step: int, noise_gen) -> np.random.Generator:
