@@ -268,7 +268,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
 
     from composer_gui.ml.device import device_label, resolve_device
     from composer_gui.ml.drums_model import DrumConfig, bar_noise, build_drum_models
-    from composer_gui.ml.train import gan_setup
+    from composer_gui.ml.train import LossMeans, gan_setup
 
     ck = _ckpt()
     if opts.steps is None and opts.minutes is None:
@@ -372,8 +372,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
         history.append({"step": step, **{k: round(v, 5) for k, v in values.items()}})
         return {"kind": "validation", "step": step, **values}
 
-    sums = dict.fromkeys(("g_loss", "d_loss", "gp", "rec", "adv"), 0.0)
-    count = 0
+    losses = LossMeans()
     try:
         while (reason := finished()) is None:
             for _ in range(opts.critic_steps):
@@ -399,20 +398,13 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
             g_loss.backward()
             opt_g.step()
             step += 1
-            for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("gp", gp), ("rec", rec),
-                         ("adv", adv)):
-                sums[k] += float(v.detach())
-            count += 1
+            losses.add(g_loss=g_loss, d_loss=d_loss, gp=gp, rec=rec, adv=adv)
             if not (math.isfinite(float(g_loss.detach())) and math.isfinite(float(d_loss.detach()))):
                 raise DataError(f"drum training diverged at step {step} (loss is not finite); "
                                 "try a smaller learning rate")
             if step % opts.log_every == 0:
-                record = {"kind": "step", "step": step,
-                          "seconds": round(time.monotonic() - t0, 1)}
-                record.update({k: v / count for k, v in sums.items()})
-                sums = dict.fromkeys(sums, 0.0)
-                count = 0
-                yield record
+                yield {"kind": "step", "step": step,
+                       "seconds": round(time.monotonic() - t0, 1), **losses.take()}
             if step % opts.validate_every == 0:
                 yield validation()
             if time.monotonic() - last_save >= opts.save_every_s:

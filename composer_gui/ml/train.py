@@ -586,8 +586,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         return _to_tensors(sample_batch(dataset.train, starts, config, rng, opts.batch_size,
                                         masks=masks), device)
 
-    sums = {"g_loss": 0.0, "d_loss": 0.0, "gp": 0.0, "rec": 0.0, "adv": 0.0}
-    count = 0
+    losses = LossMeans()
     try:
         while True:
             reason, paused = decide()
@@ -636,10 +635,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             finally:
                 critic.requires_grad_(True)
             step += 1
-            for k, v in (("g_loss", g_loss), ("d_loss", d_loss), ("gp", gp), ("rec", rec),
-                         ("adv", adv)):
-                sums[k] += float(v.detach())
-            count += 1
+            losses.add(g_loss=g_loss, d_loss=d_loss, gp=gp, rec=rec, adv=adv)
             if not (math.isfinite(float(g_loss.detach()))
                     and math.isfinite(float(d_loss.detach()))):
                 # every rank stops at the next step boundary, not only this one
@@ -649,11 +645,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             if not main:
                 continue
             if step % opts.log_every == 0:
-                record = step_record()
-                record.update({k: v / count for k, v in sums.items()})
-                sums = dict.fromkeys(sums, 0.0)
-                count = 0
-                yield record
+                yield {**step_record(), **losses.take()}
             if step % opts.validate_every == 0:
                 yield validation()
             if previewer is not None and step % opts.preview_every == 0:
@@ -711,6 +703,27 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                "reason": reason, "model": str(out)}
     _rank_report(ctx, step, saves, generator, critic, rng)
     dist.barrier(ctx)
+
+
+class LossMeans:
+    """The losses of the steps since the last ``step`` record, averaged for it."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.count = 0
+
+    def add(self, **losses) -> None:
+        """One step's losses (tensors or numbers)."""
+        for name, value in losses.items():
+            value = value.detach() if hasattr(value, "detach") else value
+            self.sums[name] = self.sums.get(name, 0.0) + float(value)
+        self.count += 1
+
+    def take(self) -> dict[str, float]:
+        """The means since the last call, and start again."""
+        means = {k: v / max(1, self.count) for k, v in self.sums.items()}
+        self.sums, self.count = {}, 0
+        return means
 
 
 def gan_setup(generator, critic, device, lr: float, seed: int):
