@@ -37,16 +37,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def pick_model(arg: str | None) -> tuple[Path, str]:
     if arg:
         return Path(arg), Path(arg).name
-    from composer_gui.ml.registry import list_models
+    from composer_gui.ml.model.registry import list_models
 
     for entry in list_models():
         if entry.error is None:
             return entry.path, entry.name
     import torch
 
-    from composer_gui.ml.checkpoint import save_model
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.model import build_models
+    from composer_gui.ml.model.checkpoint import save_model
+    from composer_gui.ml.model.config import style_config
+    from composer_gui.ml.model.networks import build_models
 
     folder = Path(tempfile.mkdtemp()) / "tiny"
     config = style_config("chorale")
@@ -104,8 +104,8 @@ def window_once(model: Path, runs: int) -> list[float]:
 
 def headless(model: Path, device: str, runs: int) -> None:
     from composer_gui.core.edits import AddTrack, CompoundEdit
-    from composer_gui.ml.app_controls import shape_tracks
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.controls import shape_tracks
+    from composer_gui.ml.generate.sample import Composer
 
     sys.path.insert(0, str(ROOT / "resources"))
     from make_melodies import TUNES, tune_song  # core only: no MIDI library needed
@@ -115,7 +115,7 @@ def headless(model: Path, device: str, runs: int) -> None:
     if composer.device.type == "cpu":
         import torch
 
-        from composer_gui.ml.app_controls import generation_threads
+        from composer_gui.ml.generate.controls import generation_threads
 
         torch.set_num_threads(generation_threads())  # as the app's worker does
         composer.device_name = f"CPU ({torch.get_num_threads()} threads)"
@@ -156,7 +156,7 @@ def main() -> None:
     ap.add_argument("--one-cold", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.style and not args.model:
-        from composer_gui.ml.registry import resolve_style
+        from composer_gui.ml.model.registry import resolve_style
 
         args.model = str(resolve_style(args.style))
     model, label = pick_model(args.model)

@@ -11,7 +11,7 @@ POP909 files are refused as unquantized or in an unsupported meter, so 100 songs
 first ~220 files), validating every V steps on the fixed validation windows of those songs
 (the by-file split: about 1 song in 10, never trained on; at least 64 windows),
 and stops as soon as every target of the generator issue's item 7 is met
-(``ml.metrics.targets_met``: EB, UPC, QN, TD to the melody, in-scale, melody doubling; per
+(``ml.metrics.measures.targets_met``: EB, UPC, QN, TD to the melody, in-scale, melody doubling; per
 part, against the data's own values on the same windows). Prints the time to that point
 (training only, and with start-up and data reading), the steps per second, and the final
 table. Headless: no Qt is imported. Exit status 0 when the targets were met.
@@ -53,14 +53,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="model folder (default: a temp dir)")
     args = ap.parse_args(argv)
 
-    from composer_gui.ml import metrics
-    from composer_gui.ml.checkpoint import read_config
-    from composer_gui.ml.control import TrainControl
-    from composer_gui.ml.data import find_midi_files
+    from composer_gui.ml.data.dataset import find_midi_files
+    from composer_gui.ml.data.scan import ScanResult, scan_file, write_mapping
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.registry import list_models, resolve_model
-    from composer_gui.ml.scan import ScanResult, scan_file, write_mapping
-    from composer_gui.ml.train import TrainOptions, train
+    from composer_gui.ml.metrics import measures as metrics
+    from composer_gui.ml.model.checkpoint import read_config
+    from composer_gui.ml.model.registry import list_models, resolve_model
+    from composer_gui.ml.train.control import TrainControl
+    from composer_gui.ml.train.loop import TrainOptions, train
 
     names = {e.name for e in list_models() if e.error is None}
     base = args.base or ("pop" if "pop" in names else "chorale")

@@ -101,9 +101,9 @@ def bench_plots(app, runs: int) -> None:
 def tiny_base(folder: Path) -> None:
     import torch
 
-    from composer_gui.ml.checkpoint import save_model
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.model import build_models
+    from composer_gui.ml.model.checkpoint import save_model
+    from composer_gui.ml.model.config import style_config
+    from composer_gui.ml.model.networks import build_models
 
     config = style_config("chorale")
     config.gen_width, config.gen_blocks = 32, 3

@@ -48,13 +48,18 @@ def tune(bars: int):
 
 def train_step(composer, device, runs, sync) -> None:
     """One critic step (with gradient penalty) + one generator step on random windows,
-    as ``ml.train`` does them (straight-through decoding included)."""
+    as ``ml.train.loop`` does them (straight-through decoding included)."""
     import numpy as np
     import torch
 
-    from composer_gui.ml.meters import window_position_features
-    from composer_gui.ml.model import build_models
-    from composer_gui.ml.train import TrainOptions, as_played, gradient_penalty, reconstruction_loss
+    from composer_gui.ml.data.meters import window_position_features
+    from composer_gui.ml.model.networks import build_models
+    from composer_gui.ml.train.loop import (
+        TrainOptions,
+        as_played,
+        gradient_penalty,
+        reconstruction_loss,
+    )
 
     config = composer.config
     generator, critic = (m.to(device).train() for m in build_models(config))
@@ -106,13 +111,13 @@ def main() -> None:
 
     import torch
 
+    from composer_gui.ml.data.meters import window_position_features
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.meters import window_position_features
-    from composer_gui.ml.model import bar_noise
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
+    from composer_gui.ml.model.networks import bar_noise
 
     if args.style:
-        from composer_gui.ml.registry import resolve_style
+        from composer_gui.ml.model.registry import resolve_style
 
         args.model = str(resolve_style(args.style))
     args.model = args.model or "models/chorale"

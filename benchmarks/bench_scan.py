@@ -3,7 +3,7 @@
     python benchmarks/bench_scan.py [--runs N] [--model NAME] [--datasets DIR]
 
 Scans 850 POP909 songs and 150 Nottingham tunes (1,000 files) against a base model's
-config with :func:`composer_gui.ml.scan.scan_files`, as the Fine-tune window does, and
+config with :func:`composer_gui.ml.data.scan.scan_files`, as the Fine-tune window does, and
 prints the median wall-clock time and, in brackets, the median CPU time of the process
 (what the scan costs when the shared machine's cores are busy elsewhere), then the
 summary of the last run.
@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from composer_gui.ml.checkpoint import read_config  # noqa: E402
-from composer_gui.ml.registry import resolve_model  # noqa: E402
-from composer_gui.ml.scan import default_workers, scan_files  # noqa: E402
+from composer_gui.ml.data.scan import default_workers, scan_files  # noqa: E402
+from composer_gui.ml.model.checkpoint import read_config  # noqa: E402
+from composer_gui.ml.model.registry import resolve_model  # noqa: E402
 
 TARGET_S = 15.0
 

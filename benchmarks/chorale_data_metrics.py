@@ -1,7 +1,7 @@
 """The real data's own values of the generator metrics for the Bach chorales.
 
 Soprano is the melody; Alto, Tenor and Bass are the accompaniment roles. Prints the
-model-card table (``composer_gui.ml.metrics.format_table``) and the time the
+model-card table (``composer_gui.ml.metrics.measures.format_table``) and the time the
 aggregation took. Bars come from the files' time-signature map counted from tick 0,
 as a pipeline reading only the MIDI sees them (a pickup bar is not marked in these
 files); ``--bars-json`` takes true bar offsets in quarters per file instead (e.g.
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-from composer_gui.ml import metrics
+from composer_gui.ml.metrics import measures as metrics
 
 ROLES = ("alto", "tenor", "bass")
 MAJOR = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")

@@ -1,6 +1,6 @@
 """The drum model against Groove's validation split, and its generation speed.
 
-Prints the model-card table of :func:`composer_gui.ml.drums.evaluate_drums` (Groove
+Prints the model-card table of :func:`composer_gui.ml.drums.evaluate.evaluate_drums` (Groove
 validation vs generated: empty-bar rate, notes per bar, kick / snare / hi-hat shares, drum
 pattern rate, each with its tolerance), then the median time of ``DrumModel.part`` for 8
 and 32 bars of 4/4 (wall-clock and CPU, one torch thread, after a warm-up), and a few
@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(int(os.environ.get("COMPOSER_GUI_THREADS", "1")))
-    from composer_gui.ml.drums import DrumModel, evaluate_drums, format_drum_table
+    from composer_gui.ml.drums.evaluate import evaluate_drums, format_drum_table
+    from composer_gui.ml.drums.part import DrumModel
 
     results = []
     for seed in range(args.seeds):

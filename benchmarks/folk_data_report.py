@@ -4,7 +4,7 @@
 
 Prints: tunes per meter set and meter changes; how pickups are written (melody starting
 after tick 0 in a padded first bar) and how many first chords sit on a bar line; the
-tunes found with an unmarked pickup (composer_gui.ml.sources.nottingham.unmarked_pickup);
+tunes found with an unmarked pickup (composer_gui.ml.data.sources.nottingham.unmarked_pickup);
 the share of chord onsets on bar lines and on the meter's main beats after the source's
 fixes; onset coverage of each grid; chord sizes.
 """
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     from composer_gui.core.timing import TimeMap
     from composer_gui.midi.smf import read_midi
-    from composer_gui.ml.sources.nottingham import nottingham_song, unmarked_pickup
+    from composer_gui.ml.data.sources.nottingham import nottingham_song, unmarked_pickup
 
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/datasets/nottingham")
     files = sorted(folder.glob("*.mid"))

@@ -219,8 +219,8 @@ def listing(song: Song) -> str:
 
 def data_chord_tone_share(folder: Path) -> float:
     """The same strong-beat chord-tone share for the real chords of the validation tunes."""
-    from composer_gui.ml.data import find_midi_files, is_validation
-    from composer_gui.ml.sources import load_nottingham_song
+    from composer_gui.ml.data.dataset import find_midi_files, is_validation
+    from composer_gui.ml.data.sources import load_nottingham_song
 
     shares = []
     for path in find_midi_files(folder):
@@ -252,7 +252,7 @@ def main() -> None:
 
     from composer_gui.midi.smf import write_midi
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
 
     configure_threads(default=1)
     out = Path(args.out)

@@ -1,7 +1,7 @@
 """Figures of the pop style's data: POP909 grid fit and parts, Groove drum statistics.
 
 POP909 (every ``--every``-th song, all by default), loaded by
-``composer_gui.ml.sources.pop909`` (bar lines from the beat annotation, PIANO split):
+``composer_gui.ml.data.sources.pop909`` (bar lines from the beat annotation, PIANO split):
 
 * onsets on a grid of 4 and 12 steps per beat, exactly and within 1/8 of a step, pooled
   over all notes and as per-song medians/percentiles (for choosing the model's grid);
@@ -9,7 +9,7 @@ POP909 (every ``--every``-th song, all by default), loaded by
 * the PIANO split: bass share, bass notes per bar, bars with a bass note;
 * load time per song (median CPU and wall-clock, ms).
 
-Groove (``composer_gui.ml.sources.groove``): per split, the drum statistics the pop model
+Groove (``composer_gui.ml.data.sources.groove``): per split, the drum statistics the pop model
 is judged by (empty-bar rate, notes per bar, kick/snare/hi-hat shares, drum pattern rate
 at 4, 12 and 24 steps per beat), pooled over songs; per-song medians; onset quantization;
 fill flags per 4-bar window.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.sources.groove import (
+from composer_gui.ml.data.sources.groove import (
     aggregate_drum_stats,
     drum_windows,
     load_groove_index,
@@ -39,7 +39,7 @@ from composer_gui.ml.sources.groove import (
     quantization_stats,
     song_drum_stats,
 )
-from composer_gui.ml.sources.pop909 import Pop909Error, load_pop909_beats, load_pop909_song
+from composer_gui.ml.data.sources.pop909 import Pop909Error, load_pop909_beats, load_pop909_song
 
 GRIDS = (4, 12)
 DRUM_KEYS = ("empty_bar_rate", "notes_per_bar", "kick_share", "snare_share", "hihat_share")

@@ -41,7 +41,7 @@ def _bars(song):
 
 
 def analyse(song, key: str) -> dict:
-    from composer_gui.ml.metrics import scale_pitch_classes
+    from composer_gui.ml.metrics.measures import scale_pitch_classes
 
     scale = scale_pitch_classes(key)
     tpb = song.ticks_per_beat
@@ -104,7 +104,7 @@ def main() -> int:
     os.environ.setdefault("COMPOSER_GUI_THREADS", "1")
     from composer_gui.midi.smf import write_midi
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
     from tests.ml.pop_melodies import TUNES, tune_song
 
     configure_threads(default=1)

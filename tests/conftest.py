@@ -43,9 +43,9 @@ def save_tiny_model(base: Path, name: str = "tiny") -> Path:
     networks (fast to load and run in window tests)."""
     import torch
 
-    from composer_gui.ml.checkpoint import save_model
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.model import build_models
+    from composer_gui.ml.model.checkpoint import save_model
+    from composer_gui.ml.model.config import style_config
+    from composer_gui.ml.model.networks import build_models
 
     config = style_config("chorale")
     config.gen_width, config.gen_blocks = 32, 3

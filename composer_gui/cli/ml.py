@@ -92,7 +92,7 @@ def register(subparsers) -> None:
 
 # ----- generate ----------------------------------------------------------------------------
 def cmd_generate(args) -> int:
-    from composer_gui.ml.sample import GenerateRequest, generate_file
+    from composer_gui.ml.generate.sample import GenerateRequest, generate_file
 
     if args.candidates < 1:
         raise CliError("--candidates must be at least 1")
@@ -118,7 +118,7 @@ def _fmt(v) -> str:
 def cmd_train(args) -> int:
     if args.jsonl and not hasattr(args, "emit"):
         return _train_jsonl(args)
-    from composer_gui.ml.train import TrainOptions, train
+    from composer_gui.ml.train.loop import TrainOptions, train
 
     _fill_resumed(args)
     if not args.resume and not args.style and not args.base:
@@ -133,15 +133,15 @@ def cmd_train(args) -> int:
         resume=args.resume, config_overrides=overrides,
     )
     _add_finetune_settings(opts, args)
-    from composer_gui.ml.control import terminate_as_interrupt
     from composer_gui.ml.device import configure_threads
+    from composer_gui.ml.train.control import terminate_as_interrupt
 
     configure_threads()
     with terminate_as_interrupt():  # SIGTERM (torchrun, kill) saves first, as Ctrl+C does
         _print_records(_records(args, train(opts)))
     if args.drums:
-        from composer_gui.ml.config import ModelConfig
-        from composer_gui.ml.drums import DrumTrainOptions, train_drums
+        from composer_gui.ml.drums.training import DrumTrainOptions, train_drums
+        from composer_gui.ml.model.config import ModelConfig
 
         config = ModelConfig.load(Path(args.output))
         print(f"training the drum part on {args.drums} into {Path(args.output) / config.drums}",
@@ -151,7 +151,7 @@ def cmd_train(args) -> int:
             steps=args.drum_steps, minutes=args.drum_minutes, seed=args.seed,
             resume=args.resume and (Path(args.output) / config.drums).is_dir())
         _print_records(_records(args, train_drums(drum_opts)))
-    from composer_gui.ml.card import write_card_if_missing
+    from composer_gui.ml.model.card import write_card_if_missing
 
     write_card_if_missing(Path(args.output))
     return 0
@@ -164,7 +164,7 @@ def _drum_overrides(args) -> dict:
         if args.drums and args.drum_steps is None and args.drum_minutes is None:
             raise CliError("train: --drums needs --drum-steps N or --drum-minutes M")
         return {}
-    from composer_gui.ml.config import style_config
+    from composer_gui.ml.model.config import style_config
 
     has_drums = style_config(args.style).has_drums
     if args.drums:
@@ -252,7 +252,7 @@ def _fill_resumed(args) -> None:
     settings (data folder, mapping, target steps, batch size ...), then the defaults."""
     saved = {}
     if args.resume:
-        from composer_gui.ml.train import resume_settings
+        from composer_gui.ml.train.loop import resume_settings
 
         saved = resume_settings(Path(args.output))
         args.seed = int(saved.get("seed", args.seed))
@@ -277,7 +277,7 @@ def _add_finetune_settings(opts, args) -> None:
     opts.validate_every = args.validate_every
     opts.save_every_s = args.save_every
     if args.control_stdin and _is_main_rank():
-        from composer_gui.ml.control import TrainControl, read_commands
+        from composer_gui.ml.train.control import TrainControl, read_commands
 
         opts.control = TrainControl()
         read_commands(opts.control)
@@ -355,7 +355,7 @@ def _train_jsonl(args) -> int:
 
 # ----- models / evaluate ---------------------------------------------------------------------
 def cmd_models(args) -> int:
-    from composer_gui.ml.registry import list_models
+    from composer_gui.ml.model.registry import list_models
 
     entries = list_models()
     if args.json:
@@ -374,15 +374,15 @@ def cmd_models(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from composer_gui.ml.evaluate import evaluate_model, format_table
+    from composer_gui.ml.evaluate.model_eval import evaluate_model, format_table
 
     result = evaluate_model(args.model, Path(args.data_dir), max_songs=args.max_songs,
                             by_meter=args.by_meter)
     drums = None
     if args.drums:
-        from composer_gui.ml.config import ModelConfig
-        from composer_gui.ml.drums import evaluate_drums, format_drum_table
-        from composer_gui.ml.registry import resolve_model
+        from composer_gui.ml.drums.evaluate import evaluate_drums, format_drum_table
+        from composer_gui.ml.model.config import ModelConfig
+        from composer_gui.ml.model.registry import resolve_model
 
         folder = resolve_model(args.model)
         config = ModelConfig.load(folder)

@@ -101,7 +101,7 @@ class _Plan:
 
 def bar_starts(song: Song) -> list[int]:
     """Bar start ticks (meter map) up to just past the song's end."""
-    from composer_gui.ml.app_controls import _bar_ticks  # numpy only, no torch
+    from composer_gui.ml.generate.controls import _bar_ticks  # numpy only, no torch
 
     return [int(t) for t in _bar_ticks(song)]
 
@@ -246,7 +246,7 @@ class GeneratePanel(QWidget):
     # -- models and tracks --------------------------------------------------------------------
     def refresh_models(self) -> None:
         """List shipped and user models (reads config files only; no torch)."""
-        from composer_gui.ml.registry import list_models
+        from composer_gui.ml.model.registry import list_models
 
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -348,7 +348,7 @@ class GeneratePanel(QWidget):
 
     def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
         """Document tracks holding each role: exact name, then role (as the sampler maps)."""
-        from composer_gui.ml.checkpoint import read_config
+        from composer_gui.ml.model.checkpoint import read_config
 
         entry = self.current_model()
         try:
@@ -603,7 +603,7 @@ class GeneratePanel(QWidget):
 
     def _shaped(self, k: int) -> list[Track]:
         """Candidate ``k`` with the job's density and dynamics applied."""
-        from composer_gui.ml.app_controls import shape_tracks  # numpy only
+        from composer_gui.ml.generate.controls import shape_tracks  # numpy only
 
         job = self._job
         return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,

@@ -1,6 +1,6 @@
 """Qt glue of the Fine-tune window: the folder scan on a thread, training in a subprocess.
 
-* :class:`ScanJob` runs :func:`composer_gui.ml.scan.scan_files` on a Python thread and
+* :class:`ScanJob` runs :func:`composer_gui.ml.data.scan.scan_files` on a Python thread and
   reports through queued signals (progress, result, failure); :meth:`ScanJob.cancel`
   stops it between files.
 * :class:`TrainingProcess` runs ``python -m composer_gui train ... --jsonl
@@ -76,7 +76,7 @@ class ScanJob(QObject):
 
     def _run(self) -> None:
         from composer_gui.core.errors import UserError
-        from composer_gui.ml.scan import scan_files
+        from composer_gui.ml.data.scan import scan_files
 
         usable = [0]
 

@@ -3,7 +3,7 @@
 :class:`GenerationWorker` is a QObject that lives on its own ``QThread``. The panel sends
 it requests through queued signals (:meth:`request_load`, :meth:`request_generate`);
 it answers with signals only. The work itself is done by an engine
-(:mod:`composer_gui.ml.genserver`): by default a child process that imports torch and
+(:mod:`composer_gui.ml.generate.engine`): by default a child process that imports torch and
 keeps the model warm, so torch's import (which holds the GIL for ~0.3 s) never freezes
 the window; the worker thread only waits on the pipe. ``COMPOSER_GUI_GEN_ENGINE=thread``
 runs the same engine on the worker thread instead (used by tests that monkeypatch it).
@@ -12,7 +12,7 @@ A request carries a *copy* of the song (plain data); the result carries new trac
 worker no longer touches, so nothing is shared between threads.
 
 Cancel: :meth:`cancel` (called on the GUI thread) marks the running job; the engine checks
-the mark before every network call (see :class:`~composer_gui.ml.app_controls.Watched`), so
+the mark before every network call (see :class:`~composer_gui.ml.generate.controls.Watched`), so
 a generation stops at the next window; the panel forgets a cancelled job at once, so the
 window is idle the moment Cancel is clicked.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from composer_gui.core.errors import UserError
-from composer_gui.ml.genserver import (
+from composer_gui.ml.generate.engine import (
     Cancelled,
     Engine,
     EngineFailure,

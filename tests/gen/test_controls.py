@@ -10,7 +10,7 @@ import pytest
 
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import read_midi
-from composer_gui.ml.app_controls import percentile, reference_scores, shape_tracks
+from composer_gui.ml.generate.controls import percentile, reference_scores, shape_tracks
 from composer_gui.ui.generate_panel import open_first_run_melody, sample_melodies
 
 
@@ -58,7 +58,7 @@ def test_percentile_among_reference_scores():
 
 
 def test_reference_scores_from_real_validation_windows(tiny_models, datasets_dir, tmp_path):
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
 
     composer = Composer(tiny_models / "tiny", "cpu")
     data = datasets_dir / "bach_chorales"
@@ -115,8 +115,8 @@ def test_shipped_reference_gives_percentiles_without_the_training_data(tiny_mode
     import shutil
     from types import SimpleNamespace
 
-    from composer_gui.ml import app_controls
-    from composer_gui.ml.checkpoint import read_config
+    from composer_gui.ml.generate import controls as app_controls
+    from composer_gui.ml.model.checkpoint import read_config
 
     folder = tmp_path / "tiny"
     shutil.copytree(tiny_models / "tiny", folder)

@@ -61,7 +61,7 @@ def test_generate_undo_variations_partial_lock_export(gen_window, qtbot, tmp_pat
     assert names(win) == ["Melody", *ROLES]
     assert song.tracks[0].notes == melody_before
     assert all(t.notes for t in song.tracks[1:])
-    from composer_gui.ml.checkpoint import read_config
+    from composer_gui.ml.model.checkpoint import read_config
 
     specs = read_config(panel.current_model().path).roles
     assert [(t.program, t.role) for t in song.tracks[1:]] == [(s.program, s.role) for s in specs]

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from composer_gui.ml.checkpoint import read_config
+from composer_gui.ml.model.checkpoint import read_config
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = sorted(p.name for p in MODELS.iterdir() if (p / "config.json").is_file())

@@ -143,8 +143,7 @@ def test_empty_melody_is_refused_with_a_reason(gen_window, qtbot):
 
 def test_gpu_out_of_memory_falls_back_to_the_cpu(gen_window, qtbot, monkeypatch):
     """A model that does not fit the GPU is loaded on the CPU, with a message."""
-    from composer_gui.ml import sample
-
+    from composer_gui.ml.generate import sample
     real = sample.Composer
 
     class TightGpu(real):

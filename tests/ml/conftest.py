@@ -14,7 +14,7 @@ N_CHORALES = 8
 
 def tiny_config(**changes):
     """The chorale roles with a network small enough to train in seconds."""
-    from composer_gui.ml.config import style_config
+    from composer_gui.ml.model.config import style_config
 
     config = style_config("chorale")
     config.gen_width = 32
@@ -51,8 +51,8 @@ def tiny_model(tmp_path_factory) -> Path:
     of generation, loading and the command line."""
     import torch
 
-    from composer_gui.ml.checkpoint import save_model
-    from composer_gui.ml.model import build_models
+    from composer_gui.ml.model.checkpoint import save_model
+    from composer_gui.ml.model.networks import build_models
 
     folder = tmp_path_factory.mktemp("models") / "tiny"
     config = tiny_config()

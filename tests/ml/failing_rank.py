@@ -10,8 +10,7 @@ import sys
 
 def main() -> int:
     from composer_gui.cli import main as cli_main
-    from composer_gui.ml import train
-
+    from composer_gui.ml.train import loop as train
     fail_at = int(sys.argv[1])
     if os.environ.get("RANK") == "1":
         calls = [0]

@@ -1,4 +1,4 @@
-"""Bar gates fitted to a fine-tune's songs (ml.calibrate) and how a fine-tune uses them."""
+"""Bar gates fitted to a fine-tune's songs (ml.generate.calibrate) and how a fine-tune uses them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from composer_gui.ml.calibrate import MIN_GATE, fit_gate
-from composer_gui.ml.decode import gate_bars
+from composer_gui.ml.generate.calibrate import MIN_GATE, fit_gate
+from composer_gui.ml.generate.decode import gate_bars
 
 BAR = 16
 
@@ -59,9 +59,9 @@ def test_bars_the_network_leaves_empty_count_and_a_too_quiet_network_is_not_gate
 
 def test_a_fine_tune_saves_fitted_gates_for_generation_and_keeps_its_own_for_resuming(
         chorale_dir, tiny_model, tmp_path):
-    from composer_gui.ml import checkpoint as ckpt
-    from composer_gui.ml.config import ModelConfig
-    from composer_gui.ml.train import train
+    from composer_gui.ml.model import checkpoint as ckpt
+    from composer_gui.ml.model.config import ModelConfig
+    from composer_gui.ml.train.loop import train
 
     from .test_train import options
 

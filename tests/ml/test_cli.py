@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from composer_gui.cli import main
-from composer_gui.ml.checkpoint import load_model
 from composer_gui.ml.errors import ModelError
+from composer_gui.ml.model.checkpoint import load_model
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_unsupported_meter_and_empty_melody_exit_2(models_home, tmp_path, capsys
 
 
 def test_models_lists_shipped_user_and_broken(models_home, capsys, tmp_path):
-    from composer_gui.ml.registry import user_models_dir
+    from composer_gui.ml.model.registry import user_models_dir
 
     user = user_models_dir() / "mine"
     shutil.copytree(models_home / "chorale", user)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from composer_gui.core.song import Note, Song, Track
-from composer_gui.ml.data import (
+from composer_gui.ml.data.dataset import (
     assign_roles,
     find_melody,
     is_validation,
@@ -113,8 +113,8 @@ def test_names_and_roles_beat_register():
 def test_a_single_chord_track_gives_chords_and_its_lowest_voice_as_bass():
     """A user's folk tune with one accompaniment track trains the folk model's two parts."""
     from composer_gui.core.song import Note, Song, TimeSignature, Track
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.data import assign_roles, bass_from_chords, find_melody
+    from composer_gui.ml.data.dataset import assign_roles, bass_from_chords, find_melody
+    from composer_gui.ml.model.config import style_config
 
     config = style_config("folk")
     melody = Track(name="Tune", notes=[Note(72 + i % 5, i * 480, 480, 90) for i in range(16)])

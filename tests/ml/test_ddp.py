@@ -19,8 +19,8 @@ def test_two_ranks_hold_the_same_weights_and_only_rank_0_writes(tiny_model, chor
 
     if not torch.distributed.is_available():
         pytest.skip("this torch build has no torch.distributed")
-    from composer_gui.ml.checkpoint import load_model
-    from composer_gui.ml.distributed import state_digest
+    from composer_gui.ml.model.checkpoint import load_model
+    from composer_gui.ml.train.distributed import state_digest
 
     out, reports = tmp_path / "model", tmp_path / "ranks"
     env = dict(os.environ, COMPOSER_GUI_THREADS="1", PYTHONPATH=str(REPO),
@@ -59,9 +59,9 @@ def _gradient_check(rank: int, world: int, port: int, folder: str) -> None:
     import torch
     import torch.distributed as dist
 
-    from composer_gui.ml.distributed import DistContext, wrap
-    from composer_gui.ml.model import build_models
-    from composer_gui.ml.train import critic_loss
+    from composer_gui.ml.model.networks import build_models
+    from composer_gui.ml.train.distributed import DistContext, wrap
+    from composer_gui.ml.train.loop import critic_loss
 
     from .conftest import tiny_config
 
@@ -166,8 +166,8 @@ def test_a_resumed_two_process_run_matches_an_unbroken_one(tiny_model, chorale_d
 
     if not torch.distributed.is_available():
         pytest.skip("this torch build has no torch.distributed")
-    from composer_gui.ml.checkpoint import load_model
-    from composer_gui.ml.distributed import state_digest
+    from composer_gui.ml.model.checkpoint import load_model
+    from composer_gui.ml.train.distributed import state_digest
 
     env = dict(os.environ, COMPOSER_GUI_THREADS="1", PYTHONPATH=str(REPO),
                XDG_CACHE_HOME=str(tmp_path / "cache"), COMPOSER_GUI_DIST_TIMEOUT_MIN="2")

@@ -51,7 +51,7 @@ def groove_subset(tmp_path_factory, datasets_dir) -> Path:
 
 
 def _train(data: Path, out: Path, steps: int, resume: bool = False) -> list[dict]:
-    from composer_gui.ml.drums import DrumTrainOptions, train_drums
+    from composer_gui.ml.drums.training import DrumTrainOptions, train_drums
 
     opts = DrumTrainOptions(data, out, steps=steps, batch_size=4, resume=resume,
                             validate_every=3, log_every=2, config_overrides=TINY)
@@ -65,7 +65,7 @@ def _tensors(folder: Path) -> dict:
 
 
 def test_train_saves_reloads_and_resumes_identically(groove_subset, tmp_path):
-    from composer_gui.ml.drums import DrumModel
+    from composer_gui.ml.drums.part import DrumModel
 
     records = _train(groove_subset, tmp_path / "a", steps=4)
     kinds = [r["kind"] for r in records]
@@ -106,7 +106,7 @@ def _song(bars: int = 16, tempos=None, meters=None, tpb: int = 480) -> Song:
 
 @pytest.fixture(scope="module")
 def drums():
-    from composer_gui.ml.drums import DrumModel
+    from composer_gui.ml.drums.part import DrumModel
 
     return DrumModel.load(SHIPPED)
 
@@ -183,7 +183,7 @@ def test_density_and_dynamics_change_the_part(drums):
 
 
 def test_other_meters_and_styles_are_refused_clearly(drums):
-    from composer_gui.ml.drums import DrumMeterError
+    from composer_gui.ml.drums.errors import DrumMeterError
 
     waltz = _song(bars=4, meters=[TimeSignature(0, 3, 4)])
     with pytest.raises(DrumMeterError, match=r"bar 1 is in 3/4"):
@@ -198,7 +198,7 @@ def test_other_meters_and_styles_are_refused_clearly(drums):
 
 
 def test_broken_model_folders_fail_with_a_clear_message(tmp_path):
-    from composer_gui.ml.drums import DrumModel
+    from composer_gui.ml.drums.part import DrumModel
 
     def copy(name: str) -> Path:
         folder = tmp_path / name
@@ -234,7 +234,7 @@ def test_broken_model_folders_fail_with_a_clear_message(tmp_path):
 
 
 def test_evaluation_table_compares_with_groove_validation(groove_subset):
-    from composer_gui.ml.drums import TOLERANCES, evaluate_drums, format_drum_table
+    from composer_gui.ml.drums.evaluate import TOLERANCES, evaluate_drums, format_drum_table
 
     result = evaluate_drums(SHIPPED, groove_subset)
     assert result["performances"] == 2

@@ -17,8 +17,8 @@ import pytest
 from composer_gui.cli import main
 from composer_gui.core.timing import TimeMap
 from composer_gui.midi.smf import read_midi
-from composer_gui.ml import checkpoint as ckpt
-from composer_gui.ml import metrics
+from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.model import checkpoint as ckpt
 
 from .conftest import tiny_config
 
@@ -75,7 +75,7 @@ def _kinds(records):
 
 def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
         tiny_model, chorale_dir, isolated_home, tmp_path, melody_mid, capsys):
-    from composer_gui.ml.registry import user_models_dir
+    from composer_gui.ml.model.registry import user_models_dir
 
     out = user_models_dir() / "my-chorales"
     common = ["--validate-every", "10", "--preview-every", "10", "--batch-size", "4"]
@@ -163,8 +163,8 @@ def _run_cli_jsonl(args, capsys) -> tuple[int, list[dict]]:
 
 def test_mapping_skips_files_and_overrides_melody_and_roles(chorale_dir, tmp_path):
     from composer_gui.midi.smf import read_midi
-    from composer_gui.ml.data import load_folder, song_to_arrays
-    from composer_gui.ml.mapping import parse_mapping
+    from composer_gui.ml.data.dataset import load_folder, song_to_arrays
+    from composer_gui.ml.data.mapping import parse_mapping
 
     config = tiny_config()
     cache = tmp_path / "cache"
@@ -204,9 +204,9 @@ def test_mapping_skips_files_and_overrides_melody_and_roles(chorale_dir, tmp_pat
 
 
 def test_mapping_naming_an_unknown_role_skips_that_file_with_the_reason(chorale_dir, tmp_path):
-    from composer_gui.ml.data import load_folder
+    from composer_gui.ml.data.dataset import load_folder
+    from composer_gui.ml.data.mapping import parse_mapping
     from composer_gui.ml.errors import DataError
-    from composer_gui.ml.mapping import parse_mapping
 
     files = sorted(chorale_dir.glob("*.mid"))[:1]
     mapping = parse_mapping({"version": 1, "files": {str(files[0]): {"roles": {"Piano": 1}}}})
@@ -275,7 +275,7 @@ def test_gpu_out_of_memory_stops_with_an_oom_record(error, chorale_dir, tiny_mod
                                                     isolated_home, capsys, monkeypatch):
     import torch
 
-    from composer_gui.ml.model import Generator
+    from composer_gui.ml.model.networks import Generator
 
     calls = {"n": 0}
     real_forward = Generator.forward
@@ -306,8 +306,8 @@ def test_a_stopped_run_resumes_exactly_as_if_never_stopped(chorale_dir, tmp_path
     import numpy as np
     from safetensors.numpy import load_file
 
-    from composer_gui.ml.control import TrainControl
-    from composer_gui.ml.train import train
+    from composer_gui.ml.train.control import TrainControl
+    from composer_gui.ml.train.loop import train
 
     from .test_train import options
 
@@ -334,8 +334,8 @@ def test_a_stopped_run_resumes_exactly_as_if_never_stopped(chorale_dir, tmp_path
 def test_a_diverging_run_stops_with_a_clear_message(chorale_dir, tmp_path, monkeypatch):
     import torch
 
-    from composer_gui.ml import train as train_module
     from composer_gui.ml.errors import DataError
+    from composer_gui.ml.train import loop as train_module
 
     from .test_train import options
 
@@ -360,7 +360,7 @@ def test_a_diverging_run_stops_with_a_clear_message(chorale_dir, tmp_path, monke
 def test_a_fine_tune_keeps_the_base_models_sub_models(chorale_dir, tiny_model, tmp_path):
     import shutil
 
-    from composer_gui.ml.train import train
+    from composer_gui.ml.train.loop import train
 
     from .test_train import options
 
@@ -380,7 +380,7 @@ def test_a_fine_tune_keeps_the_base_models_sub_models(chorale_dir, tiny_model, t
 def test_the_preview_melody_starts_at_the_bar_where_the_melody_starts(tmp_path):
     from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
     from composer_gui.midi.smf import write_midi
-    from composer_gui.ml.monitor import preview_melody
+    from composer_gui.ml.train.monitor import preview_melody
 
     bar = 4 * 480
     intro = Track(name="Piano", notes=[Note(48, i * bar, bar, 80) for i in range(12)])

@@ -26,7 +26,7 @@ def nottingham(datasets_dir) -> Path:
 
 def test_chords_and_bass_split_from_the_chord_track(nottingham):
     from composer_gui.midi.smf import read_midi
-    from composer_gui.ml.sources import is_nottingham_file, read_song
+    from composer_gui.ml.data.sources import is_nottingham_file, read_song
 
     path = nottingham / "jigs1.mid"
     assert is_nottingham_file(path)
@@ -50,8 +50,8 @@ def test_chords_and_bass_split_from_the_chord_track(nottingham):
 def test_pickup_and_meter_change_bars_on_a_real_tune(nottingham):
     """ashover1: 3/4 with a one-beat pickup padded to a whole bar, and a 2/4 bar closing
     each part: the chords change on the bar lines the meter map gives."""
-    from composer_gui.ml.roll import song_grid
-    from composer_gui.ml.sources import read_song
+    from composer_gui.ml.data.grid import song_grid
+    from composer_gui.ml.data.sources import read_song
 
     song = read_song(nottingham / "ashover1.mid")
     grid = song_grid(song, 4)
@@ -71,7 +71,7 @@ def test_pickup_and_meter_change_bars_on_a_real_tune(nottingham):
 def test_unmarked_pickup_is_padded_to_a_whole_bar(nottingham):
     """jigs129 starts a half-bar pickup at tick 0 with no mark: the source pads it."""
     from composer_gui.midi.smf import read_midi
-    from composer_gui.ml.sources import read_song
+    from composer_gui.ml.data.sources import read_song
 
     raw = read_midi(nottingham / "jigs129.mid")
     song = read_song(nottingham / "jigs129.mid")
@@ -83,7 +83,7 @@ def test_unmarked_pickup_is_padded_to_a_whole_bar(nottingham):
 
 
 def test_other_datasets_are_not_read_as_nottingham(datasets_dir):
-    from composer_gui.ml.sources import is_nottingham_file
+    from composer_gui.ml.data.sources import is_nottingham_file
 
     chorale = next((datasets_dir / "bach_chorales").glob("*.mid"), None)
     if chorale is None:
@@ -93,7 +93,7 @@ def test_other_datasets_are_not_read_as_nottingham(datasets_dir):
 
 def test_a_file_not_laid_out_like_nottingham_is_read_as_is(tmp_path):
     from composer_gui.midi.smf import write_midi
-    from composer_gui.ml.sources import is_nottingham_file, read_song
+    from composer_gui.ml.data.sources import is_nottingham_file, read_song
 
     folder = tmp_path / "Nottingham"
     folder.mkdir()
@@ -107,9 +107,9 @@ def test_a_file_not_laid_out_like_nottingham_is_read_as_is(tmp_path):
 
 # ----- meter-aware positions ---------------------------------------------------------------
 def test_compound_beats_and_pickups_in_the_position_features():
-    from composer_gui.ml.config import style_config
-    from composer_gui.ml.meters import window_position_features
-    from composer_gui.ml.roll import position_features
+    from composer_gui.ml.data.grid import position_features
+    from composer_gui.ml.data.meters import window_position_features
+    from composer_gui.ml.model.config import style_config
 
     folk = style_config("folk")
     # a 6/8 bar (12 steps) and a 3/4 bar (12 steps) look alike without the meter features
@@ -237,7 +237,7 @@ def test_unsupported_meter_exits_2_with_the_reason(folk_home, tmp_path, capsys, 
 
 
 def test_shipped_folk_model_loads_with_its_roles(folk_home):
-    from composer_gui.ml.checkpoint import load_model
+    from composer_gui.ml.model.checkpoint import load_model
 
     config, generator, _ = load_model(folk_home, "cpu")
     assert config.style == "folk" and config.meter_aware
@@ -250,9 +250,9 @@ def test_shipped_folk_model_loads_with_its_roles(folk_home):
 def test_block_chords_start_and_end_together():
     """Pitches of one chord crossing 0.5 a step apart still make one block chord; a strong
     onset starts the next chord."""
-    from composer_gui.ml.config import BLOCK_CHORDS
-    from composer_gui.ml.decode import decode_part
-    from composer_gui.ml.roll import HOLD, ONSET
+    from composer_gui.ml.data.grid import HOLD, ONSET
+    from composer_gui.ml.generate.decode import decode_part
+    from composer_gui.ml.model.config import BLOCK_CHORDS
 
     t, p = 8, 12
     frame = np.zeros((1, t, p), np.float32)
@@ -269,8 +269,8 @@ def test_block_chords_start_and_end_together():
 
 
 def test_evaluate_groups_songs_by_their_main_meter():
-    from composer_gui.ml.data import SongArrays
-    from composer_gui.ml.evaluate import format_table, main_meter
+    from composer_gui.ml.data.dataset import SongArrays
+    from composer_gui.ml.evaluate.model_eval import format_table, main_meter
 
     def song(starts, meters, steps):
         return SongArrays("x", np.zeros((3, steps, 4), np.int8), np.array(starts), meters,

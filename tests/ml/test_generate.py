@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from composer_gui.core.song import Note, TimeSignature
-from composer_gui.ml.sample import Composer, GenerateError
+from composer_gui.ml.generate.sample import Composer, GenerateError
 
 from .conftest import melody_song
 
@@ -112,8 +112,7 @@ def test_gpu_out_of_memory_falls_back_to_cpu(tiny_model, monkeypatch):
     """A CUDA OOM during generation: a warning, then the same result from the CPU."""
     import torch
 
-    from composer_gui.ml import sample
-
+    from composer_gui.ml.generate import sample
     composer = Composer(tiny_model, "cpu")
     reference = composer.compose(melody_song(bars=4), seed=5)
     composer.device = torch.device("cuda")  # pretend the model lives on a GPU

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composer_gui.ml.config import ModelConfig, style_config
+from composer_gui.ml.model.config import ModelConfig, style_config
 from tests.ml.pop_melodies import TUNES, three_four_song, tune_song
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,8 +53,8 @@ def test_pop_config_round_trips_and_old_configs_still_load(tmp_path):
 
 # ----- the chord decoder (pop piano) ---------------------------------------------------------
 def test_chord_decoder_plays_the_expected_number_of_likeliest_pitches():
-    from composer_gui.ml.decode import decode_part
-    from composer_gui.ml.roll import HOLD, ONSET
+    from composer_gui.ml.data.grid import HOLD, ONSET
+    from composer_gui.ml.generate.decode import decode_part
 
     frame = np.zeros((1, 8, 12), np.float32)
     onset = np.zeros_like(frame)
@@ -78,8 +78,8 @@ def test_chord_decoder_plays_the_expected_number_of_likeliest_pitches():
 
 
 def test_bar_gate_silences_whole_bars_of_low_activity():
-    from composer_gui.ml.decode import gate_bars, window_bars
-    from composer_gui.ml.roll import position_features
+    from composer_gui.ml.data.grid import position_features
+    from composer_gui.ml.generate.decode import gate_bars, window_bars
 
     config = style_config("pop")
     pos = position_features(np.array([0, 16, 32]), 48, 4, config.max_bar_steps)
@@ -97,8 +97,8 @@ def test_bar_gate_silences_whole_bars_of_low_activity():
 
 
 def test_a_pickup_bar_is_the_end_of_a_whole_bar_for_the_networks():
-    from composer_gui.ml.roll import song_grid
-    from composer_gui.ml.sample import _pickup_grid
+    from composer_gui.ml.data.grid import song_grid
+    from composer_gui.ml.generate.sample import _pickup_grid
 
     config = style_config("pop")
     song = tune_song("pickup_auld_lang_syne")
@@ -125,7 +125,7 @@ def pop_folder(datasets_dir, tmp_path) -> Path:
 
 
 def _load(folder, config):
-    from composer_gui.ml.data import load_folder
+    from composer_gui.ml.data.dataset import load_folder
 
     gen = load_folder(folder, config, None)
     try:
@@ -136,7 +136,7 @@ def _load(folder, config):
 
 
 def test_pop909_training_drops_unquantized_songs_and_odd_bar_windows(pop_folder):
-    from composer_gui.ml.data import window_starts
+    from composer_gui.ml.data.dataset import window_starts
 
     config = style_config("pop")
     data = _load(pop_folder, config)
@@ -169,7 +169,7 @@ def test_pop909_training_drops_unquantized_songs_and_odd_bar_windows(pop_folder)
 def pop_composer():
     if not (POP_MODEL / "config.json").is_file():
         pytest.fail("models/pop is missing: the pop model is shipped with the project")
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
 
     return Composer(POP_MODEL, "cpu")
 
@@ -220,7 +220,7 @@ def test_three_four_melody_is_refused_with_the_meter_named(tmp_path, capsys):
 
 
 def test_parts_sit_in_the_key_and_bars_of_hand_typed_tunes(pop_composer):
-    from composer_gui.ml.metrics import scale_pitch_classes
+    from composer_gui.ml.metrics.measures import scale_pitch_classes
 
     for name in ("nursery_mary_lamb", "minor_riff_a"):
         song = tune_song(name)

@@ -1,4 +1,4 @@
-"""The fine-tune folder scan (ml.scan): verdicts, reasons, user choices, mapping file."""
+"""The fine-tune folder scan (ml.data.scan): verdicts, reasons, user choices, mapping file."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import pytest
 
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import write_midi
-from composer_gui.ml.config import style_config
-from composer_gui.ml.data import _grid_share, assign_roles, find_melody, song_to_arrays
-from composer_gui.ml.roll import song_grid
-from composer_gui.ml.scan import (
+from composer_gui.ml.data.dataset import _grid_share, assign_roles, find_melody, song_to_arrays
+from composer_gui.ml.data.grid import song_grid
+from composer_gui.ml.data.scan import (
     BAD_METER,
     NO_MELODY,
     NO_ROLE,
@@ -28,7 +27,8 @@ from composer_gui.ml.scan import (
     scan_files,
     write_mapping,
 )
-from composer_gui.ml.sources import read_song
+from composer_gui.ml.data.sources import read_song
+from composer_gui.ml.model.config import style_config
 
 CONFIG = style_config("chorale")
 

@@ -14,7 +14,7 @@ CHORALE = Path(__file__).resolve().parents[2] / "models" / "chorale"
 
 @pytest.fixture(scope="module")
 def chorale():
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
 
     if not (CHORALE / "model.safetensors").is_file():
         pytest.fail(f"the shipped model is missing: {CHORALE}")

@@ -11,7 +11,7 @@ import pytest
 
 from composer_gui.core.song import Note
 from composer_gui.midi.smf import read_midi
-from composer_gui.ml.sources.groove import (
+from composer_gui.ml.data.sources.groove import (
     GrooveError,
     aggregate_drum_stats,
     drum_bar_stats,
@@ -171,7 +171,7 @@ def test_song_drum_stats_follow_the_meter_map():
 
 
 def test_read_song_picks_the_reader_by_collection(datasets_dir, rows):
-    from composer_gui.ml.sources import read_song
+    from composer_gui.ml.data.sources import read_song
 
     pop = read_song(datasets_dir / "pop909" / "001" / "001.mid")
     assert [t.name for t in pop.tracks] == ["Melody", "Bass", "Piano", "Strings"]
@@ -182,7 +182,11 @@ def test_read_song_picks_the_reader_by_collection(datasets_dir, rows):
 
 
 def test_nine_piece_kit_round_trip():
-    from composer_gui.ml.sources.groove import DRUM_CLASSES, drum_class_pitches, drum_class_roll
+    from composer_gui.ml.data.sources.groove import (
+        DRUM_CLASSES,
+        drum_class_pitches,
+        drum_class_roll,
+    )
 
     roll = np.zeros((4, 128), dtype=np.uint8)
     roll[0, 36] = 100  # kick

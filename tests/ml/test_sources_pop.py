@@ -14,7 +14,7 @@ import pytest
 from composer_gui.core.song import Event, Note, Song
 from composer_gui.core.timing import TimeMap
 from composer_gui.midi.smf import read_midi
-from composer_gui.ml.sources.pop909 import (
+from composer_gui.ml.data.sources.pop909 import (
     BASS_CEILING,
     Pop909Error,
     find_pop909_songs,
@@ -256,7 +256,7 @@ def test_split_piano_leaves_high_notes_and_octaves_to_the_piano():
 
 def test_loading_does_not_import_torch(pop):
     code = (
-        "import sys; from composer_gui.ml.sources import load_pop909_song, load_groove_index;"
+        "import sys; from composer_gui.ml.data.sources import load_pop909_song, load_groove_index;"
         f"load_pop909_song({str(pop / '001')!r});"
         "assert 'torch' not in sys.modules, 'torch was imported'"
     )

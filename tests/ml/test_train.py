@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from composer_gui.ml import checkpoint as ckpt
 from composer_gui.ml.errors import ModelError, OutOfMemory
-from composer_gui.ml.train import TrainOptions, train
+from composer_gui.ml.model import checkpoint as ckpt
+from composer_gui.ml.train.loop import TrainOptions, train
 
 from .conftest import tiny_config
 
@@ -82,8 +82,7 @@ def test_same_folder_without_resume_is_refused(chorale_dir, tmp_path):
 def test_out_of_memory_saves_then_stops(chorale_dir, tmp_path, monkeypatch):
     import torch
 
-    from composer_gui.ml import train as train_module
-
+    from composer_gui.ml.train import loop as train_module
     calls = {"n": 0}
     real = train_module.reconstruction_loss
 
@@ -118,8 +117,7 @@ def test_fine_tune_from_a_model_keeps_its_roles_and_starts_from_its_weights(chor
 
 
 def test_ctrl_c_saves_the_step_it_reached(chorale_dir, tmp_path, monkeypatch):
-    from composer_gui.ml import train as train_module
-
+    from composer_gui.ml.train import loop as train_module
     calls = {"n": 0}
     real = train_module.reconstruction_loss
 

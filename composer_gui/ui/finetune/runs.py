@@ -1,6 +1,6 @@
 """Fine-tune runs the window started: where they live and which can be resumed (no Qt).
 
-A run trains into a user model folder (``ml.registry.user_models_dir()/NAME``: the
+A run trains into a user model folder (``ml.model.registry.user_models_dir()/NAME``: the
 training state while it runs, a usable model once stopped or done). The window keeps its
 own notes beside it, in ``<user data>/composer-gui/finetune/NAME/``: ``mapping.json``
 (the scan's per-file choices, ``train --mapping``), ``run.json`` (the settings, the last
@@ -15,7 +15,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-STATE_JSON = "training_state.json"  # written by ml.checkpoint beside the weights
+STATE_JSON = "training_state.json"  # written by ml.model.checkpoint beside the weights
 RUN_JSON = "run.json"
 MAPPING_JSON = "mapping.json"
 #: The run's plotted records (start, step, validation), one JSON object a line, so a
@@ -32,7 +32,7 @@ def runs_dir() -> Path:
 
 
 def models_dir() -> Path:
-    from composer_gui.ml.registry import user_models_dir
+    from composer_gui.ml.model.registry import user_models_dir
 
     return user_models_dir()
 

@@ -1,9 +1,9 @@
 """The scan's results as a table: one row per file, melody and role tracks editable.
 
-:class:`ScanModel` shows a :class:`~composer_gui.ml.scan.ScanResult` (file, status or skip
+:class:`ScanModel` shows a :class:`~composer_gui.ml.data.scan.ScanResult` (file, status or skip
 reason, split, bars, meters, melody track, one column per role). Double-clicking a
 melody or role cell opens a combo box of the file's tracks (``Automatic`` first); the
-choice re-judges the file at once (:func:`composer_gui.ml.scan.assess`), so a skipped
+choice re-judges the file at once (:func:`composer_gui.ml.data.scan.assess`), so a skipped
 file can become usable. :meth:`ScanModel.apply_rule` sets one part for every file by a
 rule (a track whose name contains a text, the highest or the lowest track).
 """
@@ -14,8 +14,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate
 
-from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.scan import FileScan, ScanResult, assess
+from composer_gui.ml.data.scan import FileScan, ScanResult, assess
+from composer_gui.ml.model.config import ModelConfig
 
 AUTOMATIC = "Automatic"
 #: Columns: these, one per role of the model, then "Status" (the skip reason, long: last).

@@ -2,7 +2,7 @@
 
 Two tabs:
 
-* **Data and settings**: add a folder or files; the scan (:mod:`composer_gui.ml.scan`,
+* **Data and settings**: add a folder or files; the scan (:mod:`composer_gui.ml.data.scan`,
   on a thread; the left half is :mod:`~composer_gui.ui.finetune.scan_page`) fills a progress bar, a summary (files, usable, skipped by reason, songs,
   bars, meters) and a table of every file with its skip reason or the tracks taken as
   melody and as each part, editable per file or by rule. Then the base model (shipped or
@@ -264,7 +264,7 @@ class FineTuneWindow(QWidget):
     # -- models and runs -------------------------------------------------------------------
     def refresh_models(self) -> None:
         """Base models: every readable shipped and user model (no torch)."""
-        from composer_gui.ml.registry import list_models
+        from composer_gui.ml.model.registry import list_models
 
         current = self.base_combo.currentData()
         self.base_combo.blockSignals(True)
@@ -299,7 +299,7 @@ class FineTuneWindow(QWidget):
 
     @property
     def result(self):
-        """The last finished scan (:class:`~composer_gui.ml.scan.ScanResult`) or None."""
+        """The last finished scan (:class:`~composer_gui.ml.data.scan.ScanResult`) or None."""
         return self.scan_page.result
 
     @property
@@ -315,7 +315,7 @@ class FineTuneWindow(QWidget):
             self._suggest_name()
 
     def _on_base_changed(self, *_args) -> None:
-        from composer_gui.ml.checkpoint import read_config
+        from composer_gui.ml.model.checkpoint import read_config
 
         entry = self.base_combo.currentData()
         self.config = None
@@ -373,7 +373,7 @@ class FineTuneWindow(QWidget):
 
     def start_training(self) -> bool:
         """Write the mapping and start a new run (False, with the reason shown, if not)."""
-        from composer_gui.ml.scan import write_mapping
+        from composer_gui.ml.data.scan import write_mapping
 
         self._update_start()
         if self.start_problem():

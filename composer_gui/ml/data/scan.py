@@ -8,7 +8,7 @@ user change the melody or a role per file (:func:`assess` re-judges a file from 
 track summaries without reading it again) and writes the choices as the mapping file
 the training command reads (:func:`write_mapping`, ``train --mapping``).
 
-The rules follow :mod:`composer_gui.ml.data` (melody: role, then name alias, then the
+The rules follow :mod:`composer_gui.ml.data.dataset` (melody: role, then name alias, then the
 highest mostly-monophonic track; roles: role, alias, drum channel, register; every bar's
 meter must be one the model knows), with two stricter checks: a file whose tracks are all
 chordal has "no melody-like track" (training would take a chordal track as melody), and a
@@ -39,9 +39,9 @@ import numpy as np
 
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Event, Note, Song
-from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.data import MIDI_SUFFIXES, is_validation, off_grid_reason
+from composer_gui.ml.data.dataset import MIDI_SUFFIXES, is_validation, off_grid_reason
 from composer_gui.ml.errors import DataError
+from composer_gui.ml.model.config import ModelConfig
 
 MAPPING_VERSION = 1
 #: At most this share of note starts may overlap another note of a melody-like track.
@@ -59,7 +59,7 @@ NO_MELODY = "no melody-like track"
 NO_ROLE = "no track for role"
 BAD_METER = "unsupported meter"
 TOO_SHORT = "too short"
-OFF_GRID = "off the grid"  # ml.data.off_grid_reason's first words
+OFF_GRID = "off the grid"  # ml.data.dataset.off_grid_reason's first words
 
 Progress = Callable[[int, int, str], None]
 
@@ -213,7 +213,7 @@ def _summary(index: int, name: str, role: str, program: int, channel: int, is_dr
              starts: np.ndarray, ends: np.ndarray, pitches: np.ndarray,
              ticks_per_beat: int, steps_per_beat: int) -> TrackInfo:
     n = len(starts)
-    # as ml.data.song_to_arrays counts a song's onsets on the grid
+    # as ml.data.dataset.song_to_arrays counts a song's onsets on the grid
     on_grid = int(np.count_nonzero((starts * steps_per_beat) % ticks_per_beat == 0))
     overlap = 0.0
     if n >= 2:
@@ -242,9 +242,9 @@ def track_infos(song: Song, steps_per_beat: int) -> list[TrackInfo]:
     return out
 
 
-# ----- melody and roles (ml.data's rules, on summaries) -----------------------------
+# ----- melody and roles (ml.data.dataset's rules, on summaries) -----------------------------
 def auto_melody(tracks: list[TrackInfo], config: ModelConfig) -> tuple[int | None, str]:
-    """The melody track by ml.data's order (role, alias, highest monophonic), or None
+    """The melody track by ml.data.dataset's order (role, alias, highest monophonic), or None
     and why not."""
     candidates = [t for t in tracks if t.notes and not t.is_drum]
     if not candidates:
@@ -265,7 +265,7 @@ def auto_melody(tracks: list[TrackInfo], config: ModelConfig) -> tuple[int | Non
 
 def auto_roles(tracks: list[TrackInfo], config: ModelConfig, melody: int | None,
                fixed: dict[str, int | None] | None = None) -> dict[str, int | None]:
-    """Track for each role by ml.data's order; ``fixed`` roles (user's choice) are kept
+    """Track for each role by ml.data.dataset's order; ``fixed`` roles (user's choice) are kept
     and their tracks are not offered to the others."""
     fixed = {k: v for k, v in (fixed or {}).items() if v is not None}
     free = [t for t in tracks if t.index != melody and t.notes
@@ -377,12 +377,12 @@ def grid_share(scan: FileScan) -> float:
 
 # ----- reading one file --------------------------------------------------------------
 def _bars_and_meters(song: Song, config: ModelConfig, end_tick: int | None = None):
-    from composer_gui.ml.meters import unsupported_bars
-    from composer_gui.ml.roll import song_grid
+    from composer_gui.ml.data.grid import song_grid
+    from composer_gui.ml.data.meters import unsupported_bars
 
     grid = song_grid(song, config.steps_per_beat, end_tick)
     meters = list(dict.fromkeys(grid.bar_meters))
-    # as training judges it (ml.data.song_to_arrays): pickups and short bars as the model's
+    # as training judges it (ml.data.dataset.song_to_arrays): pickups and short bars as the model's
     # features read them; with drop_odd_windows (pop) odd bars cost only their windows
     bad = sorted({m for _, m in unsupported_bars(grid.bar_starts, grid.bar_meters,
                                                  grid.n_steps, config)})
@@ -433,7 +433,7 @@ def _scan_pop909(path: Path, config: ModelConfig, scan: FileScan) -> None:
     """A POP909 song without the split and re-timing (see the module notes)."""
     from composer_gui.core.song import Song as _Song
     from composer_gui.midi.smf import read_midi
-    from composer_gui.ml.sources.pop909 import (
+    from composer_gui.ml.data.sources.pop909 import (
         BASS_CEILING,
         PROGRAMS,
         Pop909Error,
@@ -484,7 +484,7 @@ def _scan_pop909(path: Path, config: ModelConfig, scan: FileScan) -> None:
 
 def scan_file(path: str | Path, config: ModelConfig) -> FileScan:
     """Read one file and judge it (never raises for a bad file: the reason says why)."""
-    from composer_gui.ml.sources import is_pop909_file, read_song
+    from composer_gui.ml.data.sources import is_pop909_file, read_song
 
     path = Path(path)
     scan = FileScan(str(path), validation=is_validation(path))

@@ -2,8 +2,8 @@
 
 No torch here. Each performance becomes a :class:`DrumSong`: ``[3, steps, 9]`` (hit,
 velocity, timing offset per 16th step and drum class, see
-:mod:`composer_gui.ml.drums_model`) with per-bar labels from
-:func:`composer_gui.ml.sources.groove.drum_windows` (fill flags, phrase positions).
+:mod:`composer_gui.ml.drums.network`) with per-bar labels from
+:func:`composer_gui.ml.data.sources.groove.drum_windows` (fill flags, phrase positions).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from composer_gui.core.song import Note, Song
-from composer_gui.ml.errors import DataError
-from composer_gui.ml.sources.groove import (
+from composer_gui.ml.data.sources.groove import (
     DRUM_CLASSES,
     GrooveRow,
     drum_windows,
     load_groove_index,
     load_groove_song,
 )
+from composer_gui.ml.errors import DataError
 
 #: Meters the drum model plays (both are 16 sixteenths to the bar), as (num, den).
 DRUM_METERS = ((4, 4), (2, 2))
@@ -211,7 +211,7 @@ class Sampler:
 
 def stack_windows(config, windows) -> tuple[np.ndarray, np.ndarray]:
     """(real drums ``[B, 3, T, C]`` as the critic sees them, conditioning ``[B, T, F]``)."""
-    from composer_gui.ml.drums_model import condition_features
+    from composer_gui.ml.drums.network import condition_features
 
     drums, fill, start, present, bpm, style, ride = (np.stack(x) for x in zip(*windows))
     real = drums.copy()

@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.song import Song, Track
-from composer_gui.ml.config import ModelConfig
+from composer_gui.ml.data.grid import notes_to_codes, song_grid
+from composer_gui.ml.data.mapping import FileMapping
+from composer_gui.ml.data.meters import unsupported_bars, window_position_features
 from composer_gui.ml.errors import DataError
-from composer_gui.ml.mapping import FileMapping
-from composer_gui.ml.meters import unsupported_bars, window_position_features
-from composer_gui.ml.roll import notes_to_codes, song_grid
+from composer_gui.ml.model.config import ModelConfig
 
 PIPELINE_VERSION = 3
 #: Extra pitches kept on each side of the model's range for transposition.
@@ -189,7 +189,7 @@ def bass_from_chords(song: Song, config: ModelConfig,
     starts = Counter(n.start for n in notes)
     if sum(1 for v in starts.values() if v >= 2) < 0.3 * max(1, len(starts)):
         return song, roles  # a single line is no chord part
-    from composer_gui.ml.sources.nottingham import lowest_voice
+    from composer_gui.ml.data.sources.nottingham import lowest_voice
 
     spec = config.roles[bass]
     derived = Track(name=spec.name, program=spec.program, channel=spec.channel,
@@ -263,7 +263,7 @@ def _cache_key(path: Path, config: ModelConfig, melody_override: int | None,
     if role_overrides:  # only then, so entries cached without a mapping stay valid
         relevant["role_overrides"] = sorted((k.lower(), v) for k, v in role_overrides.items())
     if config.meter_aware:  # lenient bars, and the source readers' own rules
-        from composer_gui.ml.sources.nottingham import SOURCE_VERSION
+        from composer_gui.ml.data.sources.nottingham import SOURCE_VERSION
 
         relevant["meter_aware"] = SOURCE_VERSION
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()
@@ -286,7 +286,7 @@ def load_file(path: Path, config: ModelConfig, cache_dir: Path | None,
             pass  # a damaged cache entry is rebuilt below
     # POP909 songs (annotated bars, split piano) and Groove drums read through their
     # source readers; any other file through the project's MIDI reader
-    from composer_gui.ml.sources import read_song
+    from composer_gui.ml.data.sources import read_song
 
     song = read_song(path, pop909_meters=tuple(config.meters))
     arrays = song_to_arrays(song, config, path.name, melody_override, role_overrides)
@@ -435,7 +435,7 @@ class Batch:
     bar_len: np.ndarray  # [B] steps of the window's first bar (for metrics)
     #: Per window, the steps where its bars start (fixed windows only; for metrics).
     bars: list[np.ndarray] | None = None
-    #: Per window ``[B, P]``: the melody's held steps per pitch from ``sample.KEY_SPAN``
+    #: Per window ``[B, P]``: the melody's held steps per pitch from ``model.config.KEY_SPAN``
     #: windows before to after it in its song (fixed windows only): the key guard's view of
     #: the key, as at generation.
     key_mass: np.ndarray | None = None
@@ -509,7 +509,7 @@ def sample_batch(songs: list[SongArrays], starts: list[np.ndarray], config: Mode
                  rng: np.random.Generator, batch_size: int, augment: bool = True,
                  masks: bool = True) -> Batch:
     """A random batch of windows (random song, bar, transposition and context mask)."""
-    from composer_gui.ml.roll import channels
+    from composer_gui.ml.data.grid import channels
 
     t = config.window_steps
     mel, real, msk, pos, bar_len = [], [], [], [], []
@@ -546,8 +546,8 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     """Deterministic validation windows: ``per_song`` evenly spaced per song (more when
     that would give under ``at_least`` windows in all; never more than a song has), no
     transposition, no context."""
-    from composer_gui.ml.roll import channels
-    from composer_gui.ml.sample import KEY_SPAN
+    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.model.config import KEY_SPAN
 
     bars: list[np.ndarray] = []
     mel, real, pos, bar_len, key = [], [], [], [], []

@@ -26,7 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from composer_gui.ml.config import ModelConfig
+from composer_gui.ml.model.config import ModelConfig
 
 DILATIONS = (1, 2, 4, 8, 16, 1, 2, 4, 8, 16)
 

@@ -7,8 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from composer_gui.ml.config import CONFIG_NAME
 from composer_gui.ml.errors import ModelError
+from composer_gui.ml.model.config import CONFIG_NAME
 
 
 def shipped_models_dir() -> Path:
@@ -16,7 +16,7 @@ def shipped_models_dir() -> Path:
     env = os.environ.get("COMPOSER_GUI_MODELS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "models"
+    return Path(__file__).resolve().parents[3] / "models"
 
 
 def user_models_dir() -> Path:
@@ -43,7 +43,7 @@ class ModelEntry:
 
 def list_models() -> list[ModelEntry]:
     """Every model folder found, shipped first; unreadable ones carry their error."""
-    from composer_gui.ml.checkpoint import read_config, trained_steps
+    from composer_gui.ml.model.checkpoint import read_config, trained_steps
 
     entries = []
     for source, base in (("shipped", shipped_models_dir()), ("user", user_models_dir())):

@@ -35,7 +35,7 @@ from composer_gui.core.song import (
     Track,
     normalize_notes,
 )
-from composer_gui.ml import metrics
+from composer_gui.ml.metrics import measures as metrics
 
 __all__ = [
     "DRUM_CLASSES",
@@ -230,7 +230,7 @@ def drum_roll(
     notes: Sequence[Note], ticks_per_beat: int, steps_per_beat: int, n_steps: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drum notes on a grid as an onset-aware track ``(onsets, held)`` of ``[steps, 128]``
-    bool arrays (the :mod:`composer_gui.ml.metrics` convention). Each note lands on its
+    bool arrays (the :mod:`composer_gui.ml.metrics.measures` convention). Each note lands on its
     nearest step and lasts one step (drum notes are hits, not held sounds); notes past
     ``n_steps`` are dropped."""
     starts = np.array([n.start for n in notes], dtype=np.int64)

@@ -9,20 +9,20 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.song import Note
-from composer_gui.ml.drums_data import (
-    DRUM_METERS,
-    groove_folder,
-    load_drum_song,
-    phrase_ride_flags,
-)
-from composer_gui.ml.errors import DataError
-from composer_gui.ml.sources.groove import (
+from composer_gui.ml.data.sources.groove import (
     aggregate_drum_stats,
     drum_bar_stats,
     drum_roll,
     load_groove_index,
     load_groove_song,
 )
+from composer_gui.ml.drums.data import (
+    DRUM_METERS,
+    groove_folder,
+    load_drum_song,
+    phrase_ride_flags,
+)
+from composer_gui.ml.errors import DataError
 
 #: Statistic -> (kind, tolerance) for "close" in :func:`format_drum_table`: "abs" means
 #: |generated - data| <= tolerance, "rel" means |generated - data| <= tolerance * data.
@@ -144,7 +144,7 @@ def evaluate_drums(model_folder: str | Path, groove_dir: str | Path, seed: int =
     a drummer keeps time on one of them) and backbeat (the share of beat bars with a
     snare on beats 2 and 4).
     """
-    from composer_gui.ml.drums import DrumModel
+    from composer_gui.ml.drums.part import DrumModel
 
     model = DrumModel.load(model_folder)
     rows = [r for r in load_groove_index(groove_folder(Path(groove_dir)))

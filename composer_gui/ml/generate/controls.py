@@ -1,4 +1,4 @@
-"""What the app's generation panel needs beyond :class:`~composer_gui.ml.sample.Composer`.
+"""What the app's generation panel needs beyond :class:`~composer_gui.ml.generate.sample.Composer`.
 
 * :class:`Watched` wraps a network so that every call first checks a cancel flag and
   reports progress: the worker can stop a generation between windows (within one
@@ -72,7 +72,7 @@ class Watched:
 def network_calls(composer, song: Song) -> int:
     """How many network calls :meth:`Composer.compose` makes on ``song`` (the generator
     once per window, the critic once per scoring window): the progress bar's length."""
-    from composer_gui.ml.roll import song_grid
+    from composer_gui.ml.data.grid import song_grid
 
     grid = song_grid(song, composer.config.steps_per_beat)
     t = composer.config.window_steps
@@ -199,7 +199,7 @@ def training_data_dir(config) -> Path | None:
     path = Path(data).expanduser()
     candidates = [path]
     if not path.is_absolute():
-        repo = Path(__file__).resolve().parents[2]
+        repo = Path(__file__).resolve().parents[3]
         candidates += [repo / path, Path.cwd() / path]
     return next((p for p in candidates if p.is_dir()), None)
 
@@ -251,8 +251,7 @@ def reference_scores(composer, data_dir: Path | None = None, cache_dir: Path | N
     """The critic's scores of real validation windows (sorted), or None when the model's
     training data is not on this machine and its folder ships none for these weights
     (:func:`shipped_reference`). Cached per model (weights size and time)."""
-    from composer_gui.ml import data as mldata
-
+    from composer_gui.ml.data import dataset as mldata
     cache_dir = reference_cache_dir() if cache_dir is None else cache_dir
     key = _weights_key(composer.folder)
     cached = cache_dir / f"{key}.json"

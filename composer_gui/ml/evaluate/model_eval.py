@@ -1,7 +1,7 @@
 """``evaluate``: the generator issue's metrics on a folder's validation songs.
 
-For every validation song (the fixed split of :mod:`composer_gui.ml.data`) the model
-writes all its parts under the real melody, and :mod:`composer_gui.ml.metrics` measures
+For every validation song (the fixed split of :mod:`composer_gui.ml.data.dataset`) the model
+writes all its parts under the real melody, and :mod:`composer_gui.ml.metrics.measures` measures
 generated and real parts alike (same bars, same key: the one estimated on the real
 song). Besides the table:
 
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml import metrics
-from composer_gui.ml.data import MARGIN, SongArrays, default_cache_dir, load_folder
+from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
+from composer_gui.ml.data.grid import ONSET, Grid
 from composer_gui.ml.errors import DataError
-from composer_gui.ml.roll import ONSET, Grid
+from composer_gui.ml.metrics import measures as metrics
 
 
 def _pair(codes: np.ndarray, lowest: int):
@@ -59,8 +59,8 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     """Metrics table (data vs generated), seed overlap and critic-choice check; with
     ``by_meter`` also the tables per main meter (see the module docstring)."""
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.registry import resolve_model
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
+    from composer_gui.ml.model.registry import resolve_model
 
     configure_threads(default=1)
     folder = resolve_model(model)

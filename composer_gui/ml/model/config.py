@@ -27,6 +27,12 @@ CARD_NAME = "README.md"
 #: ``RoleSpec.voices`` of a block-chord part.
 BLOCK_CHORDS = -1
 
+#: The key guard's view of the melody, in windows before and after a window's start
+#: (3 and 4: 28 bars of 4/4 around a window). Shorter spans (12 bars) followed the melody's
+#: local tonal centre too closely: a verse that leans on the relative minor was taken for
+#: a key change, and the strings' notes fit the song's key less often (0.89 against 0.95).
+KEY_SPAN = (3, 4)
+
 
 @dataclass
 class RoleSpec:
@@ -38,7 +44,7 @@ class RoleSpec:
     tracks by register); ``voices`` = 1 decodes a monophonic line (one note at a time),
     0 allows any number of simultaneous notes (each pitch on its own), 2 or more decodes
     chords of up to that many notes, :data:`BLOCK_CHORDS` decodes chords whose notes start
-    and end together (see :mod:`composer_gui.ml.decode`). ``bar_gate`` > 0 silences the
+    and end together (see :mod:`composer_gui.ml.generate.decode`). ``bar_gate`` > 0 silences the
     bars where the part's expected number of sounding pitches is under it
     (``decode.gate_bars``: a part that plays in some sections only).
     """
@@ -79,10 +85,10 @@ class ModelConfig:
         default_factory=lambda: ["melody", "soprano", "lead", "vocal", "voice", "tune"]
     )
     #: Meter one-hot + the meter's own beats in the position features, pickups and short
-    #: bars read leniently (:mod:`composer_gui.ml.meters`); False keeps the plain features.
+    #: bars read leniently (:mod:`composer_gui.ml.data.meters`); False keeps the plain features.
     meter_aware: bool = False
     #: Generation: the weight of pitches outside the key around each window (from the
-    #: melody and the steady parts, ``sample.KEY_SPAN``) in the decoder's pitch choice;
+    #: melody and the steady parts, :data:`KEY_SPAN`) in the decoder's pitch choice;
     #: 0 allows in-key pitches only, 1.0 leaves the choice alone.
     key_guard: float = 1.0
     #: Training data: skip songs with fewer than this share of their onsets exactly on
@@ -256,7 +262,7 @@ def _chorale() -> ModelConfig:
 
 
 def _folk() -> ModelConfig:
-    # Nottingham tunes (composer_gui.ml.sources.nottingham): block chords moved up an
+    # Nottingham tunes (composer_gui.ml.data.sources.nottingham): block chords moved up an
     # octave (MIDI 48-65) and their lowest voice as the bass (MIDI 36-50).
     return ModelConfig(
         style="folk",
@@ -278,7 +284,7 @@ def _folk() -> ModelConfig:
 
 
 def _pop() -> ModelConfig:
-    """POP909's parts under its melody (see ``composer_gui.ml.sources.pop909``) and a
+    """POP909's parts under its melody (see ``composer_gui.ml.data.sources.pop909``) and a
     Groove-trained drum sub-model. 4/4 only: POP909 holds 25 songs in 3/4 and 22 in 6/8,
     too few to learn those meters from."""
     return ModelConfig(

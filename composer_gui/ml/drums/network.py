@@ -1,7 +1,7 @@
 """The drum model's config, conditioning features and networks (imports torch).
 
 Representation: a 16th-note grid (4 steps per quarter, 16 steps per 4/4 bar) over the
-9 drum classes of :data:`~composer_gui.ml.sources.groove.DRUM_CLASSES`, with three
+9 drum classes of :data:`~composer_gui.ml.data.sources.groove.DRUM_CLASSES`, with three
 values per (step, class), as in Magenta's GrooVAE: a hit (0/1), its velocity (0..1) and
 its timing offset from the step (-0.5..0.5 steps). The offsets keep Groove's human
 timing (swing, push and drag), so generated beats are not machine-quantized.
@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from composer_gui.ml.data.sources.groove import DRUM_CLASSES
 from composer_gui.ml.errors import ModelError
-from composer_gui.ml.sources.groove import DRUM_CLASSES
 
 FORMAT_VERSION = 1
 CONFIG_NAME = "config.json"
@@ -75,7 +75,7 @@ class DrumConfig:
     critic_blocks: int = 4
     #: Hit draws: the chance that a bar reuses its phrase's uniform number for a (step,
     #: drum) cell rather than a fresh one; 1 repeats a pattern exactly wherever the
-    #: probabilities repeat (see :meth:`composer_gui.ml.drums.DrumModel.generate`).
+    #: probabilities repeat (see :meth:`composer_gui.ml.drums.part.DrumModel.generate`).
     pattern_repeat: float = 0.9
     #: Per style (and "*" for all): the share of the training data's 4-bar stretches that
     #: keep time on the ride rather than the hi-hat; generation draws the ride flag of
@@ -106,7 +106,7 @@ class DrumConfig:
         """The index of a style name (a Groove style, or "jazz/funk"-like paths)."""
         key = style.strip().lower().split("/")[0]
         if key not in self.styles:
-            from composer_gui.ml.drums import DrumStyleError
+            from composer_gui.ml.drums.errors import DrumStyleError
 
             raise DrumStyleError(
                 f"drums: unknown style {style!r} (known: {', '.join(self.styles)})"
@@ -174,7 +174,7 @@ class DrumConfig:
             raise ModelError(f"{where}: " + "; ".join(problems))
 
     def save(self, folder: Path) -> Path:
-        from composer_gui.ml.checkpoint import _atomic_write_bytes
+        from composer_gui.ml.model.checkpoint import _atomic_write_bytes
 
         path = Path(folder) / CONFIG_NAME
         _atomic_write_bytes(path, (json.dumps(self.to_dict(), indent=2) + "\n").encode())
@@ -185,7 +185,7 @@ class DrumConfig:
         folder = Path(folder)
         if not folder.is_dir():
             raise ModelError(f"{folder}: drum model folder not found")
-        from composer_gui.ml.config import read_config_json
+        from composer_gui.ml.model.config import read_config_json
 
         path = folder / CONFIG_NAME
         return cls.from_dict(read_config_json(path), str(path))
@@ -358,3 +358,33 @@ def sample_drums(raw: torch.Tensor, uniform: torch.Tensor, eps: torch.Tensor,
 def critic_input(hits: torch.Tensor, velocity: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
     """``[B, 3, T, C]``: what the critic sees (velocity and offset only where hits are)."""
     return torch.stack([hits, hits * velocity, hits * offset], dim=1)
+
+
+# ----- the weights file ---------------------------------------------------------------
+def save_drum_model(folder: Path, config, generator, critic, step: int = 0) -> None:
+    """Write ``config.json`` and ``model.safetensors`` (both networks) atomically."""
+    from composer_gui.ml.model import checkpoint as ck
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    config.save(folder)
+    ck._save_tensors(folder / WEIGHTS_NAME, ck._net_tensors(generator, critic),
+                     {"format": "composer-gui-drums", "version": str(config.version),
+                      "step": str(step)})
+
+
+def load_drum_networks(folder: Path, device: Any = "cpu"):
+    """(config, generator, critic) of a drum model folder, in eval mode; ModelError
+    naming the problem for a missing folder or file, corrupt JSON or weights, or
+    weights that do not fit the config."""
+    from composer_gui.ml.model import checkpoint as ck
+
+    folder = Path(folder)
+    config = DrumConfig.load(folder)
+    tensors, meta = ck._load_tensors(folder / WEIGHTS_NAME)
+    if meta.get("format", "composer-gui-drums") != "composer-gui-drums":
+        raise ModelError(f"{folder / WEIGHTS_NAME}: not a drum model ({meta.get('format')})")
+    generator, critic = build_drum_models(config)
+    ck._load_net(generator, "generator", tensors, folder / WEIGHTS_NAME)
+    ck._load_net(critic, "critic", tensors, folder / WEIGHTS_NAME)
+    return config, generator.to(device).eval(), critic.to(device).eval()

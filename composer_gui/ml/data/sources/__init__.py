@@ -1,10 +1,10 @@
 """Dataset readers that turn special collections into plain songs (numpy only, no torch).
 
-* :mod:`composer_gui.ml.sources.pop909` — POP909 songs with bar lines from the beat
+* :mod:`composer_gui.ml.data.sources.pop909` — POP909 songs with bar lines from the beat
   annotation and the PIANO track split into bass and piano parts.
-* :mod:`composer_gui.ml.sources.groove` — the Groove MIDI Dataset: its index, drum songs,
+* :mod:`composer_gui.ml.data.sources.groove` — the Groove MIDI Dataset: its index, drum songs,
   bar windows with conditioning labels, and drum statistics.
-* :mod:`composer_gui.ml.sources.nottingham` — Nottingham folk tunes: melody, chords and
+* :mod:`composer_gui.ml.data.sources.nottingham` — Nottingham folk tunes: melody, chords and
   a bass line from the chords' lowest voice; an unmarked pickup padded to a whole bar.
 
 Nothing here imports torch, so the data side can be tested and benchmarked without it.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from composer_gui.ml.sources.groove import (
+from composer_gui.ml.data.sources.groove import (
     DRUM_CLASSES,
     DrumWindow,
     GrooveError,
@@ -34,13 +34,13 @@ from composer_gui.ml.sources.groove import (
     quantization_stats,
     song_drum_stats,
 )
-from composer_gui.ml.sources.nottingham import (
+from composer_gui.ml.data.sources.nottingham import (
     is_nottingham_file,
     load_nottingham_song,
     lowest_voice,
     nottingham_song,
 )
-from composer_gui.ml.sources.pop909 import (
+from composer_gui.ml.data.sources.pop909 import (
     BeatAnnotation,
     Pop909Error,
     Pop909Meter,

@@ -23,10 +23,7 @@ import numpy as np
 
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
-from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.decode import decode_part, gate_bars, window_bars
-from composer_gui.ml.meters import unsupported_bars, window_position_features
-from composer_gui.ml.roll import (
+from composer_gui.ml.data.grid import (
     Grid,
     channels,
     codes_to_spans,
@@ -34,12 +31,9 @@ from composer_gui.ml.roll import (
     song_grid,
     spans_to_notes,
 )
-
-#: The key guard's view of the melody, in windows before and after a window's start
-#: (3 and 4: 28 bars of 4/4 around a window). Shorter spans (12 bars) followed the melody's
-#: local tonal centre too closely: a verse that leans on the relative minor was taken for
-#: a key change, and the strings' notes fit the song's key less often (0.89 against 0.95).
-KEY_SPAN = (3, 4)
+from composer_gui.ml.data.meters import unsupported_bars, window_position_features
+from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
+from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 
 
 class GenerateError(UserError):
@@ -105,8 +99,7 @@ def key_guard_weights(config: ModelConfig, melody_held: np.ndarray,
     ``key_guard`` 0 allows in-key pitches only (the pitch choice; how many notes sound
     stays the network's). Generation and training's validation both use it, so the
     metrics a training shows are those of what generation writes."""
-    from composer_gui.ml import metrics
-
+    from composer_gui.ml.metrics import measures as metrics
     k_count = probs.shape[0]
     pcs = (config.lowest + np.arange(config.pitches)) % 12
     held = np.broadcast_to(np.asarray(melody_held, dtype=np.float64),
@@ -143,8 +136,8 @@ class Composer:
     """A model loaded for generation (its own copy of the networks)."""
 
     def __init__(self, folder: Path, device: str = "auto"):
-        from composer_gui.ml.checkpoint import load_model
         from composer_gui.ml.device import device_label, resolve_device
+        from composer_gui.ml.model.checkpoint import load_model
 
         self.folder = Path(folder)
         self.device = resolve_device(device)
@@ -160,7 +153,7 @@ class Composer:
         if not folder.is_dir():
             raise ModelError(f"{self.folder}: missing the drum model folder {self.config.drums}/ "
                              "that config.json names")
-        from composer_gui.ml.drums import DrumModel
+        from composer_gui.ml.drums.part import DrumModel
 
         return DrumModel.load(folder, self.device)
 
@@ -171,7 +164,7 @@ class Composer:
         self.generator.to(self.device)
         self.critic.to(self.device)
         if self.drums is not None:
-            from composer_gui.ml.drums import DrumModel
+            from composer_gui.ml.drums.part import DrumModel
 
             self.drums = DrumModel.load(self.folder / self.config.drums, self.device)
         self.device_name = "CPU"
@@ -187,7 +180,7 @@ class Composer:
         ``bars`` (1-based, inclusive) and ``tracks`` (role names) restrict what is
         regenerated; every other note of the input's tracks of the model's roles is kept.
         ``density`` and ``dynamics`` (0..1) steer the drum sub-model, when there is one
-        (the pitched parts are shaped afterwards by ``app_controls.shape_tracks``).
+        (the pitched parts are shaped afterwards by ``controls.shape_tracks``).
         """
         from composer_gui.ml.device import is_out_of_memory
 
@@ -345,7 +338,7 @@ class Composer:
     def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale):
         import torch
 
-        from composer_gui.ml.model import bar_noise
+        from composer_gui.ml.model.networks import bar_noise
 
         config, device = self.config, self.device
         rng = np.random.default_rng(seed)
@@ -455,7 +448,7 @@ class GenerateRequest:
 
 
 def model_folder(style: str | None, model: str | None) -> Path:
-    from composer_gui.ml.registry import resolve_model, resolve_style
+    from composer_gui.ml.model.registry import resolve_model, resolve_style
 
     if model:
         return resolve_model(model)

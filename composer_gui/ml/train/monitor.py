@@ -3,12 +3,12 @@ validation windows (and the data's own values on the same windows, the reference
 previews (the current generator accompanying a fixed validation melody, as MIDI).
 
 The metric tables are keyed by the model's part names (``config.roles[i].name``, the
-generated tracks' names), then by :mod:`composer_gui.ml.metrics`' own metric names
+generated tracks' names), then by :mod:`composer_gui.ml.metrics.measures`' own metric names
 (``empty_bar_rate``, ``used_pitch_classes``, ``qualified_note_rate``, ``tonal_distance``,
 ``in_scale_rate`` ...; short labels in ``metrics.METRIC_LABELS``). A metric with nothing to
 measure is None (JSON null), never NaN, so every record stays strict JSON.
 
-Windows, not whole songs: the validation windows of ``ml.data.fixed_windows`` (four per
+Windows, not whole songs: the validation windows of ``ml.data.dataset.fixed_windows`` (four per
 validation song, or more so that there are at least 64; no context) are decoded anyway by ``train.validate``; measuring them
 costs milliseconds, so the plots get points every few hundred steps for free.
 """
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml import metrics
-from composer_gui.ml.config import ModelConfig
-from composer_gui.ml.data import Batch
+from composer_gui.ml.data.dataset import Batch
+from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.model.config import ModelConfig
 
 #: Bars of a validation melody a preview accompanies.
 PREVIEW_BARS = 8
@@ -92,9 +92,9 @@ def preview_melody(path: str | Path, config: ModelConfig, melody_override: int |
     songs often open with a long intro without it), as a one-track Song starting at 0."""
     from composer_gui.core.song import Song, Track
     from composer_gui.core.timing import TimeMap
-    from composer_gui.ml.data import find_melody
+    from composer_gui.ml.data.dataset import find_melody
+    from composer_gui.ml.data.sources import read_song
     from composer_gui.ml.errors import DataError
-    from composer_gui.ml.sources import read_song
 
     song = read_song(Path(path), pop909_meters=tuple(config.meters))
     index = find_melody(song, config, melody_override)
@@ -138,7 +138,7 @@ class Previewer:
     def __init__(self, config: ModelConfig, generator, critic, device, melody_song,
                  base_folder: Path | None = None, seed: int = 0):
         from composer_gui.ml.device import device_label
-        from composer_gui.ml.sample import Composer
+        from composer_gui.ml.generate.sample import Composer
 
         if base_folder is not None:
             composer = Composer(Path(base_folder), device.type)
@@ -170,7 +170,7 @@ def write_base_preview(base_folder: Path, device, melody_song, out_path: Path,
                        seed: int = 0) -> Path:
     """The base model's own take on the preview melody (loaded afresh, as the Generate
     panel would), for comparison with the previews."""
-    from composer_gui.ml.sample import Composer
+    from composer_gui.ml.generate.sample import Composer
 
     composer = Composer(Path(base_folder), device.type)
     result = composer.compose(melody_song, melody_track=0, seed=seed, candidates=1)

@@ -3,19 +3,18 @@
 Groove (``../shared/datasets/groove``) holds human drumming without melodies, so the
 drums are a model of their own, conditioned on what a song tells a drummer: the tempo,
 the style, where a bar sits in its phrase, and whether the bar is a fill. The networks,
-features and config live in :mod:`composer_gui.ml.drums_model`; this module has the
-training loop (:func:`train_drums`) and the model folder (:class:`DrumModel`); the
-evaluation against Groove's validation split (:func:`evaluate_drums`,
-:func:`format_drum_table`) lives in :mod:`composer_gui.ml.drums_eval` and is re-exported
-here.
+features, config and weights files live in :mod:`composer_gui.ml.drums.network`; this
+module has the training loop (:func:`train_drums`); the drums as generation plays them
+(:class:`~composer_gui.ml.drums.part.DrumModel`) are in :mod:`composer_gui.ml.drums.part`
+and the evaluation against Groove's validation split in :mod:`composer_gui.ml.drums.evaluate`.
 
 A drum model folder (the pop model keeps it as ``models/pop/drums/``) holds
-``config.json`` (a :class:`~composer_gui.ml.drums_model.DrumConfig`) and
+``config.json`` (a :class:`~composer_gui.ml.drums.network.DrumConfig`) and
 ``model.safetensors`` (``generator.*`` and ``critic.*`` tensors), plus while training
 ``training_state.safetensors`` / ``.json`` for ``resume`` (the files of
-:mod:`composer_gui.ml.checkpoint`, written atomically).
+:mod:`composer_gui.ml.model.checkpoint`, written atomically).
 
-Training objective (as :mod:`composer_gui.ml.train`): a WGAN-GP critic judges
+Training objective (as :mod:`composer_gui.ml.train.loop`): a WGAN-GP critic judges
 (conditioning, drums) windows, the drums decoded as generation decodes them (hits drawn
 from the probabilities, straight-through gradient); the generator minimises
 ``rec_weight * rec + adv_weight * (-critic(fake))``, ``rec`` being the hit BCE (summed
@@ -24,7 +23,7 @@ taken for the best of ``rec_best_of`` drafts (different noise) of each window, s
 the noise picks a way of playing rather than the generator averaging them. Critic and
 generator steps alternate (``critic_steps`` critic steps per generator step).
 
-Records yielded by :func:`train_drums` (dicts, ``kind`` first), as ``ml.train.train``:
+Records yielded by :func:`train_drums` (dicts, ``kind`` first), as ``ml.train.loop.train``:
 
 * ``data``       done, total, file (one per Groove file read)
 * ``start``      step, steps, device, train_songs, validation_songs, parameters
@@ -42,30 +41,18 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from composer_gui.core.errors import UserError
-from composer_gui.core.song import Note, Song, normalize_notes
-from composer_gui.ml.drums_data import (
-    DRUM_METERS,
-    DrumSong,
+from composer_gui.ml.drums.data import (
     Sampler,
     fixed_windows,
     groove_folder,
     load_drum_songs,
     ride_rates,
-)
-from composer_gui.ml.drums_eval import (
-    DP_STEPS_PER_BEAT,
-    TOLERANCES,
-    evaluate_drums,
-    format_drum_table,
-    is_close,
 )
 from composer_gui.ml.errors import DataError, ModelError
 
@@ -75,16 +62,6 @@ from composer_gui.ml.errors import DataError, ModelError
 DRUM_TRAIN_STEPS = 2000
 STATE_TENSORS = "training_state.safetensors"
 STATE_JSON = "training_state.json"
-class DrumError(UserError):
-    """A request the drum model cannot fulfil (bad option value ...)."""
-
-
-class DrumMeterError(DrumError):
-    """A bar in a meter the drum model does not play (it plays 4/4 and 2/2)."""
-
-
-class DrumStyleError(DrumError):
-    """A style name the drum model was not trained on."""
 
 
 # ----- training --------------------------------------------------------------------------
@@ -116,49 +93,12 @@ class DrumTrainOptions:
     #: Share of training windows drawn from Groove's fill performances.
     fill_share: float = 0.5
     #: Tempo jitter (fraction) and share of windows without a style: see
-    #: :meth:`composer_gui.ml.drums_data.Sampler.batch`.
+    #: :meth:`composer_gui.ml.drums.data.Sampler.batch`.
     bpm_jitter: float = 0.1
     style_dropout: float = 0.2
     command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
     #: DrumConfig fields to change from the defaults (network sizes ...).
     config_overrides: dict = field(default_factory=dict)
-
-
-def _ckpt():
-    from composer_gui.ml import checkpoint
-
-    return checkpoint
-
-
-def save_drum_model(folder: Path, config, generator, critic, step: int = 0) -> None:
-    """Write ``config.json`` and ``model.safetensors`` (both networks) atomically."""
-    from composer_gui.ml.drums_model import WEIGHTS_NAME
-
-    ck = _ckpt()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    config.save(folder)
-    ck._save_tensors(folder / WEIGHTS_NAME, ck._net_tensors(generator, critic),
-                     {"format": "composer-gui-drums", "version": str(config.version),
-                      "step": str(step)})
-
-
-def load_drum_networks(folder: Path, device: Any = "cpu"):
-    """(config, generator, critic) of a drum model folder, in eval mode; ModelError
-    naming the problem for a missing folder or file, corrupt JSON or weights, or
-    weights that do not fit the config."""
-    from composer_gui.ml.drums_model import WEIGHTS_NAME, DrumConfig, build_drum_models
-
-    ck = _ckpt()
-    folder = Path(folder)
-    config = DrumConfig.load(folder)
-    tensors, meta = ck._load_tensors(folder / WEIGHTS_NAME)
-    if meta.get("format", "composer-gui-drums") != "composer-gui-drums":
-        raise ModelError(f"{folder / WEIGHTS_NAME}: not a drum model ({meta.get('format')})")
-    generator, critic = build_drum_models(config)
-    ck._load_net(generator, "generator", tensors, folder / WEIGHTS_NAME)
-    ck._load_net(critic, "critic", tensors, folder / WEIGHTS_NAME)
-    return config, generator.to(device).eval(), critic.to(device).eval()
 
 
 def _gradient_penalty(critic, cond, real, fake, generator):
@@ -177,7 +117,7 @@ def _played(raw, generator, straight_through: bool, config):
     a bar reuses with probability ``config.pattern_repeat``."""
     import torch
 
-    from composer_gui.ml.drums_model import critic_input, sample_drums
+    from composer_gui.ml.drums.network import critic_input, sample_drums
 
     b, _, t, c = raw.shape
     shape = (b, t // config.bar_steps, config.bar_steps, c)
@@ -201,7 +141,7 @@ def reconstruction_loss(raw, real, per_window: bool = False):
     the mean over the batch, or one value per window."""
     import torch.nn.functional as F
 
-    from composer_gui.ml.drums_model import decode_outputs
+    from composer_gui.ml.drums.network import decode_outputs
 
     hits = real[:, 0]
     bce = F.binary_cross_entropy_with_logits(raw[:, 0], hits, reduction="none").sum(-1)
@@ -226,7 +166,7 @@ def validate_drums(generator, critic, config, windows, device, seed: int = 1234)
     and kick / snare / hi-hat shares there."""
     import torch
 
-    from composer_gui.ml.drums_model import bar_noise
+    from composer_gui.ml.drums.network import bar_noise
 
     real_np, cond_np = windows
     gen = torch.Generator().manual_seed(seed)
@@ -255,8 +195,8 @@ def validate_drums(generator, critic, config, windows, device, seed: int = 1234)
 
 
 def _initial_config(opts: DrumTrainOptions):
-    from composer_gui.ml.config import apply_overrides
-    from composer_gui.ml.drums_model import DrumConfig
+    from composer_gui.ml.drums.network import DrumConfig
+    from composer_gui.ml.model.config import apply_overrides
 
     return apply_overrides(DrumConfig(), opts.config_overrides, "drum config")
 
@@ -267,10 +207,15 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
     import torch
 
     from composer_gui.ml.device import device_label, resolve_device
-    from composer_gui.ml.drums_model import DrumConfig, bar_noise, build_drum_models
-    from composer_gui.ml.train import LossMeans, gan_setup
+    from composer_gui.ml.drums.network import (
+        DrumConfig,
+        bar_noise,
+        build_drum_models,
+        save_drum_model,
+    )
+    from composer_gui.ml.model import checkpoint as ck
+    from composer_gui.ml.model.gan import LossMeans, gan_setup
 
-    ck = _ckpt()
     if opts.steps is None and opts.minutes is None:
         raise DataError("give --steps or --minutes (or both)")
     out = Path(opts.out_dir)
@@ -333,7 +278,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
     def save(reason: str) -> dict:
         import json
 
-        from composer_gui.ml.drums_model import WEIGHTS_NAME
+        from composer_gui.ml.drums.network import WEIGHTS_NAME
 
         elapsed = round(elapsed_before + time.monotonic() - t0, 1)
         config.training = dict(training, steps=step, device=device_label(device),
@@ -418,219 +363,3 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
     yield save("end")
     yield {"kind": "done", "step": step, "seconds": round(time.monotonic() - t0, 1),
            "reason": reason}
-
-
-# ----- generation ------------------------------------------------------------------------
-#: Logit shift at density 0 and 1 (0.5 leaves the model's probabilities as they are).
-DENSITY_SHIFT = 2.5
-
-
-@dataclass
-class _Bar:
-    index: int
-    start: int  # tick
-    length: int  # ticks
-    kind: str  # "full", "short" (a 4/4 bar cut by a meter change), "pickup", "other"
-    meter: str
-    bpm: float
-
-
-def _bar_plan(song: Song, first: int, stop: int) -> list[_Bar]:
-    from composer_gui.core.timing import TimeMap
-
-    tm = TimeMap.of(song)
-    full = 4 * song.ticks_per_beat
-    plan = []
-    for b in range(first, stop):
-        start = tm.bar_to_tick(b)
-        length = tm.bar_length(b)
-        sig = tm.meter_at(start)
-        if b == 0 and length < full and tm.bar_length(1) == full:
-            kind = "pickup"  # a short first bar before full ones, whatever its meter
-        elif (sig.numerator, sig.denominator) in DRUM_METERS:
-            kind = "full" if length >= full else "short"
-        else:
-            kind = "other"
-        plan.append(_Bar(b, start, length, kind, f"{sig.numerator}/{sig.denominator}",
-                         tm.tempo_at(start).bpm))
-    return plan
-
-
-class DrumModel:
-    """A loaded drum model. :meth:`part` writes drums for a song's bars.
-
-    Generation runs on ``device`` (CPU by default; the caller sets torch's thread count,
-    e.g. :func:`composer_gui.ml.device.configure_threads`). One generator pass covers the
-    requested bars plus the bars on each side that its receptive field reaches, so a
-    partial regeneration joins its neighbours as a whole-song pass would.
-    """
-
-    def __init__(self, config, generator, critic, device, folder: Path | None = None):
-        self.config = config
-        self.generator = generator
-        self.critic = critic
-        self.device = device
-        self.folder = folder
-
-    @classmethod
-    def load(cls, folder: str | Path, device: Any = "cpu") -> DrumModel:
-        """Load a drum model folder (ModelError naming the problem when it is broken)."""
-        from composer_gui.ml.device import resolve_device
-
-        dev = resolve_device(device) if isinstance(device, str) else device
-        config, generator, critic = load_drum_networks(Path(folder), dev)
-        return cls(config, generator, critic, dev, Path(folder))
-
-    def generate(self, fill, phrase_start, present, bpm, style: int, bar_ids: Sequence[int],
-                 seed: int = 0, density: float = 0.5, candidates: int = 1,
-                 phrase_ids: Sequence[int] | None = None, ride=None,
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Drums for consecutive bars from per-bar labels (arrays of ``len(bar_ids)``;
-        ``bpm`` may be one number): ``(hits bool, velocity 0..1, offset in steps)``, each
-        ``[bars * 16, 9]``.
-
-        Randomness is keyed by bar and phrase, not by position in the request, so a bar
-        comes out the same whatever range holds it: bar ``k``'s noise and its velocity
-        and timing draws come from ``(seed, k)``; the hit draws (one uniform number per
-        step of the bar and drum) from ``(seed, phrase_ids[k])``, shared by the bars of a
-        phrase: each bar reuses each of them with probability ``config.pattern_repeat``
-        (else draws its own), as in training. A drummer repeats a pattern: where the
-        model's probabilities repeat, the hits mostly do too, and they change where the
-        probabilities do (fills, phrase starts). With ``candidates > 1`` the critic picks the likeliest
-        of that many drafts."""
-        import torch
-
-        from composer_gui.ml.drums_model import condition_features, critic_input, sample_drums
-
-        cfg = self.config
-        n = len(bar_ids)
-        k = max(1, int(candidates))
-        noise = np.empty((k, n, cfg.noise_dim), np.float32)
-        uniform = np.empty((k, n, cfg.bar_steps, cfg.n_classes), np.float32)
-        eps = np.empty((k, n, 2, cfg.bar_steps, cfg.n_classes), np.float32)
-        draws: dict[int, np.ndarray] = {}
-        for i, bar in enumerate(bar_ids):
-            r = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(bar) & 0xFFFFFFFF])
-            noise[:, i] = r.standard_normal((k, cfg.noise_dim))
-            phrase = int(bar if phrase_ids is None else phrase_ids[i])
-            if phrase not in draws:
-                draws[phrase] = np.random.default_rng(
-                    [int(seed) & 0xFFFFFFFF, phrase & 0xFFFFFFFF, 1]).random(
-                    (k, cfg.bar_steps, cfg.n_classes))
-            eps[:, i] = r.standard_normal((k, 2, cfg.bar_steps, cfg.n_classes))
-            keep = r.random((k, cfg.bar_steps, cfg.n_classes)) < cfg.pattern_repeat
-            uniform[:, i] = np.where(keep, draws[phrase],
-                                     r.random((k, cfg.bar_steps, cfg.n_classes)))
-        bpm = np.broadcast_to(np.asarray(bpm, np.float32), (n,))
-        ride = np.zeros(n, bool) if ride is None else np.asarray(ride, bool)
-        cond = condition_features(cfg, np.asarray(fill)[None], np.asarray(phrase_start)[None],
-                                  np.asarray(present)[None], bpm[None], np.full((1,), style),
-                                  ride[None])
-        cond_t = torch.from_numpy(np.repeat(cond, k, axis=0)).to(self.device)
-        noise_t = torch.from_numpy(np.repeat(noise, cfg.bar_steps, axis=1)).to(self.device)
-        with torch.inference_mode():
-            raw = self.generator(cond_t, noise_t)
-            u_t = torch.from_numpy(uniform.reshape(k, n * cfg.bar_steps, cfg.n_classes))
-            eps_t = torch.from_numpy(np.ascontiguousarray(eps.transpose(0, 2, 1, 3, 4)).reshape(
-                k, 2, n * cfg.bar_steps, cfg.n_classes))
-            hits, vel, off = sample_drums(raw, u_t.to(self.device), eps_t.to(self.device),
-                                          shift=DENSITY_SHIFT * (2 * density - 1))
-            best = 0
-            if k > 1:
-                best = int(torch.argmax(self.critic(cond_t, critic_input(hits, vel, off))))
-        absent = ~np.repeat(np.asarray(present, bool), cfg.bar_steps)
-        h = hits[best].cpu().numpy() > 0.5
-        h[absent] = False
-        return h, vel[best].cpu().numpy(), off[best].cpu().numpy()
-
-    def part(self, song: Song, bars: range | None = None, seed: int = 0, style: str = "pop",
-             phrase_bars: int = 8, density: float = 0.5, dynamics: float = 0.5,
-             candidates: int = 1) -> list[Note]:
-        """Drum notes (GM pitches, the song's ticks) for ``bars`` (0-based bar numbers of
-        the song's meter map; default: every bar up to the song's end).
-
-        The drums follow the song: each bar's tempo (``song.tempos`` at its start), bar
-        lengths from the meter map, phrases of ``phrase_bars`` bars counted from the first
-        full bar, with a fill in the last bar of each phrase and a phrase-start feel in
-        the first. Each phrase keeps time on the hi-hat or, with the chance the training
-        data gives the style (``config.ride_rates``), on the ride. Notes lie inside the
-        requested bars only.
-
-        Meters: 4/4 and 2/2 bars are played. A pickup bar at the start (a shorter bar
-        before the first full one) stays silent and a 4/4 bar cut short by a meter change
-        is played as far as it goes. Any requested bar in another meter (3/4, 6/8 ...)
-        raises :class:`DrumMeterError` naming the bar and its meter.
-
-        ``density`` (0..1; 0.5 as trained) shifts every hit's probability (fewer to more
-        notes), ``dynamics`` (0..1; 0.5 as trained) scales velocities from half to 1.5x,
-        ``candidates`` drafts are ranked by the critic. ``style`` is a Groove style
-        (``config.styles``).
-        """
-        cfg = self.config
-        style_idx = cfg.style_index(style)
-        if not (0.0 <= density <= 1.0 and 0.0 <= dynamics <= 1.0):
-            raise DrumError(f"drums: density and dynamics must lie in 0..1 "
-                            f"(got {density}, {dynamics})")
-        if phrase_bars < 1:
-            raise DrumError(f"drums: phrase length {phrase_bars} bars must be at least 1")
-        if bars is None:
-            from composer_gui.core.timing import TimeMap
-
-            bars = range(TimeMap.of(song).bar_count(song.end_tick))
-        if bars.step != 1 or bars.start < 0:
-            raise DrumError(f"drums: bars {bars} must be a plain range of bars from 0")
-        if len(bars) == 0:
-            return []
-        ctx = _ctx_bars(cfg)
-        lo, hi = max(0, bars.start - ctx), bars.stop + ctx
-        plan = _bar_plan(song, lo, hi)
-        for bar in plan:
-            if bar.index in bars and bar.kind == "other":
-                raise DrumMeterError(
-                    f"drums: bar {bar.index + 1} is in {bar.meter}; the drum model plays "
-                    "4/4 (and 2/2) bars only")
-        origin = 1 if _bar_plan(song, 0, 1)[0].kind == "pickup" else 0
-        pos = np.array([(b.index - origin) % phrase_bars for b in plan])
-        present = np.array([b.kind in ("full", "short") for b in plan])
-        phrases = [(b.index - origin) // phrase_bars for b in plan]
-        rate = cfg.ride_rate(style)
-        ride = [np.random.default_rng([int(seed) & 0xFFFFFFFF, p & 0xFFFFFFFF, 3]).random() < rate
-                for p in phrases]
-        hits, vel, off = self.generate(pos == phrase_bars - 1, pos == 0, present,
-                                       np.array([b.bpm for b in plan]), style_idx,
-                                       [b.index for b in plan], seed, density, candidates,
-                                       phrases, ride)
-        tpb = song.ticks_per_beat
-        first_tick = plan[bars.start - lo].start
-        end_tick = plan[bars.stop - 1 - lo].start + plan[bars.stop - 1 - lo].length
-        gain = 0.5 + dynamics
-        duration = max(1, tpb // 8)
-        notes: list[Note] = []
-        steps, classes = np.nonzero(hits)
-        for s, c in zip(steps.tolist(), classes.tolist()):
-            bar = plan[s // cfg.bar_steps]
-            if bar.index not in bars:
-                continue
-            step = s % cfg.bar_steps
-            step_ticks = bar.length / cfg.bar_steps if bar.kind == "full" else tpb / 4
-            if step * step_ticks >= bar.length:
-                continue
-            tick = int(round(bar.start + (step + float(off[s, c])) * step_ticks))
-            tick = min(max(tick, first_tick), end_tick - 1)
-            velocity = int(min(127, max(1, round((1 + 126 * float(vel[s, c])) * gain))))
-            notes.append(Note(int(cfg.classes[c][1]), tick, min(duration, end_tick - tick),
-                              velocity))
-        return normalize_notes(notes)
-
-
-def _ctx_bars(config) -> int:
-    from composer_gui.ml.drums_model import context_bars
-
-    return context_bars(config)
-
-
-__all__ = [
-    "DP_STEPS_PER_BEAT", "DRUM_METERS", "DRUM_TRAIN_STEPS", "DrumError", "DrumMeterError", "DrumModel",
-    "DrumSong", "DrumStyleError", "DrumTrainOptions", "TOLERANCES", "evaluate_drums",
-    "format_drum_table", "is_close", "load_drum_networks", "save_drum_model", "train_drums",
-]

@@ -6,7 +6,7 @@ that long (measured: 220-580 ms gaps in a 16 ms timer). A child process imports 
 holds the model without touching the GUI's interpreter; the window's worker thread only
 waits on a pipe (no GIL held while waiting).
 
-* :class:`Engine` does the work: loads a :class:`~composer_gui.ml.sample.Composer` once
+* :class:`Engine` does the work: loads a :class:`~composer_gui.ml.generate.sample.Composer` once
   and keeps it warm, generates K ranked candidates with progress and cancel, and computes
   the critic's reference scores for the "how real" percentile.
 * :func:`serve` runs an :class:`Engine` behind a pipe (a child Python running :func:`main`); :class:`ProcessEngine` is the parent's side with the same
@@ -14,7 +14,7 @@ waits on a pipe (no GIL held while waiting).
   (no files, no network; model weights themselves load without pickle).
 
 Cancel: the parent sends ``("cancel", job_id)`` at any time; a reader thread in the child
-marks the job, and every network call checks the mark (``app_controls.Watched``), so a
+marks the job, and every network call checks the mark (``controls.Watched``), so a
 generation stops at its next window (each call takes milliseconds).
 
 Nothing here imports Qt; torch is imported only by the engine that loads a model.
@@ -119,9 +119,9 @@ class Engine:
         t0 = time.perf_counter()
         import torch
 
-        from composer_gui.ml import sample
-        from composer_gui.ml.app_controls import generation_threads
         from composer_gui.ml.device import configure_threads, is_out_of_memory
+        from composer_gui.ml.generate import sample
+        from composer_gui.ml.generate.controls import generation_threads
 
         torch.set_num_threads(generation_threads())
         configure_threads()
@@ -140,8 +140,7 @@ class Engine:
     def generate(self, job: GenerateJob, cancelled: Callable[[], bool],
                  progress: Callable[[int, int], None], warn: Warn,
                  loaded: Callable[[ModelInfo], None]) -> GenerateResult:
-        from composer_gui.ml import app_controls
-
+        from composer_gui.ml.generate import controls
         t0 = time.perf_counter()
         if cancelled():
             raise Cancelled()
@@ -149,7 +148,7 @@ class Engine:
         if info is not None:
             loaded(info)
         composer = self.composer
-        total = app_controls.network_calls(composer, job.song)
+        total = controls.network_calls(composer, job.song)
         done = [0]
 
         def on_call() -> None:
@@ -158,8 +157,8 @@ class Engine:
 
         flag = _Flag(cancelled)
         gen, critic = composer.generator, composer.critic
-        composer.generator = app_controls.Watched(gen, flag, on_call)
-        composer.critic = app_controls.Watched(critic, flag, on_call)
+        composer.generator = controls.Watched(gen, flag, on_call)
+        composer.critic = controls.Watched(critic, flag, on_call)
         warnings: list[str] = []
 
         def warn_once(message: str) -> None:
@@ -171,7 +170,7 @@ class Engine:
                                     job.bars, job.tracks, noise_scale=job.variation,
                                     warn=warn_once, density=job.density,
                                     dynamics=job.dynamics)
-        except app_controls.Cancelled:
+        except controls.Cancelled:
             raise Cancelled() from None
         finally:
             composer.generator, composer.critic = gen, critic
@@ -180,25 +179,24 @@ class Engine:
         # ms on the GUI thread): doing all K here made the window stall (measured)
         candidates = [comp.candidates[i] for i in order]
         scores = [comp.scores[i] for i in order]
-        percentiles = [app_controls.percentile(s, self._reference) for s in scores]
+        percentiles = [controls.percentile(s, self._reference) for s in scores]
         return GenerateResult(job.job_id, candidates, scores, percentiles, comp.device,
                               time.perf_counter() - t0, warnings)
 
     def percentiles(self, scores: list[float]) -> list[float | None] | None:
         """Percentiles of ``scores`` among the critic's scores of real validation passages
         (computed once per model, cached on disk); None when there is no reference."""
-        from composer_gui.ml import app_controls
-
+        from composer_gui.ml.generate import controls
         if not self._reference_done:
             self._reference_done = True
             try:
-                self._reference = app_controls.reference_scores(self.composer)
+                self._reference = controls.reference_scores(self.composer)
             except Exception:  # noqa: BLE001 - the percentile is a nicety; log and go on
                 log.error("critic reference scores:\n%s", traceback.format_exc())
                 self._reference = None
         if self._reference is None:
             return None
-        return [app_controls.percentile(s, self._reference) for s in scores]
+        return [controls.percentile(s, self._reference) for s in scores]
 
     def close(self) -> None:
         self.composer = None
@@ -304,11 +302,11 @@ class ProcessEngine:
         if self._proc is None or self._proc.poll() is not None:
             env = dict(os.environ)
             # the child imports this very package, wherever it was imported from
-            root = str(Path(__file__).resolve().parents[2])
+            root = str(Path(__file__).resolve().parents[3])
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (root, env.get("PYTHONPATH", "")) if p)
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from composer_gui.ml.genserver import main; main()"],
+                [sys.executable, "-c", "from composer_gui.ml.generate.engine import main; main()"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         return self._proc
 

@@ -1,7 +1,7 @@
 """Bar gates fitted to the songs a model is fine-tuned on (numpy only).
 
 A part that plays in some sections only (the pop strings, the pop bass) is decoded with a
-bar gate (``RoleSpec.bar_gate``, :func:`composer_gui.ml.decode.gate_bars`): a bar whose
+bar gate (``RoleSpec.bar_gate``, :func:`composer_gui.ml.generate.decode.gate_bars`): a bar whose
 mean expected number of sounding pitches is under the gate stays silent. The base
 model's gate was set for the base model's network and data. A fine-tune moves the
 network's activity (on 100 POP909 songs the bass left 33% of its bars empty after five
@@ -70,7 +70,7 @@ def fit_bar_gates(probs: np.ndarray, real: np.ndarray, bars: np.ndarray, config)
     """``{part name: gate}`` for the gated parts of ``config``: ``probs`` ``[N, R, 2, T, P]``
     the generator's probabilities for training windows, ``real`` the windows' real parts
     (same layout: frame, onset), ``bars`` ``[N, T]`` (:func:`decode.window_bars`)."""
-    from composer_gui.ml.decode import decode_part
+    from composer_gui.ml.generate.decode import decode_part
 
     gates = {}
     for r, spec in enumerate(config.roles):

@@ -2,7 +2,7 @@
 
 A model folder holds:
 
-* ``config.json``       the :class:`~composer_gui.ml.config.ModelConfig`,
+* ``config.json``       the :class:`~composer_gui.ml.model.config.ModelConfig`,
 * ``model.safetensors`` both networks (``generator.*`` and ``critic.*`` tensors),
 * ``README.md``         the model card,
 
@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from composer_gui.ml.config import CONFIG_NAME, WEIGHTS_NAME, ModelConfig
 from composer_gui.ml.errors import DiskFull, ModelError
+from composer_gui.ml.model.config import CONFIG_NAME, WEIGHTS_NAME, ModelConfig
 
 STATE_TENSORS = "training_state.safetensors"
 STATE_JSON = "training_state.json"
@@ -152,7 +152,7 @@ def load_model(folder: Path, device: Any = "cpu"):
     Raises ModelError naming the problem: missing folder or file, corrupt JSON or
     weights, a version this program does not read, or weights that do not fit the config.
     """
-    from composer_gui.ml.model import build_models
+    from composer_gui.ml.model.networks import build_models
 
     folder = Path(folder)
     config = read_config(folder)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from composer_gui.ml.config import CARD_NAME, ModelConfig
+from composer_gui.ml.model.config import CARD_NAME, ModelConfig
 
 AUTO_MARK = "<!-- composer-gui: auto-written model card; rewritten after each training run -->"
 
@@ -82,8 +82,7 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
         lines += ["", "Onsets of the training data on each grid (steps per beat: share): "
                   + ", ".join(f"{k}: {v:.2%}" for k, v in cov.items()) + "."]
     if reference and final:
-        from composer_gui.ml import metrics
-
+        from composer_gui.ml.metrics import measures as metrics
         lines += ["", "## Final metrics", "",
                   "On the validation songs' fixed windows (4 bars, no context), the generated "
                   "parts against the real ones (`composer-gui evaluate` measures whole songs):",

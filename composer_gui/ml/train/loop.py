@@ -17,13 +17,13 @@ the full list and fields):
 * ``start``      steps, device, train_songs, validation_songs, report, parameters, reference
 * ``step``       g_loss, d_loss, gp, rec, adv, seconds, steps_per_s, eta_s (every ``log_every``)
 * ``validation`` val_bce, val_f1, critic_gap, metrics, targets_met, all_targets_met,
-  bar_gates (a fine-tune's gates fitted to its training songs, ``ml.calibrate``; else {})
+  bar_gates (a fine-tune's gates fitted to its training songs, ``ml.generate.calibrate``; else {})
 * ``preview``    path, base_path, melody (every ``preview_every`` steps)
 * ``paused`` / ``resumed``, ``warning`` (message)
 * ``checkpoint`` path, reason
 * ``done``       seconds, reason ("steps", "minutes", "stop"), model
 
-Several processes (``torchrun``): see :mod:`composer_gui.ml.distributed`; only rank 0
+Several processes (``torchrun``): see :mod:`composer_gui.ml.train.distributed`; only rank 0
 yields records.
 """
 
@@ -42,8 +42,9 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.config import CONFIG_NAME, ModelConfig, apply_overrides, style_config
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
+from composer_gui.ml.model.config import CONFIG_NAME, ModelConfig, apply_overrides, style_config
+from composer_gui.ml.model.gan import LossMeans, gan_setup
 
 
 @dataclass
@@ -75,7 +76,7 @@ class TrainOptions:
     mapping: Path | None = None
     #: Write a preview MIDI every this many steps (None: no previews).
     preview_every: int | None = None
-    #: A :class:`composer_gui.ml.control.TrainControl` (pause / resume / stop), or None.
+    #: A :class:`composer_gui.ml.train.control.TrainControl` (pause / resume / stop), or None.
     control: object = None
     command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
     config_overrides: dict = field(default_factory=dict)
@@ -83,7 +84,7 @@ class TrainOptions:
 
 def _initial_config(opts: TrainOptions) -> ModelConfig:
     if opts.base is not None:
-        from composer_gui.ml.registry import resolve_model
+        from composer_gui.ml.model.registry import resolve_model
 
         return ModelConfig.load(resolve_model(str(opts.base)))
     return apply_overrides(style_config(opts.style or "chorale"), opts.config_overrides)
@@ -136,8 +137,8 @@ def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainO
         return probs
     import torch
 
-    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
-    from composer_gui.ml.roll import channels
+    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
 
     p = probs.detach().float().cpu().numpy()
     bars = None if position is None else window_bars(position.detach().cpu().numpy(), config)
@@ -187,9 +188,9 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     classes a bar where both the data and the app's generation have 3.1."""
     import torch
 
-    from composer_gui.ml.decode import decode_part, gate_bars, window_bars
-    from composer_gui.ml.model import bar_noise
-    from composer_gui.ml.roll import channels
+    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
+    from composer_gui.ml.model.networks import bar_noise
 
     gen = torch.Generator().manual_seed(seed)
     draw = np.random.default_rng(seed)
@@ -207,7 +208,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             bars = window_bars(windows.position[sl], config)
             guard = None
             if config.key_guard < 1.0:  # decoded as generation decodes them
-                from composer_gui.ml.sample import key_guard_weights
+                from composer_gui.ml.generate.sample import key_guard_weights
 
                 held = (windows.key_mass[sl] if windows.key_mass is not None
                         else windows.melody[sl][:, 0].sum(axis=1))
@@ -233,12 +234,12 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
 
 def _fit_gates(generator, config: ModelConfig, windows, device, seed: int = 4321) -> dict:
     """The bar gates at which the generator's parts rest as often as the real parts of
-    the training ``windows`` do (:func:`composer_gui.ml.calibrate.fit_bar_gates`)."""
+    the training ``windows`` do (:func:`composer_gui.ml.generate.calibrate.fit_bar_gates`)."""
     import torch
 
-    from composer_gui.ml.calibrate import fit_bar_gates
-    from composer_gui.ml.decode import window_bars
-    from composer_gui.ml.model import bar_noise
+    from composer_gui.ml.generate.calibrate import fit_bar_gates
+    from composer_gui.ml.generate.decode import window_bars
+    from composer_gui.ml.model.networks import bar_noise
 
     gen = torch.Generator().manual_seed(seed)
     was_training = generator.training
@@ -290,7 +291,7 @@ class _Clock:
 def resume_settings(out_dir: Path) -> dict:
     """The settings a run saved with its state (data folder, mapping, target steps,
     batch size ...), so ``train --resume -o OUT`` needs nothing else."""
-    from composer_gui.ml.checkpoint import STATE_JSON
+    from composer_gui.ml.model.checkpoint import STATE_JSON
 
     path = Path(out_dir) / STATE_JSON
     if not path.is_file():
@@ -309,8 +310,7 @@ _RUN_SETTINGS = ("batch_size", "lr", "critic_steps", "adv_weight", "target_steps
 
 def train(opts: TrainOptions) -> Iterator[dict]:
     """Run (or resume) a training; yields progress records (see the module docstring)."""
-    from composer_gui.ml import distributed as dist
-
+    from composer_gui.ml.train import distributed as dist
     if opts.steps is None and opts.minutes is None:
         raise DataError("give --steps or --minutes (or both)")
     ctx = dist.setup(opts.device)
@@ -323,23 +323,23 @@ def train(opts: TrainOptions) -> Iterator[dict]:
 def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     import torch
 
-    from composer_gui.ml import checkpoint as ckpt
-    from composer_gui.ml import distributed as dist
-    from composer_gui.ml import monitor
-    from composer_gui.ml.calibrate import with_gates
-    from composer_gui.ml.card import write_card
-    from composer_gui.ml.control import checkpoint_write
-    from composer_gui.ml.data import (
+    from composer_gui.ml.data.dataset import (
         default_cache_dir,
         fixed_windows,
         load_folder,
         sample_batch,
         window_starts,
     )
+    from composer_gui.ml.data.mapping import load_mapping
     from composer_gui.ml.device import device_label, is_out_of_memory
     from composer_gui.ml.errors import DiskFull
-    from composer_gui.ml.mapping import load_mapping
-    from composer_gui.ml.model import bar_noise, build_models, count_parameters
+    from composer_gui.ml.generate.calibrate import with_gates
+    from composer_gui.ml.model import checkpoint as ckpt
+    from composer_gui.ml.model.card import write_card
+    from composer_gui.ml.model.networks import bar_noise, build_models, count_parameters
+    from composer_gui.ml.train import distributed as dist
+    from composer_gui.ml.train import monitor
+    from composer_gui.ml.train.control import checkpoint_write
 
     out = Path(opts.out_dir)
     main, device, control = ctx.is_main, ctx.device, opts.control
@@ -368,7 +368,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         dataset.validation = dataset.train[-1:]
     starts = [window_starts(s, config) for s in dataset.train]
     val_windows = fixed_windows(dataset.validation, config)
-    # a fine-tune fits its parts' bar gates on training windows (ml.calibrate): four spread
+    # a fine-tune fits its parts' bar gates on training windows (ml.generate.calibrate): four spread
     # over each of up to 64 training songs spread over the set (~0.3 s on 2 CPU cores for
     # the pop model; one window a song, its first, gave intros, where the pop strings
     # rest half as often as elsewhere)
@@ -379,7 +379,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     torch.manual_seed(opts.seed)
     generator, critic = build_models(config)
     if opts.base is not None and not opts.resume:
-        from composer_gui.ml.registry import resolve_model
+        from composer_gui.ml.model.registry import resolve_model
 
         _, g0, c0 = ckpt.load_model(resolve_model(str(opts.base)))
         generator.load_state_dict(g0.state_dict())
@@ -430,7 +430,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
             if Path(opts.mapping).resolve() != mapping_copy.resolve():
                 shutil.copyfile(opts.mapping, mapping_copy)  # a resume reads this copy
         if opts.base is not None and main:
-            from composer_gui.ml.registry import resolve_model
+            from composer_gui.ml.model.registry import resolve_model
 
             kept = copy_sub_models(resolve_model(str(opts.base)), out)
             if kept:
@@ -462,7 +462,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     preview_name = dataset.validation[0].name
     if main and opts.preview_every:
         try:
-            from composer_gui.ml.registry import resolve_model
+            from composer_gui.ml.model.registry import resolve_model
 
             first = Path(dataset.validation[0].path)
             override = mapping.choice(first).melody if mapping else None
@@ -705,40 +705,6 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     dist.barrier(ctx)
 
 
-class LossMeans:
-    """The losses of the steps since the last ``step`` record, averaged for it."""
-
-    def __init__(self) -> None:
-        self.sums: dict[str, float] = {}
-        self.count = 0
-
-    def add(self, **losses) -> None:
-        """One step's losses (tensors or numbers)."""
-        for name, value in losses.items():
-            value = value.detach() if hasattr(value, "detach") else value
-            self.sums[name] = self.sums.get(name, 0.0) + float(value)
-        self.count += 1
-
-    def take(self) -> dict[str, float]:
-        """The means since the last call, and start again."""
-        means = {k: v / max(1, self.count) for k, v in self.sums.items()}
-        self.sums, self.count = {}, 0
-        return means
-
-
-def gan_setup(generator, critic, device, lr: float, seed: int):
-    """Both networks on ``device`` in training mode, their Adam optimizers (the WGAN-GP
-    betas) and the run's seeded streams: ``(opt_g, opt_d, numpy rng, torch noise
-    generator)``. Shared by this trainer and the drum part's."""
-    import torch
-
-    generator.to(device).train()
-    critic.to(device).train()
-    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.9))
-    opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=(0.5, 0.9))
-    return opt_g, opt_d, np.random.default_rng(seed), torch.Generator().manual_seed(seed)
-
-
 def keyed_streams(seed: int, rank: int, step: int, noise_gen) -> np.random.Generator:
     """The batch generator for ``step`` on ``rank`` of a multi-process run; re-seeds
     ``noise_gen`` (the networks' noise) from the same key. A pure function of its key, so
@@ -755,7 +721,7 @@ def _rank_report(ctx, step: int, saves: int, generator, critic, rng) -> None:
     folder = os.environ.get("COMPOSER_GUI_RANK_REPORT")
     if not folder:
         return
-    from composer_gui.ml.distributed import state_digest
+    from composer_gui.ml.train.distributed import state_digest
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     report = {"rank": ctx.rank, "world_size": ctx.world_size, "step": step,
