@@ -60,7 +60,8 @@ def main(argv=None) -> int:
     from composer_gui.ml.model.checkpoint import read_config
     from composer_gui.ml.model.registry import list_models, resolve_model
     from composer_gui.ml.train.control import TrainControl
-    from composer_gui.ml.train.loop import TrainOptions, train
+    from composer_gui.ml.train.loop import train
+    from composer_gui.ml.train.options import TrainOptions
 
     names = {e.name for e in list_models() if e.error is None}
     base = args.base or ("pop" if "pop" in names else "chorale")

@@ -54,12 +54,8 @@ def train_step(composer, device, runs, sync) -> None:
 
     from composer_gui.ml.data.meters import window_position_features
     from composer_gui.ml.model.networks import build_models
-    from composer_gui.ml.train.loop import (
-        TrainOptions,
-        as_played,
-        gradient_penalty,
-        reconstruction_loss,
-    )
+    from composer_gui.ml.train.losses import as_played, gradient_penalty, reconstruction_loss
+    from composer_gui.ml.train.options import TrainOptions
 
     config = composer.config
     generator, critic = (m.to(device).train() for m in build_models(config))

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from composer_gui.cli import CliError
+from composer_gui.ml.train.options import TRAIN_DEFAULTS  # torch-free
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -118,7 +119,8 @@ def _fmt(v) -> str:
 def cmd_train(args) -> int:
     if args.jsonl and not hasattr(args, "emit"):
         return _train_jsonl(args)
-    from composer_gui.ml.train.loop import TrainOptions, train
+    from composer_gui.ml.train.loop import train
+    from composer_gui.ml.train.options import TrainOptions
 
     _fill_resumed(args)
     if not args.resume and not args.style and not args.base:
@@ -225,10 +227,6 @@ def _print_records(records) -> None:
 
 
 # ----- train: the fine-tune options (docs/finetune_protocol.md) --------------------------
-#: Defaults of the settings a resumed run otherwise takes from its saved state.
-TRAIN_DEFAULTS = {"batch_size": 32, "lr": 3e-4, "critic_steps": 1, "validate_every": 200}
-
-
 def _add_finetune_options(p) -> None:
     """The options the window's fine-tune uses."""
     p.add_argument("--mapping", metavar="MAP.json",
@@ -252,7 +250,7 @@ def _fill_resumed(args) -> None:
     settings (data folder, mapping, target steps, batch size ...), then the defaults."""
     saved = {}
     if args.resume:
-        from composer_gui.ml.train.loop import resume_settings
+        from composer_gui.ml.train.options import resume_settings
 
         saved = resume_settings(Path(args.output))
         args.seed = int(saved.get("seed", args.seed))

@@ -61,7 +61,7 @@ def _gradient_check(rank: int, world: int, port: int, folder: str) -> None:
 
     from composer_gui.ml.model.networks import build_models
     from composer_gui.ml.train.distributed import DistContext, wrap
-    from composer_gui.ml.train.loop import critic_loss
+    from composer_gui.ml.train.losses import critic_loss
 
     from .conftest import tiny_config
 

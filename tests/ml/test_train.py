@@ -9,7 +9,8 @@ import pytest
 
 from composer_gui.ml.errors import ModelError, OutOfMemory
 from composer_gui.ml.model import checkpoint as ckpt
-from composer_gui.ml.train.loop import TrainOptions, train
+from composer_gui.ml.train.loop import train
+from composer_gui.ml.train.options import TrainOptions
 
 from .conftest import tiny_config
 

@@ -32,12 +32,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import shlex
 import shutil
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,41 +42,9 @@ import numpy as np
 from composer_gui.ml.errors import DataError, ModelError, OutOfMemory
 from composer_gui.ml.model.config import CONFIG_NAME, ModelConfig, apply_overrides, style_config
 from composer_gui.ml.model.gan import LossMeans, gan_setup
-
-
-@dataclass
-class TrainOptions:
-    data_dir: Path
-    out_dir: Path
-    style: str | None = "chorale"
-    base: Path | None = None  # --from: fine-tune this model
-    steps: int | None = None
-    minutes: float | None = None
-    batch_size: int = 32
-    lr: float = 3e-4
-    critic_steps: int = 1
-    device: str = "auto"
-    seed: int = 0
-    resume: bool = False
-    save_every_s: float = 60.0
-    validate_every: int = 200
-    log_every: int = 10
-    adv_weight: float = 0.1
-    #: The critic judges decoded (binary) parts, as generation ranks them; gradients pass
-    #: straight through the decoding to the probabilities. False: raw probabilities.
-    decoded_fakes: bool = True
-    gp_weight: float = 10.0
-    cache_dir: Path | None = None
-    use_cache: bool = True
-    melody_track: int | None = None
-    #: ``--mapping MAP.json``: the files to read and their melody / role tracks.
-    mapping: Path | None = None
-    #: Write a preview MIDI every this many steps (None: no previews).
-    preview_every: int | None = None
-    #: A :class:`composer_gui.ml.train.control.TrainControl` (pause / resume / stop), or None.
-    control: object = None
-    command: str = field(default_factory=lambda: shlex.join(["composer-gui", *sys.argv[1:]]))
-    config_overrides: dict = field(default_factory=dict)
+from composer_gui.ml.train.losses import as_played, critic_loss, reconstruction_loss
+from composer_gui.ml.train.options import TrainOptions
+from composer_gui.ml.train.validation import validate
 
 
 def _initial_config(opts: TrainOptions) -> ModelConfig:
@@ -99,160 +64,6 @@ def _to_tensors(batch, device):
         torch.from_numpy(batch.mask).to(device),
         torch.from_numpy(batch.position).to(device),
     )
-
-
-def critic_loss(critic_train, critic, melody, real, fake, position, generator,
-                gp_weight: float = 10.0):
-    """(WGAN-GP critic loss, gradient penalty). ``critic_train`` is the critic as trained
-    (wrapped in DDP under torchrun), ``critic`` the plain module: the penalty's
-    ``autograd.grad`` runs on the plain module, since DDP does not support it; the
-    penalty's parameter gradients still pass DDP's reduction hooks in ``backward()``, so
-    they are averaged over the ranks with the rest (tests/ml/test_ddp.py checks this)."""
-    d_real = critic_train(melody, real, position)
-    d_fake = critic_train(melody, fake, position)
-    gp = gradient_penalty(critic, melody, real, fake, position, generator)
-    loss = d_fake.mean() - d_real.mean() + gp_weight * gp + 1e-3 * (d_real ** 2).mean()
-    return loss, gp
-
-
-def gradient_penalty(critic, melody, real, fake, position, generator):
-    """WGAN-GP: (|grad critic(x)| - 1)^2 at random points between real and fake."""
-    import torch
-
-    eps = torch.rand(real.shape[0], 1, 1, 1, 1, generator=generator).to(real.device)
-    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    score = critic(melody, mixed, position)
-    (grad,) = torch.autograd.grad(score.sum(), mixed, create_graph=True)
-    return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
-
-
-def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainOptions,
-              position=None):
-    """What the critic sees of the generator's output: the parts decoded exactly as
-    generation decodes them (drawn pitches, binary), with a straight-through gradient
-    (forward: the decoded parts; backward: identity to the probabilities), as in
-    BinaryMuseGAN. The critic then judges what a listener would hear, so its scores can
-    rank decoded candidates."""
-    if not opts.decoded_fakes:
-        return probs
-    import torch
-
-    from composer_gui.ml.data.grid import channels
-    from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
-
-    p = probs.detach().float().cpu().numpy()
-    bars = None if position is None else window_bars(position.detach().cpu().numpy(), config)
-    codes = np.stack([decode_part(*_gated(p[:, r], bars, spec.bar_gate, gate_bars),
-                                  spec.voices, rng, 1.0)
-                      for r, spec in enumerate(config.roles)], axis=1)
-    hard = torch.from_numpy(channels(codes)).to(probs.device)
-    return hard + probs - probs.detach()
-
-
-def _gated(part_probs, bars, gate, gate_bars):
-    """(frame, onset) of one part's probabilities ``[N, 2, T, P]``, bar-gated as
-    generation gates them when the windows' bars are known."""
-    if bars is None:
-        return part_probs[:, 0], part_probs[:, 1]
-    return gate_bars(part_probs[:, 0], part_probs[:, 1], bars, gate)
-
-
-def reconstruction_loss(logits, real, mask):
-    """BCE on the generated (not kept) steps, summed over pitches, averaged elsewhere."""
-    import torch.nn.functional as F
-
-    free = (1.0 - mask)[:, :, None, :, None]
-    bce = F.binary_cross_entropy_with_logits(logits, real, reduction="none")
-    denom = free.sum() * 2 + 1e-6  # (track, step) pairs x 2 channels
-    return (bce * free).sum() / denom
-
-
-def _window_batches(windows, device, size: int = 64):
-    """(slice, melody, real, mask, position) tensors on ``device`` for fixed windows, in
-    batches of ``size``."""
-    import torch
-
-    for lo in range(0, len(windows.melody), size):
-        sl = slice(lo, lo + size)
-        yield (sl, *(torch.from_numpy(a[sl]).to(device)
-                     for a in (windows.melody, windows.real, windows.mask, windows.position)))
-
-
-def validate(generator, critic, config: ModelConfig, windows, device, seed: int = 1234) -> dict:
-    """Validation numbers on fixed windows with no context: BCE, the frame F1 of the
-    decoded parts against the real parts, and the critic's real-minus-fake gap.
-
-    The parts are decoded as generation decodes them (bar gates, key guard, pitches drawn
-    at the model's temperature), with fixed seeds so that two validations differ only by
-    the networks. Greedy pitches (the likeliest every time) gave the pop strings 1.7 pitch
-    classes a bar where both the data and the app's generation have 3.1."""
-    import torch
-
-    from composer_gui.ml.data.grid import channels
-    from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
-    from composer_gui.ml.model.networks import bar_noise
-
-    gen = torch.Generator().manual_seed(seed)
-    draw = np.random.default_rng(seed)
-    was_training = generator.training
-    generator.eval()
-    critic.eval()
-    bce_sum, n, tp, fp, fn, gap = 0.0, 0, 0, 0, 0, 0.0
-    decoded_all = []
-    with torch.no_grad():
-        for sl, mel, real, mask, pos in _window_batches(windows, device):
-            logits = generator(mel, real, mask, pos, bar_noise(pos, config, gen))
-            bce_sum += float(reconstruction_loss(logits, real, mask)) * len(mel)
-            n += len(mel)
-            probs = torch.sigmoid(logits).cpu().numpy()
-            bars = window_bars(windows.position[sl], config)
-            guard = None
-            if config.key_guard < 1.0:  # decoded as generation decodes them
-                from composer_gui.ml.generate.sample import key_guard_weights
-
-                held = (windows.key_mass[sl] if windows.key_mass is not None
-                        else windows.melody[sl][:, 0].sum(axis=1))
-                guard = key_guard_weights(config, held, probs)
-            decoded = np.stack([decode_part(*_gated(probs[:, r], bars, spec.bar_gate, gate_bars),
-                                            spec.voices, draw, config.temperature, weights=guard)
-                                for r, spec in enumerate(config.roles)], axis=1)
-            decoded_all.append(decoded)
-            frames = decoded > 0
-            truth = windows.real[sl][:, :, 0] > 0.5
-            tp += int((frames & truth).sum())
-            fp += int((frames & ~truth).sum())
-            fn += int((~frames & truth).sum())
-            fake = torch.from_numpy(channels(decoded)).to(device)
-            gap += float((critic(mel, real, pos) - critic(mel, fake, pos)).sum())
-    if was_training:
-        generator.train()
-        critic.train()
-    f1 = 2 * tp / max(1, 2 * tp + fp + fn)
-    return {"val_bce": bce_sum / max(1, n), "val_f1": f1, "critic_gap": gap / max(1, n),
-            "decoded": np.concatenate(decoded_all)}
-
-
-def _fit_gates(generator, config: ModelConfig, windows, device, seed: int = 4321) -> dict:
-    """The bar gates at which the generator's parts rest as often as the real parts of
-    the training ``windows`` do (:func:`composer_gui.ml.generate.calibrate.fit_bar_gates`)."""
-    import torch
-
-    from composer_gui.ml.generate.calibrate import fit_bar_gates
-    from composer_gui.ml.generate.decode import window_bars
-    from composer_gui.ml.model.networks import bar_noise
-
-    gen = torch.Generator().manual_seed(seed)
-    was_training = generator.training
-    generator.eval()
-    probs = []
-    with torch.no_grad():
-        for _sl, mel, real, mask, pos in _window_batches(windows, device):
-            logits = generator(mel, real, mask, pos, bar_noise(pos, config, gen))
-            probs.append(torch.sigmoid(logits).float().cpu().numpy())
-    if was_training:
-        generator.train()
-    return fit_bar_gates(np.concatenate(probs), windows.real,
-                         window_bars(windows.position, config), config)
 
 
 def copy_sub_models(base: Path, out: Path) -> list[str]:
@@ -286,20 +97,6 @@ class _Clock:
 
     def active(self) -> float:
         return time.monotonic() - self.t0 - self.paused_total
-
-
-def resume_settings(out_dir: Path) -> dict:
-    """The settings a run saved with its state (data folder, mapping, target steps,
-    batch size ...), so ``train --resume -o OUT`` needs nothing else."""
-    from composer_gui.ml.model.checkpoint import STATE_JSON
-
-    path = Path(out_dir) / STATE_JSON
-    if not path.is_file():
-        raise ModelError(f"{out_dir}: nothing to resume (no {STATE_JSON})")
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")).get("training", {}))
-    except (OSError, ValueError, AttributeError) as exc:
-        raise ModelError(f"{path}: corrupt training state ({exc})") from exc
 
 
 #: Settings that a resumed run takes from its own options (the rest of the saved
@@ -537,7 +334,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     def validation() -> dict:
         nonlocal final_metrics
         if fit_gates:
-            bar_gates.update(_fit_gates(generator, config, gate_windows, device))
+            bar_gates.update(fit_gates(generator, config, gate_windows, device))
             if previewer is not None:
                 previewer.composer.config = decoding_config()
         dconfig = decoding_config()
