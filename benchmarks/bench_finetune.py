@@ -11,7 +11,7 @@ POP909 files are refused as unquantized or in an unsupported meter, so 100 songs
 first ~220 files), validating every V steps on the fixed validation windows of those songs
 (the by-file split: about 1 song in 10, never trained on; at least 64 windows),
 and stops as soon as every target of the generator issue's item 7 is met
-(``ml.metrics.measures.targets_met``: EB, UPC, QN, TD to the melody, in-scale, melody doubling; per
+(``ml.metrics.tables.targets_met``: EB, UPC, QN, TD to the melody, in-scale, melody doubling; per
 part, against the data's own values on the same windows). Prints the time to that point
 (training only, and with start-up and data reading), the steps per second, and the final
 table. Headless: no Qt is imported. Exit status 0 when the targets were met.
@@ -56,7 +56,8 @@ def main(argv=None) -> int:
     from composer_gui.ml.data.dataset import find_midi_files
     from composer_gui.ml.data.scan import ScanResult, scan_file, write_mapping
     from composer_gui.ml.device import configure_threads
-    from composer_gui.ml.metrics import measures as metrics
+    from composer_gui.ml.metrics.tables import format_table
+    from composer_gui.ml.metrics.tracks import METRIC_LABELS
     from composer_gui.ml.model.checkpoint import read_config
     from composer_gui.ml.model.registry import list_models, resolve_model
     from composer_gui.ml.train.control import TrainControl
@@ -103,7 +104,7 @@ def main(argv=None) -> int:
             rates.append(rec["steps_per_s"])
         elif kind == "validation":
             last_val = rec
-            failing = [f"{role}:{metrics.METRIC_LABELS[m]}"
+            failing = [f"{role}:{METRIC_LABELS[m]}"
                        for role, met in rec["targets_met"].items() for m, ok in met.items() if not ok]
             print(f"step {rec['step']:5d}  {time.monotonic() - t_train:7.1f} s  val_bce "
                   f"{rec['val_bce']:.4f}  targets missed: {', '.join(failing) or 'none'}",
@@ -129,7 +130,7 @@ def main(argv=None) -> int:
                     for r, t in table.items()}
 
         print()
-        print(metrics.format_table(nan(start["reference"]), nan(last_val["metrics"])))
+        print(format_table(nan(start["reference"]), nan(last_val["metrics"])))
     print(f"model folder: {out}")
     return 0 if reached else 1
 

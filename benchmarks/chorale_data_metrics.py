@@ -1,7 +1,7 @@
 """The real data's own values of the generator metrics for the Bach chorales.
 
 Soprano is the melody; Alto, Tenor and Bass are the accompaniment roles. Prints the
-model-card table (``composer_gui.ml.metrics.measures.format_table``) and the time the
+model-card table (``composer_gui.ml.metrics.tables.format_table``) and the time the
 aggregation took. Bars come from the files' time-signature map counted from tick 0,
 as a pipeline reading only the MIDI sees them (a pickup bar is not marked in these
 files); ``--bars-json`` takes true bar offsets in quarters per file instead (e.g.
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import symusic
 
-from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, format_table
 
 ROLES = ("alto", "tenor", "bass")
 MAJOR = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -77,7 +77,7 @@ def load(path: Path, steps_per_beat: int, key_mode: str, bars: dict | None):
         signature = score.key_signatures[0]
         major_tonic = (7 * signature.key) % 12
         key = MINOR[(major_tonic + 9) % 12] if signature.tonality else MAJOR[major_tonic]
-    return metrics.SongRolls(
+    return SongRolls(
         melody=track_pair(by_name["soprano"], n_steps, scale),
         tracks={role: track_pair(by_name[role], n_steps, scale) for role in ROLES},
         steps_per_bar=bar_starts,
@@ -104,13 +104,13 @@ def main() -> None:
     songs = [load(path, args.steps_per_beat, args.key, bars) for path in paths]
     songs = [song for song in songs if song is not None]
     started = time.perf_counter()
-    table = metrics.aggregate_metrics(songs, seed=args.seed)
+    table = aggregate_metrics(songs, seed=args.seed)
     elapsed = time.perf_counter() - started
     print(
         f"{len(songs)} of {len(paths)} chorales, {args.steps_per_beat} steps per quarter, "
         f"key from {args.key}, bars from {'--bars-json' if bars else 'the meter map'}"
     )
-    print(metrics.format_table(table, roles=ROLES))
+    print(format_table(table, roles=ROLES))
     print(f"aggregate_metrics: {elapsed:.2f} s for {len(songs)} songs")
     if args.json:
         args.json.write_text(json.dumps(table, indent=1) + "\n")

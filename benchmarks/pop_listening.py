@@ -41,7 +41,7 @@ def _bars(song):
 
 
 def analyse(song, key: str) -> dict:
-    from composer_gui.ml.metrics.measures import scale_pitch_classes
+    from composer_gui.ml.metrics.keys import scale_pitch_classes
 
     scale = scale_pitch_classes(key)
     tpb = song.ticks_per_beat

@@ -17,7 +17,13 @@ import pytest
 from composer_gui.cli import main
 from composer_gui.core.timing import TimeMap
 from composer_gui.midi.smf import read_midi
-from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.metrics.tracks import (
+    EMPTY_BAR_RATE,
+    IN_SCALE_RATE,
+    QUALIFIED_NOTE_RATE,
+    TONAL_DISTANCE,
+    USED_PITCH_CLASSES,
+)
 from composer_gui.ml.model import checkpoint as ckpt
 
 from .conftest import tiny_config
@@ -85,9 +91,9 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     roles = ["Alto", "Tenor", "Bass"]
     assert start["steps"] == 1000 and start["validation_songs"] >= 1
     assert sorted(start["reference"]) == sorted(roles)
-    assert set(start["reference"]["Bass"]) >= {metrics.EMPTY_BAR_RATE, metrics.USED_PITCH_CLASSES,
-                                               metrics.QUALIFIED_NOTE_RATE, metrics.TONAL_DISTANCE,
-                                               metrics.IN_SCALE_RATE}
+    assert set(start["reference"]["Bass"]) >= {EMPTY_BAR_RATE, USED_PITCH_CLASSES,
+                                               QUALIFIED_NOTE_RATE, TONAL_DISTANCE,
+                                               IN_SCALE_RATE}
     step = run.until(lambda r: r["kind"] == "step")
     assert step["steps_per_s"] > 0 and step["eta_s"] > 0
     assert {"g_loss", "d_loss", "gp", "rec", "adv"} <= set(step)

@@ -220,7 +220,7 @@ def test_three_four_melody_is_refused_with_the_meter_named(tmp_path, capsys):
 
 
 def test_parts_sit_in_the_key_and_bars_of_hand_typed_tunes(pop_composer):
-    from composer_gui.ml.metrics.measures import scale_pitch_classes
+    from composer_gui.ml.metrics.keys import scale_pitch_classes
 
     for name in ("nursery_mary_lamb", "minor_riff_a"):
         song = tune_song(name)

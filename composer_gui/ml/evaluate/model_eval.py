@@ -1,7 +1,7 @@
 """``evaluate``: the generator issue's metrics on a folder's validation songs.
 
 For every validation song (the fixed split of :mod:`composer_gui.ml.data.dataset`) the model
-writes all its parts under the real melody, and :mod:`composer_gui.ml.metrics.measures` measures
+writes all its parts under the real melody, and :mod:`composer_gui.ml.metrics` measures
 generated and real parts alike (same bars, same key: the one estimated on the real
 song). Besides the table:
 
@@ -22,12 +22,16 @@ import numpy as np
 from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
 from composer_gui.ml.data.grid import ONSET, Grid
 from composer_gui.ml.errors import DataError
-from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.metrics.keys import estimate_key
+from composer_gui.ml.metrics.rolls import to_full_range
+from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
+from composer_gui.ml.metrics.tables import format_table as metrics_table
+from composer_gui.ml.metrics.tracks import median_note_overlap, tonal_distance
 
 
 def _pair(codes: np.ndarray, lowest: int):
     """(onsets, held) full-range rolls from codes ``[S, P]`` starting at ``lowest``."""
-    return (metrics.to_full_range(codes == ONSET, lowest), metrics.to_full_range(codes > 0, lowest))
+    return (to_full_range(codes == ONSET, lowest), to_full_range(codes > 0, lowest))
 
 
 def _melody_in_range(codes_ext: np.ndarray, pitches: int) -> np.ndarray:
@@ -88,7 +92,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         keep = np.zeros((config.tracks, grid.n_steps), np.float32)
         melody = _pair(song.codes[0], lo_ext)
         real = {role: _pair(song.codes[1 + r], lo_ext) for r, role in enumerate(roles)}
-        key = metrics.estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
+        key = estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
         state, _ = composer._run(grid, mel, empty, keep, seed, 1, temp, 1.0)
         made = {role: _pair(state[0, r], config.lowest) for r, role in enumerate(roles)}
         state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, temp, 1.0)
@@ -96,25 +100,25 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         second.append(np.stack([state2[0, r] > 0 for r in range(config.tracks)]))
         common = dict(steps_per_bar=song.bar_starts, steps_per_beat=config.steps_per_beat,
                       key=key, drum_roles=drums, name=song.name)
-        real_songs.append(metrics.SongRolls(melody=melody, tracks=real, **common))
-        gen_songs.append(metrics.SongRolls(melody=melody, tracks=made, **common))
+        real_songs.append(SongRolls(melody=melody, tracks=real, **common))
+        gen_songs.append(SongRolls(melody=melody, tracks=made, **common))
         if candidates > 1:
             many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0)
             tds = []
             for c in range(candidates):
                 pitched = [_pair(many[c, r], config.lowest) for r, ro in enumerate(roles)
                            if ro not in drums]
-                tds.append(np.nanmean([metrics.tonal_distance(melody, t, song.bar_starts)
+                tds.append(np.nanmean([tonal_distance(melody, t, song.bar_starts)
                                        for t in pitched]))
             chosen_td.append(tds[int(np.argmax(scores))])
             all_td.append(float(np.nanmean(tds)))
-    data_table = metrics.aggregate_metrics(real_songs, seed=seed)
-    gen_table = metrics.aggregate_metrics(gen_songs, seed=seed)
-    overlap = metrics.median_note_overlap(
-        [np.stack([metrics.to_full_range(a, config.lowest) for a in f]) for f in first],
-        [np.stack([metrics.to_full_range(a, config.lowest) for a in s]) for s in second],
+    data_table = aggregate_metrics(real_songs, seed=seed)
+    gen_table = aggregate_metrics(gen_songs, seed=seed)
+    overlap = median_note_overlap(
+        [np.stack([to_full_range(a, config.lowest) for a in f]) for f in first],
+        [np.stack([to_full_range(a, config.lowest) for a in s]) for s in second],
     )
-    met = metrics.targets_met(data_table, gen_table)
+    met = targets_met(data_table, gen_table)
     result = {
         "model": str(folder),
         "data": str(data_dir),
@@ -132,11 +136,11 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
             groups.setdefault(main_meter(song), []).append(i)
         result["by_meter"] = {}
         for meter, idx in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-            d = metrics.aggregate_metrics([real_songs[i] for i in idx], seed=seed)
-            g = metrics.aggregate_metrics([gen_songs[i] for i in idx], seed=seed)
+            d = aggregate_metrics([real_songs[i] for i in idx], seed=seed)
+            g = aggregate_metrics([gen_songs[i] for i in idx], seed=seed)
             result["by_meter"][meter] = {"validation_songs": len(idx), "data_table": d,
                                          "generated_table": g,
-                                         "targets_met": metrics.targets_met(d, g)}
+                                         "targets_met": targets_met(d, g)}
     if chosen_td:
         result["critic_choice"] = {"candidates": candidates,
                                    "chosen_td": float(np.nanmean(chosen_td)),
@@ -147,7 +151,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
 def format_table(result: dict) -> str:
     """The model-card table plus the sampler and critic checks, as markdown."""
     lines = [f"{result['validation_songs']} validation songs of {result['data']}", ""]
-    lines.append(metrics.format_table(result["data_table"], result["generated_table"],
+    lines.append(metrics_table(result["data_table"], result["generated_table"],
                                       roles=result["roles"]).rstrip())
     lines.append("")
     lines.append(f"median note overlap between two seeds: {result['seed_overlap']:.3f} "
@@ -163,6 +167,6 @@ def format_table(result: dict) -> str:
         n_all = sum(len(role) for role in met.values())
         lines += ["", f"### {meter}: {part['validation_songs']} validation songs, "
                   f"{n_met} of {n_all} targets met", ""]
-        lines.append(metrics.format_table(part["data_table"], part["generated_table"],
+        lines.append(metrics_table(part["data_table"], part["generated_table"],
                                           roles=result["roles"]).rstrip())
     return "\n".join(lines) + "\n"

@@ -99,7 +99,7 @@ def key_guard_weights(config: ModelConfig, melody_held: np.ndarray,
     ``key_guard`` 0 allows in-key pitches only (the pitch choice; how many notes sound
     stays the network's). Generation and training's validation both use it, so the
     metrics a training shows are those of what generation writes."""
-    from composer_gui.ml.metrics import measures as metrics
+    from composer_gui.ml.metrics.keys import key_of_chroma, scale_pitch_classes
     k_count = probs.shape[0]
     pcs = (config.lowest + np.arange(config.pitches)) % 12
     held = np.broadcast_to(np.asarray(melody_held, dtype=np.float64),
@@ -111,8 +111,8 @@ def key_guard_weights(config: ModelConfig, melody_held: np.ndarray,
         if not mass.any():
             continue
         chroma = np.bincount(pcs, weights=mass, minlength=12)
-        key = metrics.key_of_chroma(chroma)
-        weights[k, ~np.isin(pcs, list(metrics.scale_pitch_classes(key)))] = config.key_guard
+        key = key_of_chroma(chroma)
+        weights[k, ~np.isin(pcs, list(scale_pitch_classes(key)))] = config.key_guard
     return weights
 
 

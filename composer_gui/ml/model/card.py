@@ -82,11 +82,11 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
         lines += ["", "Onsets of the training data on each grid (steps per beat: share): "
                   + ", ".join(f"{k}: {v:.2%}" for k, v in cov.items()) + "."]
     if reference and final:
-        from composer_gui.ml.metrics import measures as metrics
+        from composer_gui.ml.metrics.tables import format_table
         lines += ["", "## Final metrics", "",
                   "On the validation songs' fixed windows (4 bars, no context), the generated "
                   "parts against the real ones (`composer-gui evaluate` measures whole songs):",
-                  "", metrics.format_table(_nan_free(reference), _nan_free(final),
+                  "", format_table(_nan_free(reference), _nan_free(final),
                                            roles=[r.name for r in config.roles]).rstrip()]
     if history:
         lines += ["", "## Validation during training", "",

@@ -3,9 +3,9 @@ validation windows (and the data's own values on the same windows, the reference
 previews (the current generator accompanying a fixed validation melody, as MIDI).
 
 The metric tables are keyed by the model's part names (``config.roles[i].name``, the
-generated tracks' names), then by :mod:`composer_gui.ml.metrics.measures`' own metric names
+generated tracks' names), then by :mod:`composer_gui.ml.metrics`' own metric names
 (``empty_bar_rate``, ``used_pitch_classes``, ``qualified_note_rate``, ``tonal_distance``,
-``in_scale_rate`` ...; short labels in ``metrics.METRIC_LABELS``). A metric with nothing to
+``in_scale_rate`` ...; short labels in ``METRIC_LABELS``). A metric with nothing to
 measure is None (JSON null), never NaN, so every record stays strict JSON.
 
 Windows, not whole songs: the validation windows of ``ml.data.dataset.fixed_windows`` (four per
@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.ml.data.dataset import Batch
-from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.metrics.keys import estimate_key
+from composer_gui.ml.metrics.rolls import to_full_range
+from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
 from composer_gui.ml.model.config import ModelConfig
 
 #: Bars of a validation melody a preview accompanies.
@@ -30,15 +32,15 @@ PREVIEW_BARS = 8
 
 def _channels_pair(ch: np.ndarray, lowest: int):
     """(onsets, held) full-range rolls from frame/onset channels ``[2, T, P]``."""
-    return (metrics.to_full_range(ch[1] > 0.5, lowest), metrics.to_full_range(ch[0] > 0.5, lowest))
+    return (to_full_range(ch[1] > 0.5, lowest), to_full_range(ch[0] > 0.5, lowest))
 
 
 def _codes_pair(codes: np.ndarray, lowest: int):
     """(onsets, held) full-range rolls from codes ``[T, P]`` (0 silent, 1 held, 2 onset)."""
-    return (metrics.to_full_range(codes == 2, lowest), metrics.to_full_range(codes > 0, lowest))
+    return (to_full_range(codes == 2, lowest), to_full_range(codes > 0, lowest))
 
 
-def _window_songs(windows: Batch, config: ModelConfig, parts) -> list[metrics.SongRolls]:
+def _window_songs(windows: Batch, config: ModelConfig, parts) -> list[SongRolls]:
     """One SongRolls per window; ``parts(i, r)`` gives track r of window i. The key is
     estimated on the real window (melody and real parts), as ``evaluate`` does, so the
     generated and real parts are measured in the same key."""
@@ -49,9 +51,9 @@ def _window_songs(windows: Batch, config: ModelConfig, parts) -> list[metrics.So
         melody = _channels_pair(windows.melody[i], config.lowest)
         real = [_channels_pair(windows.real[i, r], config.lowest) for r in range(config.tracks)]
         pitched = [t for t, spec in zip(real, config.roles) if not spec.is_drum]
-        key = metrics.estimate_key(melody, *pitched)
+        key = estimate_key(melody, *pitched)
         bars = windows.bars[i] if windows.bars is not None else int(windows.bar_len[i])
-        songs.append(metrics.SongRolls(
+        songs.append(SongRolls(
             melody=melody, tracks={n: parts(i, r, real) for r, n in enumerate(names)},
             steps_per_bar=bars, steps_per_beat=config.steps_per_beat, key=key,
             drum_roles=drums))
@@ -69,19 +71,19 @@ def reference_table(windows: Batch, config: ModelConfig) -> dict:
     """The data's own metric values on the validation windows (with the shuffled TD,
     the baseline the TD target needs)."""
     songs = _window_songs(windows, config, lambda i, r, real: real[r])
-    return metrics.aggregate_metrics(songs, shuffled=True)
+    return aggregate_metrics(songs, shuffled=True)
 
 
 def generated_table(windows: Batch, decoded: np.ndarray, config: ModelConfig) -> dict:
     """The metrics of decoded parts ``[N, R, T, P]`` generated for the same windows."""
     songs = _window_songs(windows, config,
                           lambda i, r, real: _codes_pair(decoded[i, r], config.lowest))
-    return metrics.aggregate_metrics(songs, shuffled=False)
+    return aggregate_metrics(songs, shuffled=False)
 
 
 def targets(reference: dict, generated: dict) -> tuple[dict, bool]:
     """(per part, per metric: target met?; all met?) against the reference table."""
-    met = metrics.targets_met(reference, generated)
+    met = targets_met(reference, generated)
     return met, bool(met) and all(all(v.values()) for v in met.values())
 
 

@@ -11,7 +11,7 @@ the axes are cached as pixmaps (drawing an axis's tick text costs ~3 ms, twelve 
 made every repaint 30-200 ms before).
 
 * Losses: generator loss, critic (discriminator) loss and gradient penalty per step.
-* Metrics: one plot per metric of ``ml.metrics.measures`` (EB, UPC, QN, TD to melody, in-scale),
+* Metrics: one plot per metric of ``ml.metrics`` (EB, UPC, QN, TD to melody, in-scale),
   one curve per generated part, and the data's own value of each part as a dashed
   horizontal line in the part's colour (the ``reference`` of the ``start`` record).
 """
@@ -29,7 +29,7 @@ FLUSH_MS = 250
 #: Plots redrawn per tick, and the wait before the next tick when more are waiting.
 PLOTS_PER_TICK = 1
 FOLLOW_UP_MS = 30
-#: Metrics shown, in order (ml.metrics.measures keys; records may also use the short labels).
+#: Metrics shown, in order (ml.metrics.tracks keys; records may also use the short labels).
 METRIC_KEYS = ("empty_bar_rate", "used_pitch_classes", "qualified_note_rate",
                "tonal_distance", "in_scale_rate")
 LOSS_KEYS = (("g_loss", "G loss", "#2e86de"), ("d_loss", "D loss", "#e67e22"),
@@ -87,14 +87,14 @@ class _Range:
 
 
 def metric_label(key: str) -> str:
-    from composer_gui.ml.metrics.measures import METRIC_LABELS
+    from composer_gui.ml.metrics.tracks import METRIC_LABELS
 
     return METRIC_LABELS.get(key, key)
 
 
 def _canonical(key: str) -> str:
-    """A record's metric name as an ml.metrics.measures key (records may use the short label)."""
-    from composer_gui.ml.metrics.measures import METRIC_LABELS
+    """A record's metric name as an ml.metrics.tracks key (records may use the short label)."""
+    from composer_gui.ml.metrics.tracks import METRIC_LABELS
 
     for full, label in METRIC_LABELS.items():
         if key in (full, label) or key.lower().replace("-", "_") == label.lower().replace("-", "_"):

@@ -35,7 +35,8 @@ from composer_gui.core.song import (
     Track,
     normalize_notes,
 )
-from composer_gui.ml.metrics import measures as metrics
+from composer_gui.ml.metrics.rolls import N_PITCHES, BarSpec, TrackRoll, bar_starts
+from composer_gui.ml.metrics.tracks import drum_pattern_rate, empty_bar_rate
 
 __all__ = [
     "DRUM_CLASSES",
@@ -230,7 +231,7 @@ def drum_roll(
     notes: Sequence[Note], ticks_per_beat: int, steps_per_beat: int, n_steps: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Drum notes on a grid as an onset-aware track ``(onsets, held)`` of ``[steps, 128]``
-    bool arrays (the :mod:`composer_gui.ml.metrics.measures` convention). Each note lands on its
+    bool arrays (the :mod:`composer_gui.ml.metrics.rolls` convention). Each note lands on its
     nearest step and lasts one step (drum notes are hits, not held sounds); notes past
     ``n_steps`` are dropped."""
     starts = np.array([n.start for n in notes], dtype=np.int64)
@@ -238,7 +239,7 @@ def drum_roll(
     steps = np.floor(starts * steps_per_beat / ticks_per_beat + 0.5).astype(np.int64)
     if n_steps is None:
         n_steps = int(steps.max()) + 1 if steps.size else 0
-    onsets = np.zeros((n_steps, metrics.N_PITCHES), dtype=bool)
+    onsets = np.zeros((n_steps, N_PITCHES), dtype=bool)
     keep = steps < n_steps
     onsets[steps[keep], pitches[keep]] = True
     return onsets, onsets.copy()
@@ -304,7 +305,7 @@ def drum_class_pitches(class_roll: np.ndarray) -> np.ndarray:
 
 # ----- statistics ---------------------------------------------------------------------------
 def drum_bar_stats(
-    track: metrics.TrackRoll, steps_per_bar: metrics.BarSpec, steps_per_beat: int
+    track: TrackRoll, steps_per_bar: BarSpec, steps_per_beat: int
 ) -> dict[str, float]:
     """Drum statistics of one roll (see :func:`drum_roll` for the input).
 
@@ -317,7 +318,7 @@ def drum_bar_stats(
     """
     onsets = track[0] if isinstance(track, tuple) else np.asarray(track)
     n_steps = onsets.shape[0]
-    starts = metrics.bar_starts(n_steps, steps_per_bar)
+    starts = bar_starts(n_steps, steps_per_bar)
     bars = int(starts.size)
     hit_steps, hit_pitches = np.nonzero(onsets)
     notes = int(hit_steps.size)
@@ -329,13 +330,13 @@ def drum_bar_stats(
     return {
         "bars": bars,
         "notes": notes,
-        "empty_bar_rate": metrics.empty_bar_rate(track, steps_per_bar) if bars else nan,
+        "empty_bar_rate": empty_bar_rate(track, steps_per_bar) if bars else nan,
         "notes_per_bar": notes / bars if bars else nan,
         "kick_share": share(KICK),
         "snare_share": share(SNARE),
         "hihat_share": share(HIHAT),
         "drum_pattern_rate": (
-            metrics.drum_pattern_rate(track, steps_per_beat, steps_per_bar) if notes else nan
+            drum_pattern_rate(track, steps_per_beat, steps_per_bar) if notes else nan
         ),
     }
 
@@ -474,7 +475,7 @@ def drum_windows(
     notes = [n for t in song.tracks for n in t.notes]
     steps = np.floor(np.array([n.start for n in notes]) * steps_per_beat / tpb + 0.5)
     bars = max(1, -(-(int(steps.max()) + 1 if steps.size else 0) // bar))
-    velocities = np.zeros((bars * bar, metrics.N_PITCHES), dtype=np.uint8)
+    velocities = np.zeros((bars * bar, N_PITCHES), dtype=np.uint8)
     for n, step in zip(notes, steps.astype(np.int64).tolist()):
         velocities[step, n.pitch] = max(velocities[step, n.pitch], n.velocity)
     onsets = velocities > 0
