@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 
 from composer_gui.core.song import Note, Song, Track
-from composer_gui.ml.data.dataset import (
-    assign_roles,
-    find_melody,
-    is_validation,
-    load_folder,
-    sample_batch,
-    window_starts,
-)
+from composer_gui.ml.data.dataset import is_validation, load_folder
+from composer_gui.ml.data.roles import assign_roles, find_melody
+from composer_gui.ml.data.windows import sample_batch, window_starts
 from composer_gui.ml.errors import DataError
 
 from .conftest import tiny_config
@@ -113,7 +108,7 @@ def test_names_and_roles_beat_register():
 def test_a_single_chord_track_gives_chords_and_its_lowest_voice_as_bass():
     """A user's folk tune with one accompaniment track trains the folk model's two parts."""
     from composer_gui.core.song import Note, Song, TimeSignature, Track
-    from composer_gui.ml.data.dataset import assign_roles, bass_from_chords, find_melody
+    from composer_gui.ml.data.roles import assign_roles, bass_from_chords, find_melody
     from composer_gui.ml.model.config import style_config
 
     config = style_config("folk")

@@ -136,7 +136,7 @@ def _load(folder, config):
 
 
 def test_pop909_training_drops_unquantized_songs_and_odd_bar_windows(pop_folder):
-    from composer_gui.ml.data.dataset import window_starts
+    from composer_gui.ml.data.windows import window_starts
 
     config = style_config("pop")
     data = _load(pop_folder, config)

@@ -11,8 +11,9 @@ import pytest
 
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import write_midi
-from composer_gui.ml.data.dataset import _grid_share, assign_roles, find_melody, song_to_arrays
+from composer_gui.ml.data.dataset import _grid_share, song_to_arrays
 from composer_gui.ml.data.grid import song_grid
+from composer_gui.ml.data.roles import assign_roles, find_melody
 from composer_gui.ml.data.scan import (
     BAD_METER,
     NO_MELODY,

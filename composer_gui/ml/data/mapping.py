@@ -8,7 +8,7 @@ The window's scan step writes it; the training reads it::
 
 With a mapping, only the files it lists with ``skip`` false are read. ``melody`` and
 ``roles`` (track indices as in ``composer-gui info --json``; missing or null = automatic)
-override :func:`composer_gui.ml.data.dataset.find_melody` / ``assign_roles`` for that file. Role
+override :func:`composer_gui.ml.data.roles.find_melody` / ``assign_roles`` for that file. Role
 keys are a role's track name or role, case-insensitive ("Bass" or "bass").
 """
 

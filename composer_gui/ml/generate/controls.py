@@ -252,6 +252,7 @@ def reference_scores(composer, data_dir: Path | None = None, cache_dir: Path | N
     training data is not on this machine and its folder ships none for these weights
     (:func:`shipped_reference`). Cached per model (weights size and time)."""
     from composer_gui.ml.data import dataset as mldata
+    from composer_gui.ml.data.windows import fixed_windows
     cache_dir = reference_cache_dir() if cache_dir is None else cache_dir
     key = _weights_key(composer.folder)
     cached = cache_dir / f"{key}.json"
@@ -279,7 +280,7 @@ def reference_scores(composer, data_dir: Path | None = None, cache_dir: Path | N
     if not songs:
         return None
     try:
-        batch = mldata.fixed_windows(songs, config)
+        batch = fixed_windows(songs, config)
     except mldata.DataError:
         return None
     scores = _critic_scores(composer, batch, max_windows)

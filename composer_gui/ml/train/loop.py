@@ -120,14 +120,9 @@ def train(opts: TrainOptions) -> Iterator[dict]:
 def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     import torch
 
-    from composer_gui.ml.data.dataset import (
-        default_cache_dir,
-        fixed_windows,
-        load_folder,
-        sample_batch,
-        window_starts,
-    )
+    from composer_gui.ml.data.dataset import default_cache_dir, load_folder
     from composer_gui.ml.data.mapping import load_mapping
+    from composer_gui.ml.data.windows import fixed_windows, sample_batch, window_starts
     from composer_gui.ml.device import device_label, is_out_of_memory
     from composer_gui.ml.errors import DiskFull
     from composer_gui.ml.generate.calibrate import with_gates

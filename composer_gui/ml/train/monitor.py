@@ -8,7 +8,7 @@ generated tracks' names), then by :mod:`composer_gui.ml.metrics`' own metric nam
 ``in_scale_rate`` ...; short labels in ``METRIC_LABELS``). A metric with nothing to
 measure is None (JSON null), never NaN, so every record stays strict JSON.
 
-Windows, not whole songs: the validation windows of ``ml.data.dataset.fixed_windows`` (four per
+Windows, not whole songs: the validation windows of ``ml.data.windows.fixed_windows`` (four per
 validation song, or more so that there are at least 64; no context) are decoded anyway by ``train.validate``; measuring them
 costs milliseconds, so the plots get points every few hundred steps for free.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.data.dataset import Batch
+from composer_gui.ml.data.windows import Batch
 from composer_gui.ml.metrics.keys import estimate_key
 from composer_gui.ml.metrics.rolls import to_full_range
 from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
@@ -94,7 +94,7 @@ def preview_melody(path: str | Path, config: ModelConfig, melody_override: int |
     songs often open with a long intro without it), as a one-track Song starting at 0."""
     from composer_gui.core.song import Song, Track
     from composer_gui.core.timing import TimeMap
-    from composer_gui.ml.data.dataset import find_melody
+    from composer_gui.ml.data.roles import find_melody
     from composer_gui.ml.data.sources import read_song
     from composer_gui.ml.errors import DataError
 
