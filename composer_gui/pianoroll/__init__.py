@@ -1,6 +1,10 @@
-"""numpy bridge between songs and piano-roll arrays [tracks, steps, pitches]; no Qt, no torch.
+"""The one bridge between songs and arrays (numpy only; no Qt, no torch).
 
-See :mod:`composer_gui.pianoroll.roll` for the array layout and the tick/step mapping.
+* :mod:`composer_gui.pianoroll.roll`: tracks over a tick range as piano rolls
+  ``[tracks, steps, 128]`` (velocities or bools, with onsets) and back to notes; the
+  tick <-> step mapping everything here uses.
+* :mod:`composer_gui.pianoroll.grid`: a song's bar-aware step grid (bars from its meter
+  map) and the note codes (silent, held, onset) that the models read and write.
 """
 
 from composer_gui.pianoroll.roll import (

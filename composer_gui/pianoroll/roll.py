@@ -10,13 +10,17 @@ array of the same shape that is True on the first step of every note, so repeate
 of one pitch stay apart (a velocity roll alone cannot tell one long note from two that
 touch).
 
-Tick <-> step mapping: a tick ``t`` falls on step ``round_half_up((t - start_tick) *
-steps_per_beat / ticks_per_beat)``, and step ``k`` starts at tick ``start_tick +
-round_half_up(k * ticks_per_beat / steps_per_beat)``. A note covers the steps from its
-rounded start to its rounded end, at least one step (drum hits and grace notes stay
-visible). Where rounding makes two notes of one pitch share steps, the earlier one is
-cut where the later begins (the song model's overlap rule). A note that starts before
-``start_tick`` and still sounds there covers the first steps without an onset.
+Tick <-> step mapping: a tick ``t`` falls on step ``round((t - start_tick) *
+steps_per_beat / ticks_per_beat)`` and step ``k`` starts at tick ``start_tick + round(k
+* ticks_per_beat / steps_per_beat)``, both rounded half to even in exact integer
+arithmetic (as Python's ``round``): a note exactly between two steps goes to the even
+one, which on the usual grids is the stronger beat position (a 32nd-note offset lands on
+the eighth, not the weak sixteenth), and the models' data has always been read so. A
+note covers the steps from its rounded start to its rounded end, at least one step (drum
+hits and grace notes stay visible). Where rounding makes two notes of one pitch share
+steps, the earlier one is cut where the later begins (the song model's overlap rule). A
+note that starts before ``start_tick`` and still sounds there covers the first steps
+without an onset.
 
 Notes whose start and end lie on the step grid survive ``song_to_roll`` ->
 ``roll_to_notes`` exactly (with onsets; without onsets, notes of one pitch that touch
@@ -58,18 +62,30 @@ def _check_resolution(ticks_per_beat: int, steps_per_beat: int) -> None:
         raise SongError(f"steps per beat {steps_per_beat} must be positive")
 
 
+def _div_round(num, den):
+    """``round(num / den)`` for integers (or int64 arrays) and ``den > 0``: exact,
+    half to even."""
+    if np.ndim(num) == 0:
+        q, r = divmod(int(num), int(den))
+        return q + (1 if 2 * r > den or (2 * r == den and q % 2) else 0)
+    q, r = np.divmod(np.asarray(num, dtype=np.int64), den)
+    return q + ((2 * r > den) | ((2 * r == den) & (q % 2 == 1)))
+
+
 def tick_to_step(ticks, start_tick: int, ticks_per_beat: int, steps_per_beat: int):
-    """The step a tick (or an int array of ticks) falls on, rounded half up."""
+    """The step a tick (or an int array of ticks) falls on, rounded half to even."""
+    if np.ndim(ticks) == 0:
+        return _div_round((int(ticks) - start_tick) * steps_per_beat, ticks_per_beat)
     offset = np.asarray(ticks, dtype=np.int64) - start_tick
-    steps = (2 * offset * steps_per_beat + ticks_per_beat) // (2 * ticks_per_beat)
-    return int(steps) if np.ndim(steps) == 0 else steps
+    return _div_round(offset * steps_per_beat, ticks_per_beat)
 
 
 def step_to_tick(steps, start_tick: int, ticks_per_beat: int, steps_per_beat: int):
     """The tick where a step (or an int array of steps) starts."""
+    if np.ndim(steps) == 0:
+        return start_tick + _div_round(int(steps) * ticks_per_beat, steps_per_beat)
     k = np.asarray(steps, dtype=np.int64)
-    ticks = start_tick + (2 * k * ticks_per_beat + steps_per_beat) // (2 * steps_per_beat)
-    return int(ticks) if np.ndim(ticks) == 0 else ticks
+    return start_tick + _div_round(k * ticks_per_beat, steps_per_beat)
 
 
 def steps_between(start_tick: int, end_tick: int, ticks_per_beat: int, steps_per_beat: int) -> int:

@@ -50,8 +50,8 @@ def test_chords_and_bass_split_from_the_chord_track(nottingham):
 def test_pickup_and_meter_change_bars_on_a_real_tune(nottingham):
     """ashover1: 3/4 with a one-beat pickup padded to a whole bar, and a 2/4 bar closing
     each part: the chords change on the bar lines the meter map gives."""
-    from composer_gui.ml.data.grid import song_grid
     from composer_gui.ml.data.sources import read_song
+    from composer_gui.pianoroll.grid import song_grid
 
     song = read_song(nottingham / "ashover1.mid")
     grid = song_grid(song, 4)
@@ -107,7 +107,7 @@ def test_a_file_not_laid_out_like_nottingham_is_read_as_is(tmp_path):
 
 # ----- meter-aware positions ---------------------------------------------------------------
 def test_compound_beats_and_pickups_in_the_position_features():
-    from composer_gui.ml.data.grid import position_features
+    from composer_gui.ml.data.encoding import position_features
     from composer_gui.ml.data.meters import window_position_features
     from composer_gui.ml.model.config import style_config
 
@@ -250,9 +250,9 @@ def test_shipped_folk_model_loads_with_its_roles(folk_home):
 def test_block_chords_start_and_end_together():
     """Pitches of one chord crossing 0.5 a step apart still make one block chord; a strong
     onset starts the next chord."""
-    from composer_gui.ml.data.grid import HOLD, ONSET
     from composer_gui.ml.generate.decode import decode_part
     from composer_gui.ml.model.config import BLOCK_CHORDS
+    from composer_gui.pianoroll.grid import HOLD, ONSET
 
     t, p = 8, 12
     frame = np.zeros((1, t, p), np.float32)

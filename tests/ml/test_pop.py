@@ -53,8 +53,8 @@ def test_pop_config_round_trips_and_old_configs_still_load(tmp_path):
 
 # ----- the chord decoder (pop piano) ---------------------------------------------------------
 def test_chord_decoder_plays_the_expected_number_of_likeliest_pitches():
-    from composer_gui.ml.data.grid import HOLD, ONSET
     from composer_gui.ml.generate.decode import decode_part
+    from composer_gui.pianoroll.grid import HOLD, ONSET
 
     frame = np.zeros((1, 8, 12), np.float32)
     onset = np.zeros_like(frame)
@@ -78,7 +78,7 @@ def test_chord_decoder_plays_the_expected_number_of_likeliest_pitches():
 
 
 def test_bar_gate_silences_whole_bars_of_low_activity():
-    from composer_gui.ml.data.grid import position_features
+    from composer_gui.ml.data.encoding import position_features
     from composer_gui.ml.generate.decode import gate_bars, window_bars
 
     config = style_config("pop")
@@ -97,8 +97,8 @@ def test_bar_gate_silences_whole_bars_of_low_activity():
 
 
 def test_a_pickup_bar_is_the_end_of_a_whole_bar_for_the_networks():
-    from composer_gui.ml.data.grid import song_grid
     from composer_gui.ml.generate.sample import _pickup_grid
+    from composer_gui.pianoroll.grid import song_grid
 
     config = style_config("pop")
     song = tune_song("pickup_auld_lang_syne")

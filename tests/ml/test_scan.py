@@ -12,7 +12,6 @@ import pytest
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import write_midi
 from composer_gui.ml.data.dataset import _grid_share, song_to_arrays
-from composer_gui.ml.data.grid import song_grid
 from composer_gui.ml.data.roles import assign_roles, find_melody
 from composer_gui.ml.data.scan import (
     BAD_METER,
@@ -30,6 +29,7 @@ from composer_gui.ml.data.scan import (
 )
 from composer_gui.ml.data.sources import read_song
 from composer_gui.ml.model.config import style_config
+from composer_gui.pianoroll.grid import song_grid
 
 CONFIG = style_config("chorale")
 

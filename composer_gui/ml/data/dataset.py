@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.song import Song
-from composer_gui.ml.data.grid import notes_to_codes, song_grid
 from composer_gui.ml.data.mapping import FileMapping
 from composer_gui.ml.data.meters import unsupported_bars
 from composer_gui.ml.data.roles import assign_roles, bass_from_chords, find_melody
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.model.config import ModelConfig
+from composer_gui.pianoroll.grid import notes_to_codes, song_grid
 
 PIPELINE_VERSION = 3
 #: Extra pitches kept on each side of the model's range for transposition.

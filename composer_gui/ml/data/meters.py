@@ -1,6 +1,6 @@
 """Meter-aware bar positions for models whose config sets ``meter_aware`` (numpy only).
 
-The plain position features (:func:`composer_gui.ml.data.grid.position_features`) count steps
+The plain position features (:func:`composer_gui.ml.data.encoding.position_features`) count steps
 from each bar line and mark quarter-note beats. That cannot tell a 3/4 bar from a 6/8 bar
 (both 12 steps at 4 steps per quarter) nor mark a jig's dotted-quarter beats, and a pickup
 written as a short first bar (a 1/4 bar before 4/4) would look like a downbeat. With
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer_gui.ml.data.grid import position_features
+from composer_gui.ml.data.encoding import position_features
 
 
 def meter_steps(meter: str, steps_per_beat: int) -> int:

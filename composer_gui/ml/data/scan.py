@@ -377,8 +377,8 @@ def grid_share(scan: FileScan) -> float:
 
 # ----- reading one file --------------------------------------------------------------
 def _bars_and_meters(song: Song, config: ModelConfig, end_tick: int | None = None):
-    from composer_gui.ml.data.grid import song_grid
     from composer_gui.ml.data.meters import unsupported_bars
+    from composer_gui.pianoroll.grid import song_grid
 
     grid = song_grid(song, config.steps_per_beat, end_tick)
     meters = list(dict.fromkeys(grid.bar_meters))

@@ -99,7 +99,7 @@ def sample_batch(songs: list[SongArrays], starts: list[np.ndarray], config: Mode
                  rng: np.random.Generator, batch_size: int, augment: bool = True,
                  masks: bool = True) -> Batch:
     """A random batch of windows (random song, bar, transposition and context mask)."""
-    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.data.encoding import channels
 
     t = config.window_steps
     mel, real, msk, pos, bar_len = [], [], [], [], []
@@ -136,7 +136,7 @@ def fixed_windows(songs: list[SongArrays], config: ModelConfig, per_song: int = 
     """Deterministic validation windows: ``per_song`` evenly spaced per song (more when
     that would give under ``at_least`` windows in all; never more than a song has), no
     transposition, no context."""
-    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.data.encoding import channels
     from composer_gui.ml.model.config import KEY_SPAN
 
     bars: list[np.ndarray] = []

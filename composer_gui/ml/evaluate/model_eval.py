@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
-from composer_gui.ml.data.grid import ONSET, Grid
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.metrics.keys import estimate_key
 from composer_gui.ml.metrics.rolls import to_full_range
 from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
 from composer_gui.ml.metrics.tables import format_table as metrics_table
 from composer_gui.ml.metrics.tracks import median_note_overlap, tonal_distance
+from composer_gui.pianoroll.grid import ONSET, Grid
 
 
 def _pair(codes: np.ndarray, lowest: int):

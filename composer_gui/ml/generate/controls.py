@@ -72,7 +72,7 @@ class Watched:
 def network_calls(composer, song: Song) -> int:
     """How many network calls :meth:`Composer.compose` makes on ``song`` (the generator
     once per window, the critic once per scoring window): the progress bar's length."""
-    from composer_gui.ml.data.grid import song_grid
+    from composer_gui.pianoroll.grid import song_grid
 
     grid = song_grid(song, composer.config.steps_per_beat)
     t = composer.config.window_steps

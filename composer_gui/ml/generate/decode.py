@@ -2,7 +2,7 @@
 
 The generator gives, per part, a frame probability (the pitch sounds) and an onset
 probability (a note starts) for each step and pitch. Decoding binarizes them into the
-codes of :mod:`composer_gui.ml.data.grid`. Arrays carry a leading batch axis ``N``
+codes of :mod:`composer_gui.pianoroll.grid`. Arrays carry a leading batch axis ``N``
 (candidates or windows): ``frame``/``onset`` ``[N, T, P]`` -> codes ``[N, T, P]``; the
 loop runs over time only, so 64 candidates cost about as much as one.
 
@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from composer_gui.ml.data.grid import HOLD, ONSET
 from composer_gui.ml.model.config import BLOCK_CHORDS
+from composer_gui.pianoroll.grid import HOLD, ONSET
 
 #: A pitch is kept (held, or drawn) only above this share of the most likely pitch.
 RELATIVE_FLOOR = 0.25
@@ -156,7 +156,7 @@ def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
 
 def window_bars(position: np.ndarray, config) -> np.ndarray:
     """Bar number (0, 1, ...) of each step of windows ``position`` ``[..., T, F]`` (the
-    position features of :func:`composer_gui.ml.data.grid.position_features`)."""
+    position features of :func:`composer_gui.ml.data.encoding.position_features`)."""
     flag = np.asarray(position)[..., config.max_bar_steps + config.steps_per_beat]
     return np.maximum(np.cumsum(flag, axis=-1) - 1, 0).astype(np.int64)
 

@@ -23,17 +23,17 @@ import numpy as np
 
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
-from composer_gui.ml.data.grid import (
+from composer_gui.ml.data.encoding import channels
+from composer_gui.ml.data.meters import unsupported_bars, window_position_features
+from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
+from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
+from composer_gui.pianoroll.grid import (
     Grid,
-    channels,
     codes_to_spans,
     notes_to_codes,
     song_grid,
     spans_to_notes,
 )
-from composer_gui.ml.data.meters import unsupported_bars, window_position_features
-from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
-from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 
 
 class GenerateError(UserError):

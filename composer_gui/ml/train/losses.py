@@ -47,7 +47,7 @@ def as_played(probs, config: ModelConfig, rng: np.random.Generator, opts: TrainO
         return probs
     import torch
 
-    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.data.encoding import channels
     from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
 
     p = probs.detach().float().cpu().numpy()

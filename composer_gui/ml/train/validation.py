@@ -32,7 +32,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
     classes a bar where both the data and the app's generation have 3.1."""
     import torch
 
-    from composer_gui.ml.data.grid import channels
+    from composer_gui.ml.data.encoding import channels
     from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
     from composer_gui.ml.model.networks import bar_noise
 

@@ -1,12 +1,14 @@
-"""Notes <-> the model's step grid (numpy only, no torch).
+"""A song's bar-aware step grid and the note codes the models read and write (numpy only).
+
+:class:`Grid` lays a song's bars (from its time-signature map, as the editor draws them:
+a bar starts at every whole bar of a meter and at every meter change, a change in
+mid-bar starting a new, short bar) on steps of ``ticks_per_beat / steps_per_beat``
+ticks, with the tick <-> step mapping of :mod:`composer_gui.pianoroll.roll`.
 
 A part on the grid is an ``int8`` array ``[steps, pitches]`` of codes: 0 silent,
 1 sounding (held from an earlier step), 2 onset (a note starts here). Keeping the onset
-apart from the hold makes repeated notes of one pitch distinct. The model sees two
-channels per part: frame (code > 0) and onset (code == 2).
-
-Bar lines come from the song's time-signature map: a bar starts at every whole bar of a
-meter and at every meter change (a change in mid-bar starts a new, short bar).
+apart from the hold makes repeated notes of one pitch distinct (as the onset rolls of
+:func:`~composer_gui.pianoroll.roll.song_to_roll_with_onsets` do for velocity rolls).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from composer_gui.core.song import Note, Song
+from composer_gui.core.timing import TimeMap
+from composer_gui.pianoroll.roll import step_to_tick, tick_to_step
 
 SILENT, HOLD, ONSET = 0, 1, 2
 
@@ -32,10 +36,10 @@ class Grid:
     n_steps: int
 
     def tick_to_step(self, tick: int) -> int:
-        return int(round(tick * self.steps_per_beat / self.ticks_per_beat))
+        return tick_to_step(tick, 0, self.ticks_per_beat, self.steps_per_beat)
 
     def step_to_tick(self, step: int) -> int:
-        return int(round(step * self.ticks_per_beat / self.steps_per_beat))
+        return step_to_tick(step, 0, self.ticks_per_beat, self.steps_per_beat)
 
     def bar_of_step(self, step: int) -> int:
         return int(np.searchsorted(self.bar_starts, step, side="right") - 1)
@@ -52,8 +56,6 @@ def song_grid(song: Song, steps_per_beat: int, end_tick: int | None = None) -> G
     song's end by default; the grid runs to the end of the last bar). Bar lines are the
     editor's (:class:`composer_gui.core.timing.TimeMap`), so "bars 5-8" mean the same here
     and in the window."""
-    from composer_gui.core.timing import TimeMap
-
     tpb = song.ticks_per_beat
     end = max(1, song.end_tick if end_tick is None else end_tick)
     tmap = TimeMap.of(song)
@@ -63,7 +65,7 @@ def song_grid(song: Song, steps_per_beat: int, end_tick: int | None = None) -> G
     meters = [tmap.meter_at(int(t)) for t in tick_starts]
     step_of = {}
     for t, m in zip(tick_starts, meters):  # bars shorter than a step merge into the next
-        step_of[int(round(int(t) * steps_per_beat / tpb))] = f"{m.numerator}/{m.denominator}"
+        step_of[tick_to_step(int(t), 0, tpb, steps_per_beat)] = f"{m.numerator}/{m.denominator}"
     steps = np.array(sorted(step_of), dtype=np.int64)
     n_steps = max(int(np.ceil(n_ticks * steps_per_beat / tpb)), int(steps[-1]) + 1)
     return Grid(tpb, steps_per_beat, steps, [step_of[int(s)] for s in steps], n_steps)
@@ -140,49 +142,3 @@ def spans_to_notes(
         t0, t1 = grid.step_to_tick(start), grid.step_to_tick(end)
         out.append(Note(pitch, t0, max(1, t1 - t0), velocity))
     return out
-
-
-def channels(codes: np.ndarray) -> np.ndarray:
-    """Codes ``[..., steps, pitches]`` -> float32 ``[..., 2, steps, pitches]``
-    (frame, onset)."""
-    frame = (codes > 0).astype(np.float32)
-    onset = (codes == ONSET).astype(np.float32)
-    return np.stack([frame, onset], axis=-3)
-
-
-def position_features(
-    grid_bar_starts: np.ndarray,
-    n_steps: int,
-    steps_per_beat: int,
-    max_bar_steps: int,
-    song_steps: int | None = None,
-    offset: int = 0,
-) -> np.ndarray:
-    """Per-step position inputs ``[n_steps, max_bar_steps + steps_per_beat + 3]`` for
-    steps ``offset .. offset+n_steps``: step in bar (one-hot), step in beat (one-hot),
-    bar start, beat start, and "past the song's end" (padding)."""
-    feats = np.zeros((n_steps, max_bar_steps + steps_per_beat + 3), dtype=np.float32)
-    steps = np.arange(offset, offset + n_steps)
-    idx = np.searchsorted(grid_bar_starts, steps, side="right") - 1
-    idx = np.clip(idx, 0, len(grid_bar_starts) - 1)
-    in_bar = steps - grid_bar_starts[idx]
-    in_bar = np.clip(in_bar, 0, max_bar_steps - 1)
-    rows = np.arange(n_steps)
-    feats[rows, in_bar] = 1.0
-    feats[rows, max_bar_steps + (in_bar % steps_per_beat)] = 1.0
-    base = max_bar_steps + steps_per_beat
-    feats[:, base] = in_bar == 0
-    feats[:, base + 1] = in_bar % steps_per_beat == 0
-    if song_steps is not None:
-        feats[:, base + 2] = steps >= song_steps
-    return feats
-
-
-def onset_grid_coverage(onset_ticks: np.ndarray, ticks_per_beat: np.ndarray, steps_per_beat: int,
-                        tolerance: float = 0.0) -> float:
-    """Share of onsets that fall on a grid of ``steps_per_beat`` (within ``tolerance``
-    of a step, as a fraction of the step)."""
-    if len(onset_ticks) == 0:
-        return 1.0
-    pos = onset_ticks * steps_per_beat / ticks_per_beat
-    return float(np.mean(np.abs(pos - np.round(pos)) <= tolerance + 1e-9))
