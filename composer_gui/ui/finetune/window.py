@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer_gui.cli.ml import TRAIN_DEFAULTS  # the command's defaults, declared once
+from composer_gui.ml.train.options import TRAIN_DEFAULTS  # declared once, torch-free
 from composer_gui.ui.finetune.plots import TrainingPlots
 from composer_gui.ui.finetune.preview import PreviewPanel
 from composer_gui.ui.finetune.runs import (
