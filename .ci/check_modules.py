@@ -112,11 +112,12 @@ def main() -> int:
     for component in circles(graph):
         problems += 1
         print(f"import circle of {len(component)}: {', '.join(component)}")
-    for name, path in known.items():
+    for path in known.values():
         lines = len(path.read_text(encoding="utf-8").splitlines())
         if lines > args.max_lines:
             problems += 1
-            print(f"{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}: {lines} lines (at most {args.max_lines}): split it by responsibility")
+            shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+            print(f"{shown}: {lines} lines (at most {args.max_lines}): split it by responsibility")
     print(f"{len(known)} modules: " + ("no import circle, none over "
                                        f"{args.max_lines} lines" if not problems
                                        else f"{problems} problems"))
