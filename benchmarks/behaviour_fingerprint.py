@@ -40,8 +40,13 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT)
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha(path: Path, tmp: Path | None = None) -> str:
+    """SHA-256 of a file; with ``tmp``, of its content with that folder's name replaced
+    (config.json and the weights' metadata name the run's own data and output folders)."""
+    data = path.read_bytes()
+    if tmp is not None:
+        data = data.replace(str(tmp).encode(), b"<tmp>")
+    return hashlib.sha256(data).hexdigest()
 
 
 def _note_count(path: Path) -> int:
@@ -86,10 +91,10 @@ def _link_subset(dst: Path, src: Path, names: list[str]) -> None:
             os.symlink(src / n, dst / n)
 
 
-def _records(stdout: str) -> list[dict]:
+def _records(stdout: str, tmp: Path) -> list[dict]:
     recs = []
     for line in stdout.splitlines():
-        rec = json.loads(line)
+        rec = json.loads(line.replace(str(tmp), "<tmp>"))
         for k in ("seconds", "path", "steps_per_second", "eta_s", "elapsed_s", "cache"):
             rec.pop(k, None)
         if rec.get("kind") == "start":
@@ -132,10 +137,10 @@ def training(env: dict, tmp: Path) -> dict:
             out[name] = {"rc": done.returncode, "stderr": done.stderr.strip()[-600:]}
             print(name, out[name], flush=True)
             continue
-        files = {str(p.relative_to(model_dir)): _sha(p) for p in sorted(model_dir.rglob("*"))
+        files = {str(p.relative_to(model_dir)): _sha(p, tmp) for p in sorted(model_dir.rglob("*"))
                  if p.is_file() and (p.suffix in (".safetensors", ".mid")
                                      or p.name == "config.json")}
-        out[name] = {"records": _records(done.stdout), "files": files}
+        out[name] = {"records": _records(done.stdout, tmp), "files": files}
         print(name, len(out[name]["records"]), "records", len(files), "files", flush=True)
     return out
 

@@ -135,7 +135,8 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
     win = MainWindow()
     win.show()
     ft = win.finetune.open()
-    ft.select_base("tiny")
+    form, plots = ft.settings_form, ft.training_page.plots
+    form.select_base("tiny")
 
     def wait(signal, ms: int) -> None:
         loop = QEventLoop()
@@ -145,14 +146,14 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
 
     ft.set_sources([str(data)])
     wait(ft.scan_finished, 60_000)
-    ft.steps_spin.setValue(1_000_000)
-    ft.batch_spin.setValue(8)
-    ft.preview_spin.setValue(10)
-    ft.validate_spin.setValue(10)
+    form.steps_spin.setValue(1_000_000)
+    form.batch_spin.setValue(8)
+    form.preview_spin.setValue(10)
+    form.validate_spin.setValue(10)
     kinds: dict[str, int] = {}
     ft.record_received.connect(lambda r: kinds.__setitem__(r["kind"], kinds.get(r["kind"], 0) + 1))
     ft.start_training()
-    wait(ft.plots.loss_curves["g_loss"].sigPlotChanged, 120_000)  # training is under way
+    wait(plots.loss_curves["g_loss"].sigPlotChanged, 120_000)  # training is under way
 
     intervals: list[float] = []
     clock = QElapsedTimer()
@@ -217,7 +218,7 @@ def bench_training(app, seconds: float, datasets: Path) -> None:
         print(f"  gap {a[i]:.1f} ms (GUI thread CPU in it {busy[i + 1]:.1f} ms); records "
               f"handled in it: {', '.join(near) or 'none'}")
     print(f"  GUI process CPU while training: {gui_cpu:.2f} s ({100 * gui_cpu / seconds:.0f}%)"
-          f"; plot flushes: median {statistics.median(ft.plots.flush_ms or [0]):.2f} ms")
+          f"; plot flushes: median {statistics.median(plots.flush_ms or [0]):.2f} ms")
     win.document.undo_stack.setClean()
     win.close()
     shutil.rmtree(tmp, ignore_errors=True)

@@ -1,8 +1,10 @@
-"""Pieces shared by the SMF reader and writer: the error type and byte-level tables."""
+"""Pieces shared by the SMF reader and writer modules: the error type, the import report
+and byte-level tables."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 from composer_gui.core.errors import UserError
 
@@ -21,6 +23,22 @@ class MidiFileError(UserError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass
+class ImportReport:
+    """What an import changed on the way in (filled by :func:`~composer_gui.midi.smf.read_midi_bytes`).
+
+    Notes are ``(pitch, start, duration, velocity)`` tuples as they came from the file's
+    note-on / note-off pairs (``trimmed`` holds (before, after) pairs).
+    """
+
+    closed_at_track_end: list[tuple[int, int, int, int]] = field(default_factory=list)
+    dropped_same_start: list[tuple[int, int, int, int]] = field(default_factory=list)
+    zero_length: list[tuple[int, int, int, int]] = field(default_factory=list)  # given 1 tick
+    trimmed: list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]] = field(
+        default_factory=list
+    )
 
 
 # -- key signatures ------------------------------------------------------------------

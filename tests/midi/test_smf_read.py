@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from composer_gui.core.song import Event, Note, normalize_notes
 from composer_gui.midi import MidiFileError, read_midi, read_midi_bytes
-from composer_gui.midi.smf import ImportReport, _build_notes
+from composer_gui.midi._smf_assemble import build_notes
+from composer_gui.midi.smf import ImportReport
 from tests.midi.smf_builders import key, meta, meter, name, off, on, smf, tempo, track
 
 
@@ -214,4 +215,4 @@ def test_import_trims_overlaps_exactly_like_normalize_notes(items):
     # The reader's tuple-level trimming must be core.song.normalize_notes' rule.
     raw = [(s, p, d, v, 0) for s, p, d, v in items]
     expected = normalize_notes(Note(p, s, d, v) for s, p, d, v in items)
-    assert _build_notes(raw, None) == expected
+    assert build_notes(raw, None) == expected

@@ -62,7 +62,7 @@ def open_finetune(win, qtbot):
     win.act_finetune.trigger()
     ft = win.finetune.window
     qtbot.waitExposed(ft)
-    assert ft.select_base("tiny")
+    assert ft.settings_form.select_base("tiny")
     return ft
 
 
@@ -107,7 +107,7 @@ def test_scan_counts_reasons_edits_and_rules(main, qtbot, datasets_dir, tmp_path
     assert ft.scan_page.scan_progress.value() == ft.scan_page.scan_progress.maximum() == 8
     assert "unreadable" in ft.scan_page.summary_label.text()
     assert "no melody-like track" in ft.scan_page.summary_label.text()
-    assert ft.start_button.isEnabled()
+    assert ft.settings_form.start_button.isEnabled()
 
     # the skip reasons, listed
     ft.scan_page.filter_combo.setCurrentIndex(ft.scan_page.filter_combo.findData("skipped"))
@@ -151,8 +151,8 @@ def test_scan_counts_reasons_edits_and_rules(main, qtbot, datasets_dir, tmp_path
         pass
     click(qtbot, page.cancel_scan_button)
     assert page.counts_label.text().startswith("Scan cancelled after")
-    assert page.model.rowCount() == 0 and not ft.start_button.isEnabled()
-    assert "Press Scan" in ft.start_reason.text()
+    assert page.model.rowCount() == 0 and not ft.settings_form.start_button.isEnabled()
+    assert "Press Scan" in ft.settings_form.start_reason.text()
 
     # nothing usable: Start is disabled and says why
     bad = tmp_path / "bad"
@@ -160,8 +160,8 @@ def test_scan_counts_reasons_edits_and_rules(main, qtbot, datasets_dir, tmp_path
     shutil.copy(folder / "corrupt.mid", bad / "a.mid")
     chords_only(bad / "b.mid")
     scan(qtbot, ft, [bad])
-    assert not ft.start_button.isEnabled()
-    assert "No usable file" in ft.start_reason.text()
+    assert not ft.settings_form.start_button.isEnabled()
+    assert "No usable file" in ft.settings_form.start_reason.text()
     ft.close()
 
 
@@ -214,19 +214,20 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     win = open_main(qtbot)
     win.live.set_engine(Engine(SilentSynth()))
     ft = open_finetune(win, qtbot)
+    form, run_tab = ft.settings_form, ft.training_page
     scan(qtbot, ft, [folder])
-    ft.name_edit.clear()
-    QTest.keyClicks(ft.name_edit, "my chorales")
-    ft.steps_spin.setValue(100_000)
-    ft.batch_spin.setValue(4)
-    ft.preview_spin.setValue(10)
-    ft.validate_spin.setValue(10)
+    form.name_edit.clear()
+    QTest.keyClicks(form.name_edit, "my chorales")
+    form.steps_spin.setValue(100_000)
+    form.batch_spin.setValue(4)
+    form.preview_spin.setValue(10)
+    form.validate_spin.setValue(10)
     records: list[dict] = []
     ft.record_received.connect(records.append)
     clock = FrameClock()
 
     with qtbot.waitSignal(ft.training_started):
-        click(qtbot, ft.start_button)
+        click(qtbot, form.start_button)
     args = ft.training.arguments
     assert args[:2] == ["train", str(folder.resolve())]
     assert "--mapping" in args and "--jsonl" in args and "--control-stdin" in args
@@ -235,31 +236,31 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     wait_record(qtbot, ft, "preview", timeout=RUN_TIMEOUT)
 
     # live plots: losses, metrics per part with the data's reference lines
-    ft.plots.flush()
-    assert ft.plots.points("g_loss") >= 1 and ft.plots.points("d_loss") >= 1
+    run_tab.plots.flush()
+    assert run_tab.plots.points("g_loss") >= 1 and run_tab.plots.points("d_loss") >= 1
     roles = ["Alto", "Tenor", "Bass"]
-    assert all(ft.plots.points("qualified_note_rate", r) >= 1 for r in roles)
-    assert {r for r, _k in ft.plots.reference_lines} == set(roles)
-    assert ft.step_label.text().startswith("Step ") and "steps/s" in ft.rate_label.text()
+    assert all(run_tab.plots.points("qualified_note_rate", r) >= 1 for r in roles)
+    assert {r for r, _k in run_tab.plots.reference_lines} == set(roles)
+    assert run_tab.step_label.text().startswith("Step ") and "steps/s" in run_tab.rate_label.text()
 
     # previews: a roll of this run's and of the base model's (read off the GUI thread),
     # and Play through the app
-    qtbot.waitUntil(lambda: ft.preview.roll.image is not None, timeout=5000)
-    assert Path(ft.preview.paths["run"]).name.startswith("step_")
-    click(qtbot, ft.preview.base_button)
-    assert ft.preview.shown == "base" and ft.preview.roll.image is not None
-    assert Path(ft.preview.paths["base"]).name == "base.mid"
+    qtbot.waitUntil(lambda: run_tab.preview.roll.image is not None, timeout=5000)
+    assert Path(run_tab.preview.paths["run"]).name.startswith("step_")
+    click(qtbot, run_tab.preview.base_button)
+    assert run_tab.preview.shown == "base" and run_tab.preview.roll.image is not None
+    assert Path(run_tab.preview.paths["base"]).name == "base.mid"
     with qtbot.waitSignal(win.live.playback.playing_changed,
                           check_params_cb=lambda on: on):
-        click(qtbot, ft.preview.play_button)
-    click(qtbot, ft.preview.stop_button)
+        click(qtbot, run_tab.preview.play_button)
+    click(qtbot, run_tab.preview.stop_button)
 
     # pause: no step until resumed
-    click(qtbot, ft.pause_button)
+    click(qtbot, run_tab.pause_button)
     paused = wait_record(qtbot, ft, "paused")
-    assert ft.resume_button.isEnabled() and not ft.pause_button.isEnabled()
+    assert run_tab.resume_button.isEnabled() and not run_tab.pause_button.isEnabled()
     mark = len(records)
-    click(qtbot, ft.resume_button)
+    click(qtbot, run_tab.resume_button)
     wait_record(qtbot, ft, "resumed")
     assert not [r for r in records[mark:] if r["kind"] == "step"]
     wait_record(qtbot, ft, "step", lambda r: r["step"] > paused["step"])
@@ -275,7 +276,7 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
 
     # stop: the model is saved and listed in the Generate panel at once
     with qtbot.waitSignal(ft.training_ended, timeout=RUN_TIMEOUT) as ended:
-        click(qtbot, ft.stop_button)
+        click(qtbot, run_tab.stop_button)
     assert ended.args == ["stopped"]
     done = [r for r in records if r["kind"] == "done"][-1]
     assert done["reason"] == "stop"
@@ -289,16 +290,17 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     close_main(win)
     win = open_main(qtbot)
     ft = open_finetune(win, qtbot)
+    form, run_tab = ft.settings_form, ft.training_page
     ft.record_received.connect(records.append)
-    assert ft.runs_combo.count() == 1 and "my chorales" in ft.runs_combo.currentText()
+    assert form.runs_combo.count() == 1 and "my chorales" in form.runs_combo.currentText()
     with qtbot.waitSignal(ft.training_started):
-        click(qtbot, ft.resume_run_button)
+        click(qtbot, form.resume_run_button)
     assert ft.training.arguments[:3] == ["train", "--resume", "-o"]
     first = wait_record(qtbot, ft, "step")
     assert first["step"] > stopped_at
     # the plots show the whole run, the steps before the restart included
-    ft.plots.flush()
-    assert ft.plots.points("g_loss") == len([r for r in records if r["kind"] == "step"])
+    run_tab.plots.flush()
+    assert run_tab.plots.points("g_loss") == len([r for r in records if r["kind"] == "step"])
 
     # closing the window stops the run; the model is kept
     with qtbot.waitSignal(ft.training_ended, timeout=RUN_TIMEOUT):
@@ -345,8 +347,9 @@ def test_out_of_memory_and_crash_messages(main, qtbot, datasets_dir, tmp_path):
     for f in sorted((datasets_dir / "bach_chorales").glob("*.mid"))[:4]:
         shutil.copy(f, folder / f.name)
     ft = open_finetune(main, qtbot)
+    form, run_tab = ft.settings_form, ft.training_page
     scan(qtbot, ft, [folder])
-    ft.batch_spin.setValue(8)
+    form.batch_spin.setValue(8)
     # a training process that runs out of memory at step 40 (its last checkpoint kept)
     ft.training.program = fake_process(
         "import json, sys, pathlib\n"
@@ -357,16 +360,16 @@ def test_out_of_memory_and_crash_messages(main, qtbot, datasets_dir, tmp_path):
         " 'oom': True, 'disk_full': False, 'suggest_batch_size': 3}), flush=True)\n"
         "sys.exit(2)\n")
     with qtbot.waitSignal(ft.training_ended, timeout=30_000) as ended:
-        click(qtbot, ft.start_button)
+        click(qtbot, form.start_button)
     assert ended.args == ["error"]
-    assert "Out of memory at step 40" in ft.message_label.text()
-    assert "smaller batch (3)" in ft.message_label.text()  # the backend's suggestion
-    assert ft.smaller_batch_button.isVisible() and ft.cpu_button.isVisible()
+    assert "Out of memory at step 40" in run_tab.message_label.text()
+    assert "smaller batch (3)" in run_tab.message_label.text()  # the backend's suggestion
+    assert run_tab.smaller_batch_button.isVisible() and run_tab.cpu_button.isVisible()
 
     # the offered smaller batch resumes the run with it
     ft.training.program = fake_process("import sys; sys.exit(0)")
     with qtbot.waitSignal(ft.training_ended, timeout=30_000):
-        click(qtbot, ft.smaller_batch_button)
+        click(qtbot, run_tab.smaller_batch_button)
     args = ft.training.arguments
     assert args[:3] == ["train", "--resume", "-o"] and args[args.index("--batch-size") + 1] == "3"
 
@@ -374,16 +377,17 @@ def test_out_of_memory_and_crash_messages(main, qtbot, datasets_dir, tmp_path):
     ft.training.program = fake_process(
         "import sys; sys.stderr.write('Segmentation fault in libfoo\\n'); sys.exit(139)")
     with qtbot.waitSignal(ft.training_ended, timeout=30_000) as ended:
-        click(qtbot, ft.retry_button if ft.retry_button.isVisible() else ft.cpu_button)
+        retry = run_tab.retry_button
+        click(qtbot, retry if retry.isVisible() else run_tab.cpu_button)
     assert ended.args == ["crashed"]
-    text = ft.message_label.text()
+    text = run_tab.message_label.text()
     assert "ended unexpectedly" in text and "Segmentation fault" in text
-    assert "checkpoint is kept" in text and ft.retry_button.isVisible()
+    assert "checkpoint is kept" in text and run_tab.retry_button.isVisible()
 
     # a full disk: the previous checkpoint is intact
     ft._on_record({"kind": "error", "step": 7, "message": "no space left on device",
                    "oom": False, "disk_full": True})
-    assert "previous checkpoint is intact" in ft.message_label.text()
+    assert "previous checkpoint is intact" in run_tab.message_label.text()
 
 
 def test_run_names_and_the_unfinished_list(env):
