@@ -40,13 +40,34 @@ def _run(args: list[str], env: dict) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT)
 
 
-def _sha(path: Path, tmp: Path | None = None) -> str:
-    """SHA-256 of a file; with ``tmp``, of its content with that folder's name replaced
-    (config.json and the weights' metadata name the run's own data and output folders)."""
-    data = path.read_bytes()
-    if tmp is not None:
-        data = data.replace(str(tmp).encode(), b"<tmp>")
-    return hashlib.sha256(data).hexdigest()
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _model_file_sha(path: Path, tmp: Path) -> str:
+    """SHA-256 of what a model file holds, leaving out what differs between two runs of
+    the same code: the run's own folder names, the wall-clock time in ``config.json``,
+    and the order of the weights' metadata (safetensors writes it from a hash map)."""
+    if path.suffix == ".safetensors":
+        from safetensors import safe_open
+
+        digest = hashlib.sha256()
+        with safe_open(str(path), "np") as f:
+            meta = f.metadata() or {}
+            digest.update(json.dumps(meta, sort_keys=True).replace(str(tmp), "<tmp>").encode())
+            for key in sorted(f.keys()):
+                tensor = f.get_tensor(key)
+                digest.update(f"{key}{tensor.dtype}{tensor.shape}".encode())
+                digest.update(tensor.tobytes())
+        return digest.hexdigest()
+    text = path.read_text(encoding="utf-8").replace(str(tmp), "<tmp>")
+    if path.suffix == ".json":
+        data = json.loads(text)
+        for section in ("training", "drums_training"):
+            if isinstance(data.get(section), dict):
+                data[section].pop("elapsed_s", None)
+        text = json.dumps(data, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _note_count(path: Path) -> int:
@@ -137,7 +158,8 @@ def training(env: dict, tmp: Path) -> dict:
             out[name] = {"rc": done.returncode, "stderr": done.stderr.strip()[-600:]}
             print(name, out[name], flush=True)
             continue
-        files = {str(p.relative_to(model_dir)): _sha(p, tmp) for p in sorted(model_dir.rglob("*"))
+        files = {str(p.relative_to(model_dir)): (_model_file_sha(p, tmp) if p.suffix != ".mid"
+                                                   else _sha(p)) for p in sorted(model_dir.rglob("*"))
                  if p.is_file() and (p.suffix in (".safetensors", ".mid")
                                      or p.name == "config.json")}
         out[name] = {"records": _records(done.stdout, tmp), "files": files}
