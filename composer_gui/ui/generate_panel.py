@@ -54,23 +54,9 @@ log = logging.getLogger(__name__)
 LAST_MODEL = settings.declare("generate/model", str, "", "model folder last used to generate")
 REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
                                    "generating again: ask, replace or add")
-#: The sample melody the very first run opens.
-FIRST_RUN_TUNE = "ode_to_joy"
-FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
-                                  "a sample melody was opened on the first run")
 MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
          ("add", "Add new parts alongside"))
 RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
-
-
-def resources_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
-def sample_melodies() -> list[Path]:
-    """The sample tunes shipped in ``resources/melodies``."""
-    folder = resources_dir() / "melodies"
-    return sorted(folder.glob("*.mid")) if folder.is_dir() else []
 
 
 def model_summary(folder: Path) -> str:
@@ -710,19 +696,3 @@ def install(window) -> GeneratePanel:
     file_menu.insertAction(window.act_quit, png)
     window.act_export_png = png
     return panel
-
-
-def open_first_run_melody(window) -> bool:
-    """On the very first run, open a sample melody so Generate works at once."""
-    if settings.get(FIRST_RUN_DONE):
-        return False
-    settings.put(FIRST_RUN_DONE, True)
-    tunes = sample_melodies()
-    if not tunes:
-        return False
-    # a 4/4 tune every shipped style takes (the pop model is 4/4 only)
-    first = next((t for t in tunes if t.stem == FIRST_RUN_TUNE), tunes[0])
-    ok = window.open_file(str(first), ask=False)
-    if ok:
-        window.document.set_path("")  # a sample: Save asks where, never overwrites it
-    return ok
