@@ -29,7 +29,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -48,6 +47,7 @@ from composer_gui import settings
 from composer_gui.core.edits import AddTrack, ReplaceRange, SetTrackProperties
 from composer_gui.core.song import Song, Track
 from composer_gui.ui.document import Document
+from composer_gui.ui.roll_export import export_roll_png_dialog
 
 log = logging.getLogger(__name__)
 
@@ -648,25 +648,6 @@ class GeneratePanel(QWidget):
 
 
 # ----- window integration -------------------------------------------------------------------
-def export_roll_png(window, path: str) -> bool:
-    """Save an image of the piano roll (ruler, notes, velocity lane) as PNG."""
-    pixmap = window.editor.grab()
-    ok = pixmap.save(path, "PNG")
-    if not ok:
-        window.show_error("Cannot export image", f"{path}: could not write the PNG file")
-    return ok
-
-
-def _export_png_dialog(window) -> None:
-    path, _ = QFileDialog.getSaveFileName(window, "Export piano roll image",
-                                          str(Path(settings.get(settings.LAST_FOLDER))
-                                              / "pianoroll.png"), "PNG images (*.png)")
-    if path:
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        export_roll_png(window, path)
-
-
 def install(window) -> GeneratePanel:
     """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
     variations, and File > Export Piano Roll Image."""
@@ -690,7 +671,7 @@ def install(window) -> GeneratePanel:
     action("&Previous Variation", lambda: panel.show_variation(panel._shown - 1), "Ctrl+[")
     action("&Keep Variation", panel.keep)
     png = QAction("Export Piano Roll &Image\u2026", window)
-    png.triggered.connect(lambda: _export_png_dialog(window))
+    png.triggered.connect(lambda: export_roll_png_dialog(window))
     file_menu = next((a.menu() for a in window.menuBar().actions()
                       if a.menu() is not None and a.text() == "&File"), menu)
     file_menu.insertAction(window.act_quit, png)
