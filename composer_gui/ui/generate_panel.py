@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -44,9 +43,18 @@ from PySide6.QtWidgets import (
 )
 
 from composer_gui import settings
-from composer_gui.core.edits import AddTrack, ReplaceRange, SetTrackProperties
-from composer_gui.core.song import Song, Track
+from composer_gui.core.edits import SetTrackProperties
+from composer_gui.core.song import Track
 from composer_gui.ui.document import Document
+from composer_gui.ui.generate_plan import (
+    GenerationPlan,
+    alongside_suffix,
+    bars_of_span,
+    job_input,
+    plan_edits,
+    region_of,
+    role_targets,
+)
 from composer_gui.ui.roll_export import export_roll_png_dialog
 
 log = logging.getLogger(__name__)
@@ -73,25 +81,6 @@ def model_summary(folder: Path) -> str:
     return re.sub(r"(\*\*|__|`)", "", paras[0].replace("\n", " "))[:400]
 
 
-@dataclass
-class _Plan:
-    """How a result goes into the song (decided on the GUI thread at request time)."""
-
-    mode: str  # "add" or "update"
-    roles: list[str]  # role names of the model, in its order
-    regenerate: list[int]  # role indices generated
-    targets: dict[int, int]  # role index -> document track index (update mode)
-    region: tuple[int, int]  # ticks [start, end) rewritten in update mode
-    suffix: str = ""
-
-
-def bar_starts(song: Song) -> list[int]:
-    """Bar start ticks (meter map) up to just past the song's end."""
-    from composer_gui.ml.app_controls import _bar_ticks  # numpy only, no torch
-
-    return [int(t) for t in _bar_ticks(song)]
-
-
 class GeneratePanel(QWidget):
     """See the module docstring. ``generation_applied`` fires after a result landed."""
 
@@ -111,7 +100,7 @@ class GeneratePanel(QWidget):
         self._no_reference: set[str] = set()
         self._job_id = 0
         self._running = False
-        self._plan: _Plan | None = None
+        self._plan: GenerationPlan | None = None
         self._job = None
         self._shut_down = False
         self._result = None
@@ -341,18 +330,7 @@ class GeneratePanel(QWidget):
             specs = read_config(entry.path).output_roles()
         except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
             return {}
-        song = self.document.song
-        used, out = {melody}, {}
-        for r, spec in enumerate(specs):
-            hit = next((i for i, t in enumerate(song.tracks) if i not in used
-                        and t.name.strip().lower() == spec.name.lower()), None)
-            if hit is None:
-                hit = next((i for i, t in enumerate(song.tracks)
-                            if i not in used and t.role == spec.role), None)
-            if hit is not None:
-                used.add(hit)
-                out[r] = hit
-        return out
+        return role_targets(specs, self.document.song, melody)
 
     # -- generating ------------------------------------------------------------------------
     def _worker(self):
@@ -381,10 +359,7 @@ class GeneratePanel(QWidget):
             hi = max(n.end for n in state.selection)
         else:
             return None
-        starts = bar_starts(self.document.song)
-        first = max(0, sum(1 for s in starts if s <= lo) - 1)
-        last = max(first, sum(1 for s in starts if s < hi) - 1)
-        return first + 1, last + 1
+        return bars_of_span(self.document.song, lo, hi)
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -424,35 +399,15 @@ class GeneratePanel(QWidget):
         suffix = ""
         if mode == "add":
             targets = {}
-            if any(t.name in roles for t in song.tracks):
-                n = 2
-                while any(t.name == f"{roles[0]} {n}" for t in song.tracks):
-                    n += 1
-                suffix = f" {n}"
+            suffix = alongside_suffix(song, roles)
         locked = [r for r, i in targets.items() if song.tracks[i].locked]
         regenerate = [r for r in chosen if r not in locked]
         if not regenerate:
             self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
             return
-        starts = bar_starts(song)
-        if bars is None:
-            region = (0, max(song.end_tick, starts[-1]) + 1)
-        else:
-            lo = starts[bars[0] - 1]
-            hi = starts[bars[1]] if bars[1] < len(starts) else song.end_tick + 1
-            region = (lo, hi)
-        self._plan = _Plan(mode, roles, regenerate, targets, region, suffix)
-        tracks = [roles[r] for r in regenerate]
-        if mode == "add":
-            job_song = song.copy()
-            # alongside: generate fresh, but never let existing parts steer it
-            tracks_arg = tracks if len(tracks) < len(roles) else None
-            job_song.tracks = [job_song.tracks[melody]]
-            melody_arg = 0
-        else:
-            # the parts already there (hand edits, locked and unchosen parts) are the context
-            # the model inpaints the chosen bars and parts around
-            job_song, tracks_arg, melody_arg = song.copy(), tracks, melody
+        self._plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars),
+                                    suffix)
+        job_song, tracks_arg, melody_arg = job_input(song, self._plan, melody)
         self._job_id += 1
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
@@ -570,7 +525,7 @@ class GeneratePanel(QWidget):
             if not self._still_ours() or k == self._shown:
                 return
             self.document.undo_stack.undo()
-        edits = self._edits_for(self._shaped(k))
+        edits = plan_edits(self._plan, self._shaped(k))
         text = f"Generate {', '.join(self._plan.roles[r] for r in self._plan.regenerate)}"
         self.document.push_many(edits, text)
         stack = self.document.undo_stack
@@ -594,22 +549,6 @@ class GeneratePanel(QWidget):
         job = self._job
         return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,
                             job.seed)
-
-    def _edits_for(self, candidate: list[Track]) -> list:
-        plan = self._plan
-        edits = []
-        lo, hi = plan.region
-        for r in plan.regenerate:
-            track = candidate[r]
-            target = plan.targets.get(r)
-            if target is None:
-                fresh = track.copy()
-                fresh.name = track.name + plan.suffix
-                edits.append(AddTrack(fresh))
-            else:
-                notes = [n for n in track.notes if lo <= n.start < hi]
-                edits.append(ReplaceRange(target, lo, hi, notes))
-        return edits
 
     def _update_variation_buttons(self, *_args) -> None:
         live = self._result is not None and (self._undo_index < 0 or self._still_ours())
