@@ -44,17 +44,16 @@ from PySide6.QtWidgets import (
 
 from composer_gui import settings
 from composer_gui.core.edits import SetTrackProperties
-from composer_gui.core.song import Track
 from composer_gui.ui.document import Document
 from composer_gui.ui.generate_plan import (
     GenerationPlan,
     alongside_suffix,
     bars_of_span,
     job_input,
-    plan_edits,
     region_of,
     role_targets,
 )
+from composer_gui.ui.generate_variations import Variations, verdict
 from composer_gui.ui.roll_export import export_roll_png_dialog
 
 log = logging.getLogger(__name__)
@@ -100,13 +99,9 @@ class GeneratePanel(QWidget):
         self._no_reference: set[str] = set()
         self._job_id = 0
         self._running = False
-        self._plan: GenerationPlan | None = None
-        self._job = None
         self._shut_down = False
-        self._result = None
-        self._shown = 0
-        self._undo_index = -1
-        self._undo_text = ""
+        #: The candidates of the last generation, flipped through with next / previous.
+        self.variations = Variations(document)
         self._device_name = ""
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
@@ -191,10 +186,10 @@ class GeneratePanel(QWidget):
         row = QHBoxLayout()
         self.prev_button = QPushButton("\u25c0")
         self.prev_button.setToolTip("Previous variation")
-        self.prev_button.clicked.connect(lambda: self.show_variation(self._shown - 1))
+        self.prev_button.clicked.connect(lambda: self.show_variation(self.variations.shown - 1))
         self.next_button = QPushButton("\u25b6")
         self.next_button.setToolTip("Next variation")
-        self.next_button.clicked.connect(lambda: self.show_variation(self._shown + 1))
+        self.next_button.clicked.connect(lambda: self.show_variation(self.variations.shown + 1))
         self.keep_button = QPushButton("Keep")
         self.keep_button.setToolTip("Keep this variation (ends flipping)")
         self.keep_button.clicked.connect(self.keep)
@@ -288,8 +283,7 @@ class GeneratePanel(QWidget):
     def _on_song_replaced(self) -> None:
         """Another song was opened: a running job or live variations belong to the old one."""
         self.cancel()
-        self._result = None
-        self._undo_index = -1
+        self.variations.drop()
         self._update_variation_buttons()
 
     def _refresh_lock_marks(self) -> None:
@@ -405,9 +399,9 @@ class GeneratePanel(QWidget):
         if not regenerate:
             self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
             return
-        self._plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars),
-                                    suffix)
-        job_song, tracks_arg, melody_arg = job_input(song, self._plan, melody)
+        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix)
+        self.variations.plan = plan
+        job_song, tracks_arg, melody_arg = job_input(song, plan, melody)
         self._job_id += 1
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
@@ -422,7 +416,7 @@ class GeneratePanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the first progress record
         self._set_status("Loading the model\u2026" if self._thread is None
                          else "Generating\u2026")
-        self._job = job
+        self.variations.job = job
         self._worker().request_generate(job)
 
     def _ask_mode(self) -> str | None:
@@ -481,8 +475,8 @@ class GeneratePanel(QWidget):
         if percentiles is None:
             if model is not None:
                 self._no_reference.add(str(model.path))
-        elif self._result is not None and self._result.job_id == job_id:
-            self._result.percentiles = list(percentiles)
+        elif self.variations.result is not None and self.variations.result.job_id == job_id:
+            self.variations.result.percentiles = list(percentiles)
         self._update_variation_buttons()
 
     def _on_failed(self, job_id: int, text: str) -> None:
@@ -500,8 +494,7 @@ class GeneratePanel(QWidget):
         if result.job_id != self._job_id or not self._running:
             return
         self.result_received.emit(result.job_id)
-        self._result = result
-        self._undo_index = -1
+        self.variations.take(result)
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
                      + ("".join(f" {w}" for w in result.warnings)))
         self.device_label.setText(result.device)
@@ -509,75 +502,43 @@ class GeneratePanel(QWidget):
 
     # -- variations ------------------------------------------------------------------------------
     def variation_count(self) -> int:
-        return len(self._result.candidates) if self._result is not None else 0
-
-    def _still_ours(self) -> bool:
-        stack = self.document.undo_stack
-        return (self._undo_index >= 1 and stack.index() == self._undo_index
-                and stack.text(self._undo_index - 1) == self._undo_text)
+        return self.variations.count()
 
     def show_variation(self, k: int) -> None:
         """Show candidate ``k`` (0 = the conductor's favourite) in place of the shown one."""
-        if self._result is None or self._plan is None:
-            return
-        k = max(0, min(k, self.variation_count() - 1))
-        if self._undo_index >= 0:
-            if not self._still_ours() or k == self._shown:
-                return
-            self.document.undo_stack.undo()
-        edits = plan_edits(self._plan, self._shaped(k))
-        text = f"Generate {', '.join(self._plan.roles[r] for r in self._plan.regenerate)}"
-        self.document.push_many(edits, text)
-        stack = self.document.undo_stack
-        self._undo_index = stack.index()
-        self._undo_text = stack.text(self._undo_index - 1)
-        self._shown = k
-        self._update_variation_buttons()
-        self.generation_applied.emit(k)
+        if self.variations.show(k):
+            self._update_variation_buttons()
+            self.generation_applied.emit(self.variations.shown)
 
     def keep(self) -> None:
         """Keep the shown variation: flipping ends."""
-        self._result = None
-        self._undo_index = -1
+        self.variations.drop()
         self._update_variation_buttons()
         self._set_status("Kept.")
 
-    def _shaped(self, k: int) -> list[Track]:
-        """Candidate ``k`` with the job's density and dynamics applied."""
-        from composer_gui.ml.app_controls import shape_tracks  # numpy only
-
-        job = self._job
-        return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,
-                            job.seed)
-
     def _update_variation_buttons(self, *_args) -> None:
-        live = self._result is not None and (self._undo_index < 0 or self._still_ours())
-        n = self.variation_count()
-        self.prev_button.setEnabled(live and self._shown > 0)
-        self.next_button.setEnabled(live and self._shown < n - 1)
+        variations = self.variations
+        live = variations.live()
+        n = variations.count()
+        shown = variations.shown
+        self.prev_button.setEnabled(live and shown > 0)
+        self.next_button.setEnabled(live and shown < n - 1)
         self.keep_button.setEnabled(live)
-        if self._result is None:
+        if variations.result is None:
             self.variation_label.setText("")
             return
         if not live:
             self.variation_label.setText("Edited since: generate again for new variations.")
             return
-        pct = self._result.percentiles[self._shown]
-        score = self._result.scores[self._shown]
         model = self.current_model()
-        if pct is not None:
-            judged = f"the conductor judged it more real than {pct:.0f}% of real passages"
-        elif model is not None and str(model.path) in self._no_reference:
-            judged = (f"conductor score {score:+.2f} (no real passages of its training data "
-                      "on this machine to compare with)")
-        else:
-            judged = f"conductor score {score:+.2f} (comparing with real passages\u2026)"
-        self.variation_label.setText(f"Variation {self._shown + 1} of {n}: {judged}.")
+        no_reference = model is not None and str(model.path) in self._no_reference
+        judged = verdict(variations.result, shown, no_reference)
+        self.variation_label.setText(f"Variation {shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the worker thread (the window is closing)."""
-        self._result = None
+        self.variations.result = None
         if not self._shut_down:
             self._shut_down = True
             self.document.undo_stack.indexChanged.disconnect(self._update_variation_buttons)
@@ -606,8 +567,8 @@ def install(window) -> GeneratePanel:
 
     window.act_generate = action("&Generate", panel.generate, "Ctrl+G")
     action("&Cancel Generation", panel.cancel)
-    action("&Next Variation", lambda: panel.show_variation(panel._shown + 1), "Ctrl+]")
-    action("&Previous Variation", lambda: panel.show_variation(panel._shown - 1), "Ctrl+[")
+    action("&Next Variation", lambda: panel.show_variation(panel.variations.shown + 1), "Ctrl+]")
+    action("&Previous Variation", lambda: panel.show_variation(panel.variations.shown - 1), "Ctrl+[")
     action("&Keep Variation", panel.keep)
     png = QAction("Export Piano Roll &Image\u2026", window)
     png.triggered.connect(lambda: export_roll_png_dialog(window))
