@@ -21,8 +21,6 @@ passages of the model's training data.
 from __future__ import annotations
 
 import logging
-import re
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -33,7 +31,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -45,6 +42,14 @@ from PySide6.QtWidgets import (
 from composer_gui import settings
 from composer_gui.core.edits import SetTrackProperties
 from composer_gui.ui.document import Document
+from composer_gui.ui.generate_pickers import (
+    LAST_MODEL,
+    MelodyPicker,
+    ModelPicker,
+    RegenerateModePicker,
+    ask_regenerate_mode,
+    model_summary,
+)
 from composer_gui.ui.generate_plan import (
     GenerationPlan,
     alongside_suffix,
@@ -58,26 +63,7 @@ from composer_gui.ui.roll_export import export_roll_png_dialog
 
 log = logging.getLogger(__name__)
 
-LAST_MODEL = settings.declare("generate/model", str, "", "model folder last used to generate")
-REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
-                                   "generating again: ask, replace or add")
-MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
-         ("add", "Add new parts alongside"))
 RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
-
-
-def model_summary(folder: Path) -> str:
-    """The card's first paragraph (after the title), for the picker's tooltip/label."""
-    card = folder / "README.md"
-    try:
-        text = card.read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    paras = [p.strip() for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
-    if not paras:
-        return ""
-    # plain text for a label: drop Markdown emphasis and code marks
-    return re.sub(r"(\*\*|__|`)", "", paras[0].replace("\n", " "))[:400]
 
 
 class GeneratePanel(QWidget):
@@ -115,14 +101,13 @@ class GeneratePanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.model_combo = QComboBox()
-        self.model_combo.setObjectName("model_combo")
+        self.model_combo = ModelPicker()
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Style", self.model_combo)
         self.card_label = QLabel()
         self.card_label.setWordWrap(True)
         form.addRow(self.card_label)
-        self.melody_combo = QComboBox()
+        self.melody_combo = MelodyPicker()
         form.addRow("Melody", self.melody_combo)
         self.range_combo = QComboBox()
         for key, label in RANGES:
@@ -157,14 +142,7 @@ class GeneratePanel(QWidget):
         form.addRow("Device", self.device_combo)
         self.device_label = QLabel("loads on the first Generate")
         form.addRow("", self.device_label)
-        self.mode_combo = QComboBox()
-        for key, label in MODES:
-            self.mode_combo.addItem(label, key)
-        saved = settings.get(REGENERATE_MODE)
-        self.mode_combo.setCurrentIndex(max(0, [k for k, _ in MODES].index(saved)
-                                            if saved in dict(MODES) else 0))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda _i: settings.put(REGENERATE_MODE, self.mode_combo.currentData()))
+        self.mode_combo = RegenerateModePicker()
         form.addRow("Again", self.mode_combo)
         layout.addLayout(form)
 
@@ -216,33 +194,13 @@ class GeneratePanel(QWidget):
     # -- models and tracks --------------------------------------------------------------------
     def refresh_models(self) -> None:
         """List shipped and user models (reads config files only; no torch)."""
-        from composer_gui.ml.registry import list_models
-
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        last = settings.get(LAST_MODEL)
-        pick = 0
-        for entry in list_models():
-            if entry.error:
-                continue
-            label = entry.name if entry.source == "shipped" else f"{entry.name} (yours)"
-            self.model_combo.addItem(label, entry)
-            if str(entry.path) == last:
-                pick = self.model_combo.count() - 1
-        self.model_combo.blockSignals(False)
-        if self.model_combo.count():
-            self.model_combo.setCurrentIndex(pick)
+        self.model_combo.refresh()
         self._on_model_changed()
 
     def select_model(self, name: str) -> bool:
         """Pick a model by name or by its folder's path (a user model of a shipped
         model's name is told apart by its path)."""
-        for i in range(self.model_combo.count()):
-            entry = self.model_combo.itemData(i)
-            if name in (entry.name, str(entry.path)):
-                self.model_combo.setCurrentIndex(i)
-                return True
-        return False
+        return self.model_combo.select(name)
 
     def current_model(self):
         return self.model_combo.currentData()
@@ -265,18 +223,7 @@ class GeneratePanel(QWidget):
         self._refresh_lock_marks()
 
     def _refresh_tracks(self, *_args) -> None:
-        song = self.document.song
-        current = self.melody_combo.currentData()
-        self.melody_combo.blockSignals(True)
-        self.melody_combo.clear()
-        for i, track in enumerate(song.tracks):
-            self.melody_combo.addItem(f"{i + 1}: {track.name or 'Track'}", i)
-        default = song.track_index_by_role("melody")
-        if default is None:
-            default = next((i for i, t in enumerate(song.tracks) if t.notes), 0)
-        keep = current if isinstance(current, int) and current < len(song.tracks) else default
-        self.melody_combo.setCurrentIndex(keep if song.tracks else -1)
-        self.melody_combo.blockSignals(False)
+        self.melody_combo.set_song(self.document.song)
         self._refresh_lock_marks()
         self._refresh_lock_button()
 
@@ -312,8 +259,7 @@ class GeneratePanel(QWidget):
                 i, "Lock track" if checked else "Unlock track", locked=checked))
 
     def melody_index(self) -> int:
-        data = self.melody_combo.currentData()
-        return data if isinstance(data, int) else 0
+        return self.melody_combo.track_index()
 
     def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
         """Document tracks holding each role: exact name, then role (as the sampler maps)."""
@@ -386,7 +332,7 @@ class GeneratePanel(QWidget):
         if targets:
             wanted = self.mode_combo.currentData()
             if wanted == "ask":
-                wanted = self._ask_mode()
+                wanted = ask_regenerate_mode(self)
                 if wanted is None:
                     return
             mode = "update" if wanted == "replace" else "add"
@@ -418,22 +364,6 @@ class GeneratePanel(QWidget):
                          else "Generating\u2026")
         self.variations.job = job
         self._worker().request_generate(job)
-
-    def _ask_mode(self) -> str | None:
-        box = QMessageBox(QMessageBox.Icon.Question, "Generate again",
-                          "Replace the generated parts, or add new ones alongside?",
-                          QMessageBox.StandardButton.NoButton, self)
-        box.setObjectName("regenerate_prompt")
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
-        add = box.addButton("Add alongside", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is replace:
-            return "replace"
-        if clicked is add:
-            return "add"
-        return None
 
     def cancel(self) -> None:
         """Stop the running generation; the window is idle again at once."""
