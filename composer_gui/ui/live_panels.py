@@ -1,8 +1,9 @@
 """Live features in the main window: built-in sound, MIDI in/out, transport, recording,
 mixer, on-screen keyboard, note audition and WAV export.
 
-:func:`install` docks the panels and wires the standalone widgets (``ui/transport.py``,
-``ui/mixer.py``, ``ui/keyboard_widget.py``) to the Qt workers (``workers/playback.py``,
+:func:`install` docks the panels and wires the widgets (``ui/transport_dock.py``: the
+transport bar with the port pickers and recording options; ``ui/mixer.py``,
+``ui/keyboard_widget.py``) to the Qt workers (``workers/playback.py``,
 ``workers/recording.py``). Nothing slow runs on the GUI thread: the synthesizer loads on
 a thread of its own (:meth:`LivePanels.start`), WAV export renders on another, and both
 report back through signals only.
@@ -17,16 +18,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
@@ -38,7 +30,7 @@ from composer_gui.ui.document import grid_ticks
 from composer_gui.ui.keyboard_widget import PianoKeyboard
 from composer_gui.ui.mixer import MixerPanel
 from composer_gui.ui.rollrender import bar_at
-from composer_gui.ui.transport import TransportBar
+from composer_gui.ui.transport_dock import TransportDock
 from composer_gui.workers.playback import PlaybackController, SoundLoader
 from composer_gui.workers.recording import (
     LiveInput,
@@ -55,8 +47,6 @@ __all__ = ["LivePanels", "install", "AUDITION_MS", "AUDITION_CHANNEL"]
 AUDITION_MS = 300  # an auditioned note sounds this long
 AUDITION_CHANNEL = 15  # a channel playback leaves alone (the drum channel is 9)
 SONG_SYNC_MS = 100  # edits reach the player at most this late (coalesced)
-NO_INPUT = "(no MIDI input)"
-BUILT_IN = "Built-in sound"
 
 
 class _RenderSignals(QObject):
@@ -95,34 +85,11 @@ class LivePanels(QObject):
         self.takes = TakeController(self.live_input, self)
 
         # widgets
-        self.transport = TransportBar()
-        self.input_combo = QComboBox()
-        self.input_combo.setToolTip("MIDI input (keyboard) to play and record from")
-        self.input_combo.addItem(NO_INPUT)
-        self.output_combo = QComboBox()
-        self.output_combo.setToolTip("Where playback and monitoring sound")
-        self.output_combo.addItem(BUILT_IN)
-        self.target_combo = QComboBox()
-        self.target_combo.addItems(["Into selected track", "Into new track"])
-        self.target_combo.setCurrentIndex(int(settings.get(settings.RECORD_INTO_NEW)))
-        self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["Replace", "Merge"])
-        self.mode_combo.setCurrentIndex(int(settings.get(settings.RECORD_MERGE)))
-        self.quantize_box = QCheckBox("Quantize input")
-        self.quantize_box.setToolTip("Snap recorded onsets to the grid (off: as played)")
-        self.quantize_box.setChecked(settings.get(settings.RECORD_QUANTIZE))
-        bar = QWidget()
-        rows = QVBoxLayout(bar)
-        rows.setContentsMargins(0, 0, 0, 0)
-        rows.addWidget(self.transport)
-        row = QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 2)
-        for widget in (QLabel("In"), self.input_combo, QLabel("Out"), self.output_combo,
-                       self.target_combo, self.mode_combo, self.quantize_box):
-            row.addWidget(widget)
-        row.addStretch(1)
-        rows.addLayout(row)
-        self.transport_widget = bar
+        self.transport_widget = dock = TransportDock()
+        self.transport = dock.transport
+        self.input_combo, self.output_combo = dock.input_combo, dock.output_combo
+        self.target_combo, self.mode_combo = dock.target_combo, dock.mode_combo
+        self.quantize_box = dock.quantize_box
         self.mixer = MixerPanel()
         self.mixer.setMinimumHeight(160)  # room for the faders when the dock is shown
         self.keyboard = PianoKeyboard(36, 96)
@@ -169,12 +136,6 @@ class LivePanels(QObject):
         li.error_occurred.connect(self.show_status)
         self.input_combo.activated.connect(self._on_input_chosen)
         self.output_combo.activated.connect(self._on_output_chosen)
-        self.target_combo.currentIndexChanged.connect(
-            lambda i: settings.put(settings.RECORD_INTO_NEW, bool(i)))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda i: settings.put(settings.RECORD_MERGE, bool(i)))
-        self.quantize_box.toggled.connect(
-            lambda on: settings.put(settings.RECORD_QUANTIZE, on))
         self.keyboard.note_pressed.connect(self._on_key_pressed)
         self.keyboard.note_released.connect(self._on_key_released)
         tk = self.takes
@@ -352,22 +313,18 @@ class LivePanels(QObject):
     def _on_ports_changed(self, inputs: list, outputs: list) -> None:
         current = self.live_input.port_name
         wanted = current or settings.get(settings.MIDI_INPUT)
-        self.input_combo.clear()
-        self.input_combo.addItems([NO_INPUT, *inputs])
+        dock = self.transport_widget
+        dock.list_inputs(inputs)
         if wanted and current is None and wanted in inputs:
             self.open_input(wanted, remember=False)
-        shown = self.live_input.port_name
-        self.input_combo.setCurrentIndex(inputs.index(_source(shown, inputs)) + 1
-                                         if shown and _source(shown, inputs) else 0)
+        dock.show_input(self.live_input.port_name, inputs)
         out_now = self.output.name if self.output is not None else None
-        self.output_combo.clear()
-        self.output_combo.addItems([BUILT_IN, *outputs])
+        dock.list_outputs(outputs)
         if out_now in outputs:
-            self.output_combo.setCurrentIndex(outputs.index(out_now) + 1)
+            dock.show_output(out_now, outputs)
         elif out_now is None and settings.get(settings.MIDI_OUTPUT) in outputs:
             self.open_output(settings.get(settings.MIDI_OUTPUT), remember=False)
-            self.output_combo.setCurrentIndex(
-                outputs.index(settings.get(settings.MIDI_OUTPUT)) + 1)
+            dock.show_output(settings.get(settings.MIDI_OUTPUT), outputs)
 
     def open_input(self, name: str | None, remember: bool = True) -> bool:
         """Play and record from MIDI input ``name`` (None: none); remembered by name."""
@@ -570,16 +527,6 @@ class LivePanels(QObject):
             self.output.close()
             self.output = None
         self.loader.shutdown()
-
-
-def _source(port_name: str | None, inputs: list) -> str | None:
-    """The listed input name an open port corresponds to."""
-    if port_name is None:
-        return None
-    for name in inputs:
-        if name == port_name or name in port_name or port_name in name:
-            return name
-    return None
 
 
 def install(window) -> LivePanels:
