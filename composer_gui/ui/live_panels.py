@@ -12,18 +12,16 @@ report back through signals only.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu
+from PySide6.QtWidgets import QLabel, QMenu
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
 from composer_gui.core.errors import UserError
-from composer_gui.core.song import DRUM_CHANNEL, Song
+from composer_gui.core.song import DRUM_CHANNEL
 from composer_gui.midi.records import note_off, note_on
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import grid_ticks
@@ -31,6 +29,7 @@ from composer_gui.ui.keyboard_widget import PianoKeyboard
 from composer_gui.ui.mixer import MixerPanel
 from composer_gui.ui.rollrender import bar_at
 from composer_gui.ui.transport_dock import TransportDock
+from composer_gui.ui.wav_export import WavExport, ask_wav_path
 from composer_gui.workers.playback import PlaybackController, SoundLoader
 from composer_gui.workers.recording import (
     LiveInput,
@@ -47,14 +46,6 @@ __all__ = ["LivePanels", "install", "AUDITION_MS", "AUDITION_CHANNEL"]
 AUDITION_MS = 300  # an auditioned note sounds this long
 AUDITION_CHANNEL = 15  # a channel playback leaves alone (the drum channel is 9)
 SONG_SYNC_MS = 100  # edits reach the player at most this late (coalesced)
-
-
-class _RenderSignals(QObject):
-    """Reports of the WAV render thread (queued to the GUI thread)."""
-
-    progressed = Signal(float, float)
-    finished = Signal(str, float)  # path, seconds of audio
-    failed = Signal(str)
 
 
 class LivePanels(QObject):
@@ -76,13 +67,13 @@ class LivePanels(QObject):
         self.playing = False
         self._take_track: int | None = None
         self._take_start = 0
-        self._rendering = False
         self._api = settings.get(settings.MIDI_API) or None
 
         self.loader = SoundLoader(self)
         self.playback = PlaybackController(self)
         self.live_input = LiveInput(api=self._api, parent=self)
         self.takes = TakeController(self.live_input, self)
+        self.wav = WavExport(self)
 
         # widgets
         self.transport_widget = dock = TransportDock()
@@ -144,6 +135,9 @@ class LivePanels(QObject):
         tk.take_updated.connect(self.window.roll.set_live_notes)
         tk.take_lost.connect(self._on_take_lost)
         tk.take_finished.connect(self._on_take_finished)
+        self.wav.status.connect(self.show_status)
+        self.wav.exported.connect(self.wav_exported)
+        self.wav.failed.connect(self._on_wav_failed)
 
     def start(self, *, sound: bool = True, ports: bool = True,
               soundfont: str | None = None, open_device: bool = True) -> None:
@@ -450,68 +444,15 @@ class LivePanels(QObject):
     # ------------------------------------------------------------------ WAV export
 
     def export_wav_dialog(self) -> None:
-        start = str(Path(settings.get(settings.LAST_FOLDER)) / "song.wav")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export WAV", start,
-                                              "WAV audio (*.wav)")
+        path = ask_wav_path(self.window)
         if path:
-            if not path.lower().endswith(".wav"):
-                path += ".wav"
             self.export_wav(path)
 
     def export_wav(self, path: str) -> None:
         """Render the song (with the mixer) to ``path`` on a worker thread."""
-        if self._rendering:
-            self.show_status("A WAV export is already running")
-            return
-        song: Song = self.document.song.copy()
-        mixer = self.mixer.mixer
-        soundfont = None
-        synth = getattr(self.engine, "synth", None)
-        if synth is not None and getattr(synth, "path", None) is not None:
-            soundfont = str(synth.path)
-        signals = _RenderSignals(self)
-        # Bound methods of this GUI-thread object: the thread's emits arrive queued.
-        signals.progressed.connect(self._on_wav_progress)
-        signals.finished.connect(self._on_wav_finished)
-        signals.failed.connect(self._on_wav_failed)
-        self._rendering = True
-        self.show_status("Exporting WAV\u2026")
-
-        def run() -> None:
-            from composer_gui.audio.render import render_wav
-
-            last = [0.0]
-
-            def progress(done: float, total: float) -> None:
-                now = time.monotonic()
-                if now - last[0] > 0.2:
-                    last[0] = now
-                    signals.progressed.emit(done, total)
-
-            try:
-                info = render_wav(song, path, mixer, soundfont=soundfont, progress=progress)
-            except UserError as exc:
-                signals.failed.emit(str(exc))
-            except Exception as exc:  # reported, not lost in a thread
-                log.exception("WAV export failed")
-                signals.failed.emit(f"{path}: unexpected error ({type(exc).__name__})")
-            else:
-                signals.finished.emit(str(path), info.seconds)
-
-        self._render_thread = threading.Thread(target=run, name="wav-export", daemon=True)
-        self._render_thread.start()
-
-    def _on_wav_progress(self, done: float, total: float) -> None:
-        self.show_status(f"Exporting WAV\u2026 {100 * done / max(total, 1e-9):.0f}%")
-
-    def _on_wav_finished(self, path: str, seconds: float) -> None:
-        self._rendering = False
-        self.show_status(f"Exported {path} ({seconds:.1f} s)", 6000)
-        self.wav_exported.emit(path)
+        self.wav.export(self.document.song, path, self.mixer.mixer, self.engine)
 
     def _on_wav_failed(self, message: str) -> None:
-        self._rendering = False
-        self.show_status("")
         self.window.show_error("Cannot export WAV", message)
 
     # ------------------------------------------------------------------ shutdown
