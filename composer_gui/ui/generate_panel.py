@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -59,7 +58,6 @@ from composer_gui.ui.generate_plan import (
     role_targets,
 )
 from composer_gui.ui.generate_variations import Variations, verdict
-from composer_gui.ui.roll_export import export_roll_png_dialog
 
 log = logging.getLogger(__name__)
 
@@ -475,35 +473,3 @@ class GeneratePanel(QWidget):
         if self._thread is not None:
             self._thread.stop()
             self._thread = None
-
-
-# ----- window integration -------------------------------------------------------------------
-def install(window) -> GeneratePanel:
-    """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
-    variations, and File > Export Piano Roll Image."""
-    panel = GeneratePanel(window.document, window)
-    window.generate_panel = panel
-    window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    menu = window.menuBar().addMenu("&Generate")
-
-    def action(text: str, slot, shortcut: str | None = None) -> QAction:
-        act = QAction(text, window)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(slot)
-        window.addAction(act)
-        menu.addAction(act)
-        return act
-
-    window.act_generate = action("&Generate", panel.generate, "Ctrl+G")
-    action("&Cancel Generation", panel.cancel)
-    action("&Next Variation", lambda: panel.show_variation(panel.variations.shown + 1), "Ctrl+]")
-    action("&Previous Variation", lambda: panel.show_variation(panel.variations.shown - 1), "Ctrl+[")
-    action("&Keep Variation", panel.keep)
-    png = QAction("Export Piano Roll &Image\u2026", window)
-    png.triggered.connect(lambda: export_roll_png_dialog(window))
-    file_menu = next((a.menu() for a in window.menuBar().actions()
-                      if a.menu() is not None and a.text() == "&File"), menu)
-    file_menu.insertAction(window.act_quit, png)
-    window.act_export_png = png
-    return panel
