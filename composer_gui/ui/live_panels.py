@@ -1,12 +1,12 @@
 """Live features in the main window: built-in sound, MIDI in/out, transport, recording,
 mixer, on-screen keyboard, note audition and WAV export.
 
-:func:`install` docks the panels and wires the widgets (``ui/transport_dock.py``: the
-transport bar with the port pickers and recording options; ``ui/mixer.py``,
-``ui/keyboard_widget.py``) to the Qt workers (``workers/playback.py``,
-``workers/recording.py``). Nothing slow runs on the GUI thread: the synthesizer loads on
-a thread of its own (:meth:`LivePanels.start`), WAV export renders on another, and both
-report back through signals only.
+:class:`LivePanels` wires the widgets (``ui/transport_dock.py``: the transport bar with
+the port pickers and recording options; ``ui/mixer.py``, ``ui/keyboard_widget.py``) to the
+Qt workers (``workers/playback.py``, ``workers/recording.py``, ``ui/wav_export.py``);
+``ui/live_menu.py`` docks them in the window. Nothing slow runs on the GUI thread: the
+synthesizer loads on a thread of its own (:meth:`LivePanels.start`), WAV export renders on
+another, and both report back through signals only.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
@@ -41,7 +40,7 @@ from composer_gui.workers.recording import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LivePanels", "install", "AUDITION_MS", "AUDITION_CHANNEL"]
+__all__ = ["LivePanels", "AUDITION_MS", "AUDITION_CHANNEL"]
 
 AUDITION_MS = 300  # an auditioned note sounds this long
 AUDITION_CHANNEL = 15  # a channel playback leaves alone (the drum channel is 9)
@@ -468,35 +467,3 @@ class LivePanels(QObject):
             self.output.close()
             self.output = None
         self.loader.shutdown()
-
-
-def install(window) -> LivePanels:
-    """Dock the transport, mixer and keyboard panels in ``window`` and add File >
-    Export WAV. Call :meth:`LivePanels.start` to load the sound and watch ports."""
-    live = LivePanels(window)
-    window.live = live
-    window.add_panel("transport", "Transport", live.transport_widget,
-                     Qt.DockWidgetArea.TopDockWidgetArea)
-    window.add_panel("mixer", "Mixer", live.mixer, Qt.DockWidgetArea.BottomDockWidgetArea,
-                     visible=False)
-    window.add_panel("keyboard", "Keyboard", live.keyboard,
-                     Qt.DockWidgetArea.BottomDockWidgetArea)
-    menu = window.menuBar().insertMenu(
-        next(a for a in window.menuBar().actions() if a.text() == "&Help"), QMenu("&Play", window))
-    for text, slot, key in (("&Play / Pause", live.toggle_play, "Space"),
-                            ("&Stop", live.stop, None),
-                            ("&Record", live._on_record_requested, "Ctrl+R")):
-        play_act = QAction(text, window)
-        if key:
-            play_act.setShortcut(QKeySequence(key))
-        play_act.triggered.connect(slot)
-        window.addAction(play_act)
-        menu.menu().addAction(play_act)
-    act = QAction("Export &WAV\u2026", window)
-    act.setStatusTip("Render the song to a WAV file (44.1 kHz, 16-bit, stereo)")
-    act.triggered.connect(live.export_wav_dialog)
-    window.act_export_wav = act
-    file_menu = next(a.menu() for a in window.menuBar().actions()
-                     if a.menu() is not None and a.text() == "&File")
-    file_menu.insertAction(window.act_quit, act)
-    return live

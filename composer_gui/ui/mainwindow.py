@@ -92,11 +92,11 @@ class MainWindow(QMainWindow):
         from composer_gui.ui import generate_menu
 
         self.generate_panel = generate_menu.install(self)
-        # -- issue 4: transport, mixer, keyboard, sound (live_panels.install; start() is
+        # -- issue 4: transport, mixer, keyboard, sound (live_menu.install; start() is
         # called by run_app so that tests choose what a window loads)
-        from composer_gui.ui import live_panels
+        from composer_gui.ui import live_menu
 
-        self.live = live_panels.install(self)
+        self.live = live_menu.install(self)
         # -- issue 9: Tools > Fine-tune (the window is built on first use)
         from composer_gui.ui import finetune
 
