@@ -4,7 +4,8 @@ The panel picks a model (shipped and user models, with the model card's summary 
 tracks it writes), the melody track, the bars (whole song, loop or the bars of the
 selected notes), which parts to (re)generate, seed, number of candidates, density,
 dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.generation`
-(torch is never imported on the GUI thread). Its result lands as **one undo step**:
+(torch is never imported on the GUI thread). Its result lands as **one undo step**
+(worked out in ``ui/generate_plan.py``):
 
 * no generated parts yet (or "add alongside"): new tracks named by role with their GM
   programs, after the existing ones; the melody is never touched;
@@ -12,10 +13,10 @@ dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.g
   rewritten (the model inpaints them with everything else, hand edits included, as
   context); a locked track (``Track.locked``) is never overwritten.
 
-Variations: the K candidates come back ranked by the critic; next / previous swaps the
-shown candidate (undoing the previous swap, so the generation stays one undo step) and the
-label says how real the conductor judged it, as a percentile among its scores of real
-passages of the model's training data.
+Variations (``ui/generate_variations.py``): the K candidates come back ranked by the
+critic; next / previous swaps the shown candidate within the same undo step, and the label
+says how real the conductor judged it. The pickers are in ``ui/generate_pickers.py``;
+``ui/generate_menu.py`` docks the panel and adds its menu.
 """
 
 from __future__ import annotations
