@@ -65,7 +65,7 @@ def run_app(path: str | None, qt_args: Sequence[str] = ()) -> int:
         if path:
             window.open_file(path, ask=False)
         else:  # issue 8: a first-time user gets a sample melody to generate from
-            from composer_gui.ui.generate_panel import open_first_run_melody
+            from composer_gui.ui.sample_melodies import open_first_run_melody
 
             open_first_run_melody(window)
     code = app.exec()

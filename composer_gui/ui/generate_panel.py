@@ -4,7 +4,8 @@ The panel picks a model (shipped and user models, with the model card's summary 
 tracks it writes), the melody track, the bars (whole song, loop or the bars of the
 selected notes), which parts to (re)generate, seed, number of candidates, density,
 dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.generation`
-(torch is never imported on the GUI thread). Its result lands as **one undo step**:
+(torch is never imported on the GUI thread). Its result lands as **one undo step**
+(worked out in ``ui/generate_plan.py``):
 
 * no generated parts yet (or "add alongside"): new tracks named by role with their GM
   programs, after the existing ones; the melody is never touched;
@@ -12,30 +13,24 @@ dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.g
   rewritten (the model inpaints them with everything else, hand edits included, as
   context); a locked track (``Track.locked``) is never overwritten.
 
-Variations: the K candidates come back ranked by the critic; next / previous swaps the
-shown candidate (undoing the previous swap, so the generation stays one undo step) and the
-label says how real the conductor judged it, as a percentile among its scores of real
-passages of the model's training data.
+Variations (``ui/generate_variations.py``): the K candidates come back ranked by the
+critic; next / previous swaps the shown candidate within the same undo step, and the label
+says how real the conductor judged it. The pickers are in ``ui/generate_pickers.py``;
+``ui/generate_menu.py`` docks the panel and adds its menu.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSlider,
@@ -45,65 +40,29 @@ from PySide6.QtWidgets import (
 )
 
 from composer_gui import settings
-from composer_gui.core.edits import AddTrack, ReplaceRange, SetTrackProperties
-from composer_gui.core.song import Song, Track
+from composer_gui.core.edits import SetTrackProperties
 from composer_gui.ui.document import Document
+from composer_gui.ui.generate_pickers import (
+    LAST_MODEL,
+    MelodyPicker,
+    ModelPicker,
+    RegenerateModePicker,
+    ask_regenerate_mode,
+    model_summary,
+)
+from composer_gui.ui.generate_plan import (
+    GenerationPlan,
+    alongside_suffix,
+    bars_of_span,
+    job_input,
+    region_of,
+    role_targets,
+)
+from composer_gui.ui.generate_variations import Variations, verdict
 
 log = logging.getLogger(__name__)
 
-LAST_MODEL = settings.declare("generate/model", str, "", "model folder last used to generate")
-REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
-                                   "generating again: ask, replace or add")
-#: The sample melody the very first run opens.
-FIRST_RUN_TUNE = "ode_to_joy"
-FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
-                                  "a sample melody was opened on the first run")
-MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
-         ("add", "Add new parts alongside"))
 RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
-
-
-def resources_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
-def sample_melodies() -> list[Path]:
-    """The sample tunes shipped in ``resources/melodies``."""
-    folder = resources_dir() / "melodies"
-    return sorted(folder.glob("*.mid")) if folder.is_dir() else []
-
-
-def model_summary(folder: Path) -> str:
-    """The card's first paragraph (after the title), for the picker's tooltip/label."""
-    card = folder / "README.md"
-    try:
-        text = card.read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    paras = [p.strip() for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
-    if not paras:
-        return ""
-    # plain text for a label: drop Markdown emphasis and code marks
-    return re.sub(r"(\*\*|__|`)", "", paras[0].replace("\n", " "))[:400]
-
-
-@dataclass
-class _Plan:
-    """How a result goes into the song (decided on the GUI thread at request time)."""
-
-    mode: str  # "add" or "update"
-    roles: list[str]  # role names of the model, in its order
-    regenerate: list[int]  # role indices generated
-    targets: dict[int, int]  # role index -> document track index (update mode)
-    region: tuple[int, int]  # ticks [start, end) rewritten in update mode
-    suffix: str = ""
-
-
-def bar_starts(song: Song) -> list[int]:
-    """Bar start ticks (meter map) up to just past the song's end."""
-    from composer_gui.ml.generate.controls import _bar_ticks  # numpy only, no torch
-
-    return [int(t) for t in _bar_ticks(song)]
 
 
 class GeneratePanel(QWidget):
@@ -125,13 +84,9 @@ class GeneratePanel(QWidget):
         self._no_reference: set[str] = set()
         self._job_id = 0
         self._running = False
-        self._plan: _Plan | None = None
-        self._job = None
         self._shut_down = False
-        self._result = None
-        self._shown = 0
-        self._undo_index = -1
-        self._undo_text = ""
+        #: The candidates of the last generation, flipped through with next / previous.
+        self.variations = Variations(document)
         self._device_name = ""
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
@@ -145,14 +100,13 @@ class GeneratePanel(QWidget):
     def _build(self) -> None:
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.model_combo = QComboBox()
-        self.model_combo.setObjectName("model_combo")
+        self.model_combo = ModelPicker()
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Style", self.model_combo)
         self.card_label = QLabel()
         self.card_label.setWordWrap(True)
         form.addRow(self.card_label)
-        self.melody_combo = QComboBox()
+        self.melody_combo = MelodyPicker()
         form.addRow("Melody", self.melody_combo)
         self.range_combo = QComboBox()
         for key, label in RANGES:
@@ -187,14 +141,7 @@ class GeneratePanel(QWidget):
         form.addRow("Device", self.device_combo)
         self.device_label = QLabel("loads on the first Generate")
         form.addRow("", self.device_label)
-        self.mode_combo = QComboBox()
-        for key, label in MODES:
-            self.mode_combo.addItem(label, key)
-        saved = settings.get(REGENERATE_MODE)
-        self.mode_combo.setCurrentIndex(max(0, [k for k, _ in MODES].index(saved)
-                                            if saved in dict(MODES) else 0))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda _i: settings.put(REGENERATE_MODE, self.mode_combo.currentData()))
+        self.mode_combo = RegenerateModePicker()
         form.addRow("Again", self.mode_combo)
         layout.addLayout(form)
 
@@ -216,10 +163,10 @@ class GeneratePanel(QWidget):
         row = QHBoxLayout()
         self.prev_button = QPushButton("\u25c0")
         self.prev_button.setToolTip("Previous variation")
-        self.prev_button.clicked.connect(lambda: self.show_variation(self._shown - 1))
+        self.prev_button.clicked.connect(lambda: self.show_variation(self.variations.shown - 1))
         self.next_button = QPushButton("\u25b6")
         self.next_button.setToolTip("Next variation")
-        self.next_button.clicked.connect(lambda: self.show_variation(self._shown + 1))
+        self.next_button.clicked.connect(lambda: self.show_variation(self.variations.shown + 1))
         self.keep_button = QPushButton("Keep")
         self.keep_button.setToolTip("Keep this variation (ends flipping)")
         self.keep_button.clicked.connect(self.keep)
@@ -246,33 +193,13 @@ class GeneratePanel(QWidget):
     # -- models and tracks --------------------------------------------------------------------
     def refresh_models(self) -> None:
         """List shipped and user models (reads config files only; no torch)."""
-        from composer_gui.ml.model.registry import list_models
-
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        last = settings.get(LAST_MODEL)
-        pick = 0
-        for entry in list_models():
-            if entry.error:
-                continue
-            label = entry.name if entry.source == "shipped" else f"{entry.name} (yours)"
-            self.model_combo.addItem(label, entry)
-            if str(entry.path) == last:
-                pick = self.model_combo.count() - 1
-        self.model_combo.blockSignals(False)
-        if self.model_combo.count():
-            self.model_combo.setCurrentIndex(pick)
+        self.model_combo.refresh()
         self._on_model_changed()
 
     def select_model(self, name: str) -> bool:
         """Pick a model by name or by its folder's path (a user model of a shipped
         model's name is told apart by its path)."""
-        for i in range(self.model_combo.count()):
-            entry = self.model_combo.itemData(i)
-            if name in (entry.name, str(entry.path)):
-                self.model_combo.setCurrentIndex(i)
-                return True
-        return False
+        return self.model_combo.select(name)
 
     def current_model(self):
         return self.model_combo.currentData()
@@ -295,26 +222,14 @@ class GeneratePanel(QWidget):
         self._refresh_lock_marks()
 
     def _refresh_tracks(self, *_args) -> None:
-        song = self.document.song
-        current = self.melody_combo.currentData()
-        self.melody_combo.blockSignals(True)
-        self.melody_combo.clear()
-        for i, track in enumerate(song.tracks):
-            self.melody_combo.addItem(f"{i + 1}: {track.name or 'Track'}", i)
-        default = song.track_index_by_role("melody")
-        if default is None:
-            default = next((i for i, t in enumerate(song.tracks) if t.notes), 0)
-        keep = current if isinstance(current, int) and current < len(song.tracks) else default
-        self.melody_combo.setCurrentIndex(keep if song.tracks else -1)
-        self.melody_combo.blockSignals(False)
+        self.melody_combo.set_song(self.document.song)
         self._refresh_lock_marks()
         self._refresh_lock_button()
 
     def _on_song_replaced(self) -> None:
         """Another song was opened: a running job or live variations belong to the old one."""
         self.cancel()
-        self._result = None
-        self._undo_index = -1
+        self.variations.drop()
         self._update_variation_buttons()
 
     def _refresh_lock_marks(self) -> None:
@@ -343,8 +258,7 @@ class GeneratePanel(QWidget):
                 i, "Lock track" if checked else "Unlock track", locked=checked))
 
     def melody_index(self) -> int:
-        data = self.melody_combo.currentData()
-        return data if isinstance(data, int) else 0
+        return self.melody_combo.track_index()
 
     def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
         """Document tracks holding each role: exact name, then role (as the sampler maps)."""
@@ -355,18 +269,7 @@ class GeneratePanel(QWidget):
             specs = read_config(entry.path).output_roles()
         except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
             return {}
-        song = self.document.song
-        used, out = {melody}, {}
-        for r, spec in enumerate(specs):
-            hit = next((i for i, t in enumerate(song.tracks) if i not in used
-                        and t.name.strip().lower() == spec.name.lower()), None)
-            if hit is None:
-                hit = next((i for i, t in enumerate(song.tracks)
-                            if i not in used and t.role == spec.role), None)
-            if hit is not None:
-                used.add(hit)
-                out[r] = hit
-        return out
+        return role_targets(specs, self.document.song, melody)
 
     # -- generating ------------------------------------------------------------------------
     def _worker(self):
@@ -395,10 +298,7 @@ class GeneratePanel(QWidget):
             hi = max(n.end for n in state.selection)
         else:
             return None
-        starts = bar_starts(self.document.song)
-        first = max(0, sum(1 for s in starts if s <= lo) - 1)
-        last = max(first, sum(1 for s in starts if s < hi) - 1)
-        return first + 1, last + 1
+        return bars_of_span(self.document.song, lo, hi)
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -431,42 +331,22 @@ class GeneratePanel(QWidget):
         if targets:
             wanted = self.mode_combo.currentData()
             if wanted == "ask":
-                wanted = self._ask_mode()
+                wanted = ask_regenerate_mode(self)
                 if wanted is None:
                     return
             mode = "update" if wanted == "replace" else "add"
         suffix = ""
         if mode == "add":
             targets = {}
-            if any(t.name in roles for t in song.tracks):
-                n = 2
-                while any(t.name == f"{roles[0]} {n}" for t in song.tracks):
-                    n += 1
-                suffix = f" {n}"
+            suffix = alongside_suffix(song, roles)
         locked = [r for r, i in targets.items() if song.tracks[i].locked]
         regenerate = [r for r in chosen if r not in locked]
         if not regenerate:
             self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
             return
-        starts = bar_starts(song)
-        if bars is None:
-            region = (0, max(song.end_tick, starts[-1]) + 1)
-        else:
-            lo = starts[bars[0] - 1]
-            hi = starts[bars[1]] if bars[1] < len(starts) else song.end_tick + 1
-            region = (lo, hi)
-        self._plan = _Plan(mode, roles, regenerate, targets, region, suffix)
-        tracks = [roles[r] for r in regenerate]
-        if mode == "add":
-            job_song = song.copy()
-            # alongside: generate fresh, but never let existing parts steer it
-            tracks_arg = tracks if len(tracks) < len(roles) else None
-            job_song.tracks = [job_song.tracks[melody]]
-            melody_arg = 0
-        else:
-            # the parts already there (hand edits, locked and unchosen parts) are the context
-            # the model inpaints the chosen bars and parts around
-            job_song, tracks_arg, melody_arg = song.copy(), tracks, melody
+        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix)
+        self.variations.plan = plan
+        job_song, tracks_arg, melody_arg = job_input(song, plan, melody)
         self._job_id += 1
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
@@ -481,24 +361,8 @@ class GeneratePanel(QWidget):
         self.progress.setRange(0, 0)  # busy until the first progress record
         self._set_status("Loading the model\u2026" if self._thread is None
                          else "Generating\u2026")
-        self._job = job
+        self.variations.job = job
         self._worker().request_generate(job)
-
-    def _ask_mode(self) -> str | None:
-        box = QMessageBox(QMessageBox.Icon.Question, "Generate again",
-                          "Replace the generated parts, or add new ones alongside?",
-                          QMessageBox.StandardButton.NoButton, self)
-        box.setObjectName("regenerate_prompt")
-        replace = box.addButton("Replace", QMessageBox.ButtonRole.AcceptRole)
-        add = box.addButton("Add alongside", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is replace:
-            return "replace"
-        if clicked is add:
-            return "add"
-        return None
 
     def cancel(self) -> None:
         """Stop the running generation; the window is idle again at once."""
@@ -540,8 +404,8 @@ class GeneratePanel(QWidget):
         if percentiles is None:
             if model is not None:
                 self._no_reference.add(str(model.path))
-        elif self._result is not None and self._result.job_id == job_id:
-            self._result.percentiles = list(percentiles)
+        elif self.variations.result is not None and self.variations.result.job_id == job_id:
+            self.variations.result.percentiles = list(percentiles)
         self._update_variation_buttons()
 
     def _on_failed(self, job_id: int, text: str) -> None:
@@ -559,8 +423,7 @@ class GeneratePanel(QWidget):
         if result.job_id != self._job_id or not self._running:
             return
         self.result_received.emit(result.job_id)
-        self._result = result
-        self._undo_index = -1
+        self.variations.take(result)
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
                      + ("".join(f" {w}" for w in result.warnings)))
         self.device_label.setText(result.device)
@@ -568,161 +431,46 @@ class GeneratePanel(QWidget):
 
     # -- variations ------------------------------------------------------------------------------
     def variation_count(self) -> int:
-        return len(self._result.candidates) if self._result is not None else 0
-
-    def _still_ours(self) -> bool:
-        stack = self.document.undo_stack
-        return (self._undo_index >= 1 and stack.index() == self._undo_index
-                and stack.text(self._undo_index - 1) == self._undo_text)
+        return self.variations.count()
 
     def show_variation(self, k: int) -> None:
         """Show candidate ``k`` (0 = the conductor's favourite) in place of the shown one."""
-        if self._result is None or self._plan is None:
-            return
-        k = max(0, min(k, self.variation_count() - 1))
-        if self._undo_index >= 0:
-            if not self._still_ours() or k == self._shown:
-                return
-            self.document.undo_stack.undo()
-        edits = self._edits_for(self._shaped(k))
-        text = f"Generate {', '.join(self._plan.roles[r] for r in self._plan.regenerate)}"
-        self.document.push_many(edits, text)
-        stack = self.document.undo_stack
-        self._undo_index = stack.index()
-        self._undo_text = stack.text(self._undo_index - 1)
-        self._shown = k
-        self._update_variation_buttons()
-        self.generation_applied.emit(k)
+        if self.variations.show(k):
+            self._update_variation_buttons()
+            self.generation_applied.emit(self.variations.shown)
 
     def keep(self) -> None:
         """Keep the shown variation: flipping ends."""
-        self._result = None
-        self._undo_index = -1
+        self.variations.drop()
         self._update_variation_buttons()
         self._set_status("Kept.")
 
-    def _shaped(self, k: int) -> list[Track]:
-        """Candidate ``k`` with the job's density and dynamics applied."""
-        from composer_gui.ml.generate.controls import shape_tracks  # numpy only
-
-        job = self._job
-        return shape_tracks(self._result.candidates[k], job.song, job.density, job.dynamics,
-                            job.seed)
-
-    def _edits_for(self, candidate: list[Track]) -> list:
-        plan = self._plan
-        edits = []
-        lo, hi = plan.region
-        for r in plan.regenerate:
-            track = candidate[r]
-            target = plan.targets.get(r)
-            if target is None:
-                fresh = track.copy()
-                fresh.name = track.name + plan.suffix
-                edits.append(AddTrack(fresh))
-            else:
-                notes = [n for n in track.notes if lo <= n.start < hi]
-                edits.append(ReplaceRange(target, lo, hi, notes))
-        return edits
-
     def _update_variation_buttons(self, *_args) -> None:
-        live = self._result is not None and (self._undo_index < 0 or self._still_ours())
-        n = self.variation_count()
-        self.prev_button.setEnabled(live and self._shown > 0)
-        self.next_button.setEnabled(live and self._shown < n - 1)
+        variations = self.variations
+        live = variations.live()
+        n = variations.count()
+        shown = variations.shown
+        self.prev_button.setEnabled(live and shown > 0)
+        self.next_button.setEnabled(live and shown < n - 1)
         self.keep_button.setEnabled(live)
-        if self._result is None:
+        if variations.result is None:
             self.variation_label.setText("")
             return
         if not live:
             self.variation_label.setText("Edited since: generate again for new variations.")
             return
-        pct = self._result.percentiles[self._shown]
-        score = self._result.scores[self._shown]
         model = self.current_model()
-        if pct is not None:
-            judged = f"the conductor judged it more real than {pct:.0f}% of real passages"
-        elif model is not None and str(model.path) in self._no_reference:
-            judged = (f"conductor score {score:+.2f} (no real passages of its training data "
-                      "on this machine to compare with)")
-        else:
-            judged = f"conductor score {score:+.2f} (comparing with real passages\u2026)"
-        self.variation_label.setText(f"Variation {self._shown + 1} of {n}: {judged}.")
+        no_reference = model is not None and str(model.path) in self._no_reference
+        judged = verdict(variations.result, shown, no_reference)
+        self.variation_label.setText(f"Variation {shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop the worker thread (the window is closing)."""
-        self._result = None
+        self.variations.result = None
         if not self._shut_down:
             self._shut_down = True
             self.document.undo_stack.indexChanged.disconnect(self._update_variation_buttons)
         if self._thread is not None:
             self._thread.stop()
             self._thread = None
-
-
-# ----- window integration -------------------------------------------------------------------
-def export_roll_png(window, path: str) -> bool:
-    """Save an image of the piano roll (ruler, notes, velocity lane) as PNG."""
-    pixmap = window.editor.grab()
-    ok = pixmap.save(path, "PNG")
-    if not ok:
-        window.show_error("Cannot export image", f"{path}: could not write the PNG file")
-    return ok
-
-
-def _export_png_dialog(window) -> None:
-    path, _ = QFileDialog.getSaveFileName(window, "Export piano roll image",
-                                          str(Path(settings.get(settings.LAST_FOLDER))
-                                              / "pianoroll.png"), "PNG images (*.png)")
-    if path:
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        export_roll_png(window, path)
-
-
-def install(window) -> GeneratePanel:
-    """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
-    variations, and File > Export Piano Roll Image."""
-    panel = GeneratePanel(window.document, window)
-    window.generate_panel = panel
-    window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    menu = window.menuBar().addMenu("&Generate")
-
-    def action(text: str, slot, shortcut: str | None = None) -> QAction:
-        act = QAction(text, window)
-        if shortcut:
-            act.setShortcut(QKeySequence(shortcut))
-        act.triggered.connect(slot)
-        window.addAction(act)
-        menu.addAction(act)
-        return act
-
-    window.act_generate = action("&Generate", panel.generate, "Ctrl+G")
-    action("&Cancel Generation", panel.cancel)
-    action("&Next Variation", lambda: panel.show_variation(panel._shown + 1), "Ctrl+]")
-    action("&Previous Variation", lambda: panel.show_variation(panel._shown - 1), "Ctrl+[")
-    action("&Keep Variation", panel.keep)
-    png = QAction("Export Piano Roll &Image\u2026", window)
-    png.triggered.connect(lambda: _export_png_dialog(window))
-    file_menu = next((a.menu() for a in window.menuBar().actions()
-                      if a.menu() is not None and a.text() == "&File"), menu)
-    file_menu.insertAction(window.act_quit, png)
-    window.act_export_png = png
-    return panel
-
-
-def open_first_run_melody(window) -> bool:
-    """On the very first run, open a sample melody so Generate works at once."""
-    if settings.get(FIRST_RUN_DONE):
-        return False
-    settings.put(FIRST_RUN_DONE, True)
-    tunes = sample_melodies()
-    if not tunes:
-        return False
-    # a 4/4 tune every shipped style takes (the pop model is 4/4 only)
-    first = next((t for t in tunes if t.stem == FIRST_RUN_TUNE), tunes[0])
-    ok = window.open_file(str(first), ask=False)
-    if ok:
-        window.document.set_path("")  # a sample: Save asks where, never overwrites it
-    return ok

@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
         return 2
     prefix = argv[0]
     style = argv[1] if len(argv) == 2 else "pop"
-    from composer_gui.ui.generate_panel import sample_melodies
+    from composer_gui.ui.sample_melodies import sample_melodies
     from composer_gui.ui.screenshot import grab_window, start_window
 
     tune = next(p for p in sample_melodies() if p.stem == "ode_to_joy")

@@ -1,44 +1,34 @@
 """Live features in the main window: built-in sound, MIDI in/out, transport, recording,
 mixer, on-screen keyboard, note audition and WAV export.
 
-:func:`install` docks the panels and wires the standalone widgets (``ui/transport.py``,
-``ui/mixer.py``, ``ui/keyboard_widget.py``) to the Qt workers (``workers/playback.py``,
-``workers/recording.py``). Nothing slow runs on the GUI thread: the synthesizer loads on
-a thread of its own (:meth:`LivePanels.start`), WAV export renders on another, and both
-report back through signals only.
+:class:`LivePanels` wires the widgets (``ui/transport_dock.py``: the transport bar with
+the port pickers and recording options; ``ui/mixer.py``, ``ui/keyboard_widget.py``) to the
+Qt workers (``workers/playback.py``, ``workers/recording.py``, ``ui/wav_export.py``);
+``ui/live_menu.py`` docks them in the window. Nothing slow runs on the GUI thread: the
+synthesizer loads on a thread of its own (:meth:`LivePanels.start`), WAV export renders on
+another, and both report back through signals only.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QMenu,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
 from composer_gui.core.errors import UserError
-from composer_gui.core.song import DRUM_CHANNEL, Song
+from composer_gui.core.song import DRUM_CHANNEL
 from composer_gui.midi.records import note_off, note_on
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import grid_ticks
 from composer_gui.ui.keyboard_widget import PianoKeyboard
 from composer_gui.ui.mixer import MixerPanel
 from composer_gui.ui.rollrender import bar_at
-from composer_gui.ui.transport import TransportBar
+from composer_gui.ui.transport_dock import TransportDock
+from composer_gui.ui.wav_export import WavExport, ask_wav_path
 from composer_gui.workers.playback import PlaybackController, SoundLoader
 from composer_gui.workers.recording import (
     LiveInput,
@@ -50,21 +40,11 @@ from composer_gui.workers.recording import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LivePanels", "install", "AUDITION_MS", "AUDITION_CHANNEL"]
+__all__ = ["LivePanels", "AUDITION_MS", "AUDITION_CHANNEL"]
 
 AUDITION_MS = 300  # an auditioned note sounds this long
 AUDITION_CHANNEL = 15  # a channel playback leaves alone (the drum channel is 9)
 SONG_SYNC_MS = 100  # edits reach the player at most this late (coalesced)
-NO_INPUT = "(no MIDI input)"
-BUILT_IN = "Built-in sound"
-
-
-class _RenderSignals(QObject):
-    """Reports of the WAV render thread (queued to the GUI thread)."""
-
-    progressed = Signal(float, float)
-    finished = Signal(str, float)  # path, seconds of audio
-    failed = Signal(str)
 
 
 class LivePanels(QObject):
@@ -86,43 +66,20 @@ class LivePanels(QObject):
         self.playing = False
         self._take_track: int | None = None
         self._take_start = 0
-        self._rendering = False
         self._api = settings.get(settings.MIDI_API) or None
 
         self.loader = SoundLoader(self)
         self.playback = PlaybackController(self)
         self.live_input = LiveInput(api=self._api, parent=self)
         self.takes = TakeController(self.live_input, self)
+        self.wav = WavExport(self)
 
         # widgets
-        self.transport = TransportBar()
-        self.input_combo = QComboBox()
-        self.input_combo.setToolTip("MIDI input (keyboard) to play and record from")
-        self.input_combo.addItem(NO_INPUT)
-        self.output_combo = QComboBox()
-        self.output_combo.setToolTip("Where playback and monitoring sound")
-        self.output_combo.addItem(BUILT_IN)
-        self.target_combo = QComboBox()
-        self.target_combo.addItems(["Into selected track", "Into new track"])
-        self.target_combo.setCurrentIndex(int(settings.get(settings.RECORD_INTO_NEW)))
-        self.mode_combo = QComboBox()
-        self.mode_combo.addItems(["Replace", "Merge"])
-        self.mode_combo.setCurrentIndex(int(settings.get(settings.RECORD_MERGE)))
-        self.quantize_box = QCheckBox("Quantize input")
-        self.quantize_box.setToolTip("Snap recorded onsets to the grid (off: as played)")
-        self.quantize_box.setChecked(settings.get(settings.RECORD_QUANTIZE))
-        bar = QWidget()
-        rows = QVBoxLayout(bar)
-        rows.setContentsMargins(0, 0, 0, 0)
-        rows.addWidget(self.transport)
-        row = QHBoxLayout()
-        row.setContentsMargins(4, 0, 4, 2)
-        for widget in (QLabel("In"), self.input_combo, QLabel("Out"), self.output_combo,
-                       self.target_combo, self.mode_combo, self.quantize_box):
-            row.addWidget(widget)
-        row.addStretch(1)
-        rows.addLayout(row)
-        self.transport_widget = bar
+        self.transport_widget = dock = TransportDock()
+        self.transport = dock.transport
+        self.input_combo, self.output_combo = dock.input_combo, dock.output_combo
+        self.target_combo, self.mode_combo = dock.target_combo, dock.mode_combo
+        self.quantize_box = dock.quantize_box
         self.mixer = MixerPanel()
         self.mixer.setMinimumHeight(160)  # room for the faders when the dock is shown
         self.keyboard = PianoKeyboard(36, 96)
@@ -169,12 +126,6 @@ class LivePanels(QObject):
         li.error_occurred.connect(self.show_status)
         self.input_combo.activated.connect(self._on_input_chosen)
         self.output_combo.activated.connect(self._on_output_chosen)
-        self.target_combo.currentIndexChanged.connect(
-            lambda i: settings.put(settings.RECORD_INTO_NEW, bool(i)))
-        self.mode_combo.currentIndexChanged.connect(
-            lambda i: settings.put(settings.RECORD_MERGE, bool(i)))
-        self.quantize_box.toggled.connect(
-            lambda on: settings.put(settings.RECORD_QUANTIZE, on))
         self.keyboard.note_pressed.connect(self._on_key_pressed)
         self.keyboard.note_released.connect(self._on_key_released)
         tk = self.takes
@@ -183,6 +134,9 @@ class LivePanels(QObject):
         tk.take_updated.connect(self.window.roll.set_live_notes)
         tk.take_lost.connect(self._on_take_lost)
         tk.take_finished.connect(self._on_take_finished)
+        self.wav.status.connect(self.show_status)
+        self.wav.exported.connect(self.wav_exported)
+        self.wav.failed.connect(self._on_wav_failed)
 
     def start(self, *, sound: bool = True, ports: bool = True,
               soundfont: str | None = None, open_device: bool = True) -> None:
@@ -352,22 +306,18 @@ class LivePanels(QObject):
     def _on_ports_changed(self, inputs: list, outputs: list) -> None:
         current = self.live_input.port_name
         wanted = current or settings.get(settings.MIDI_INPUT)
-        self.input_combo.clear()
-        self.input_combo.addItems([NO_INPUT, *inputs])
+        dock = self.transport_widget
+        dock.list_inputs(inputs)
         if wanted and current is None and wanted in inputs:
             self.open_input(wanted, remember=False)
-        shown = self.live_input.port_name
-        self.input_combo.setCurrentIndex(inputs.index(_source(shown, inputs)) + 1
-                                         if shown and _source(shown, inputs) else 0)
+        dock.show_input(self.live_input.port_name, inputs)
         out_now = self.output.name if self.output is not None else None
-        self.output_combo.clear()
-        self.output_combo.addItems([BUILT_IN, *outputs])
+        dock.list_outputs(outputs)
         if out_now in outputs:
-            self.output_combo.setCurrentIndex(outputs.index(out_now) + 1)
+            dock.show_output(out_now, outputs)
         elif out_now is None and settings.get(settings.MIDI_OUTPUT) in outputs:
             self.open_output(settings.get(settings.MIDI_OUTPUT), remember=False)
-            self.output_combo.setCurrentIndex(
-                outputs.index(settings.get(settings.MIDI_OUTPUT)) + 1)
+            dock.show_output(settings.get(settings.MIDI_OUTPUT), outputs)
 
     def open_input(self, name: str | None, remember: bool = True) -> bool:
         """Play and record from MIDI input ``name`` (None: none); remembered by name."""
@@ -493,68 +443,15 @@ class LivePanels(QObject):
     # ------------------------------------------------------------------ WAV export
 
     def export_wav_dialog(self) -> None:
-        start = str(Path(settings.get(settings.LAST_FOLDER)) / "song.wav")
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export WAV", start,
-                                              "WAV audio (*.wav)")
+        path = ask_wav_path(self.window)
         if path:
-            if not path.lower().endswith(".wav"):
-                path += ".wav"
             self.export_wav(path)
 
     def export_wav(self, path: str) -> None:
         """Render the song (with the mixer) to ``path`` on a worker thread."""
-        if self._rendering:
-            self.show_status("A WAV export is already running")
-            return
-        song: Song = self.document.song.copy()
-        mixer = self.mixer.mixer
-        soundfont = None
-        synth = getattr(self.engine, "synth", None)
-        if synth is not None and getattr(synth, "path", None) is not None:
-            soundfont = str(synth.path)
-        signals = _RenderSignals(self)
-        # Bound methods of this GUI-thread object: the thread's emits arrive queued.
-        signals.progressed.connect(self._on_wav_progress)
-        signals.finished.connect(self._on_wav_finished)
-        signals.failed.connect(self._on_wav_failed)
-        self._rendering = True
-        self.show_status("Exporting WAV\u2026")
-
-        def run() -> None:
-            from composer_gui.audio.render import render_wav
-
-            last = [0.0]
-
-            def progress(done: float, total: float) -> None:
-                now = time.monotonic()
-                if now - last[0] > 0.2:
-                    last[0] = now
-                    signals.progressed.emit(done, total)
-
-            try:
-                info = render_wav(song, path, mixer, soundfont=soundfont, progress=progress)
-            except UserError as exc:
-                signals.failed.emit(str(exc))
-            except Exception as exc:  # reported, not lost in a thread
-                log.exception("WAV export failed")
-                signals.failed.emit(f"{path}: unexpected error ({type(exc).__name__})")
-            else:
-                signals.finished.emit(str(path), info.seconds)
-
-        self._render_thread = threading.Thread(target=run, name="wav-export", daemon=True)
-        self._render_thread.start()
-
-    def _on_wav_progress(self, done: float, total: float) -> None:
-        self.show_status(f"Exporting WAV\u2026 {100 * done / max(total, 1e-9):.0f}%")
-
-    def _on_wav_finished(self, path: str, seconds: float) -> None:
-        self._rendering = False
-        self.show_status(f"Exported {path} ({seconds:.1f} s)", 6000)
-        self.wav_exported.emit(path)
+        self.wav.export(self.document.song, path, self.mixer.mixer, self.engine)
 
     def _on_wav_failed(self, message: str) -> None:
-        self._rendering = False
-        self.show_status("")
         self.window.show_error("Cannot export WAV", message)
 
     # ------------------------------------------------------------------ shutdown
@@ -570,45 +467,3 @@ class LivePanels(QObject):
             self.output.close()
             self.output = None
         self.loader.shutdown()
-
-
-def _source(port_name: str | None, inputs: list) -> str | None:
-    """The listed input name an open port corresponds to."""
-    if port_name is None:
-        return None
-    for name in inputs:
-        if name == port_name or name in port_name or port_name in name:
-            return name
-    return None
-
-
-def install(window) -> LivePanels:
-    """Dock the transport, mixer and keyboard panels in ``window`` and add File >
-    Export WAV. Call :meth:`LivePanels.start` to load the sound and watch ports."""
-    live = LivePanels(window)
-    window.live = live
-    window.add_panel("transport", "Transport", live.transport_widget,
-                     Qt.DockWidgetArea.TopDockWidgetArea)
-    window.add_panel("mixer", "Mixer", live.mixer, Qt.DockWidgetArea.BottomDockWidgetArea,
-                     visible=False)
-    window.add_panel("keyboard", "Keyboard", live.keyboard,
-                     Qt.DockWidgetArea.BottomDockWidgetArea)
-    menu = window.menuBar().insertMenu(
-        next(a for a in window.menuBar().actions() if a.text() == "&Help"), QMenu("&Play", window))
-    for text, slot, key in (("&Play / Pause", live.toggle_play, "Space"),
-                            ("&Stop", live.stop, None),
-                            ("&Record", live._on_record_requested, "Ctrl+R")):
-        play_act = QAction(text, window)
-        if key:
-            play_act.setShortcut(QKeySequence(key))
-        play_act.triggered.connect(slot)
-        window.addAction(play_act)
-        menu.menu().addAction(play_act)
-    act = QAction("Export &WAV\u2026", window)
-    act.setStatusTip("Render the song to a WAV file (44.1 kHz, 16-bit, stereo)")
-    act.triggered.connect(live.export_wav_dialog)
-    window.act_export_wav = act
-    file_menu = next(a.menu() for a in window.menuBar().actions()
-                     if a.menu() is not None and a.text() == "&File")
-    file_menu.insertAction(window.act_quit, act)
-    return live

@@ -88,15 +88,15 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_status()
         self.add_panel("tracks", "Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
-        # -- issue 8: the Generate panel, its menu and PNG export (generate_panel.install)
-        from composer_gui.ui import generate_panel
+        # -- issue 8: the Generate panel, its menu and PNG export (generate_menu.install)
+        from composer_gui.ui import generate_menu
 
-        self.generate_panel = generate_panel.install(self)
-        # -- issue 4: transport, mixer, keyboard, sound (live_panels.install; start() is
+        self.generate_panel = generate_menu.install(self)
+        # -- issue 4: transport, mixer, keyboard, sound (live_menu.install; start() is
         # called by run_app so that tests choose what a window loads)
-        from composer_gui.ui import live_panels
+        from composer_gui.ui import live_menu
 
-        self.live = live_panels.install(self)
+        self.live = live_menu.install(self)
         # -- issue 9: Tools > Fine-tune (the window is built on first use)
         from composer_gui.ui import finetune
 

@@ -11,7 +11,7 @@ import pytest
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import read_midi
 from composer_gui.ml.generate.controls import percentile, reference_scores, shape_tracks
-from composer_gui.ui.generate_panel import open_first_run_melody, sample_melodies
+from composer_gui.ui.sample_melodies import open_first_run_melody, sample_melodies
 
 
 def part() -> tuple[Song, Track]:

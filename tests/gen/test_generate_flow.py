@@ -9,7 +9,9 @@ from PySide6.QtTest import QTest
 
 from composer_gui.core.song import Note
 from composer_gui.midi.smf import read_midi
-from composer_gui.ui.generate_panel import bar_starts, export_roll_png, sample_melodies
+from composer_gui.ui.generate_plan import bar_starts
+from composer_gui.ui.roll_export import export_roll_png
+from composer_gui.ui.sample_melodies import sample_melodies
 
 ROLES = ["Alto", "Tenor", "Bass"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from composer_gui.ui.generate_panel import sample_melodies
+from composer_gui.ui.sample_melodies import sample_melodies
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["Bass", "Piano", "Strings", "Drums"]

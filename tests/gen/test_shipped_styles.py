@@ -22,7 +22,7 @@ def test_every_style_folder_is_found():
 
 @pytest.mark.parametrize("style", SHIPPED)
 def test_shipped_style_generates_its_parts_in_the_window(shipped_window, qtbot, style):
-    from composer_gui.ui.generate_panel import open_first_run_melody
+    from composer_gui.ui.sample_melodies import open_first_run_melody
 
     win = shipped_window
     assert open_first_run_melody(win)  # what run_app does on a first start

@@ -309,7 +309,7 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     assert win.statusBar().currentMessage().startswith("Fine-tune: Stopped at step")
 
     # generate with the new model
-    from composer_gui.ui.generate_panel import sample_melodies
+    from composer_gui.ui.sample_melodies import sample_melodies
 
     assert win.open_file(str(sample_melodies()[0]), ask=False)
     panel = win.generate_panel

@@ -1,0 +1,44 @@
+"""Puts the Generate panel into the main window: docks it on the right, adds the Generate
+menu (Generate on Ctrl+G, Cancel Generation, Next and Previous Variation on Ctrl+] and
+Ctrl+[, Keep Variation) and File > Export Piano Roll Image (``ui/roll_export.py``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+
+from composer_gui.ui.generate_panel import GeneratePanel
+from composer_gui.ui.roll_export import export_roll_png_dialog
+
+
+def install(window) -> GeneratePanel:
+    """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
+    variations, and File > Export Piano Roll Image."""
+    panel = GeneratePanel(window.document, window)
+    window.generate_panel = panel
+    window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    menu = window.menuBar().addMenu("&Generate")
+
+    def action(text: str, slot, shortcut: str | None = None) -> QAction:
+        act = QAction(text, window)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        window.addAction(act)
+        menu.addAction(act)
+        return act
+
+    variations = panel.variations
+    window.act_generate = action("&Generate", panel.generate, "Ctrl+G")
+    action("&Cancel Generation", panel.cancel)
+    action("&Next Variation", lambda: panel.show_variation(variations.shown + 1), "Ctrl+]")
+    action("&Previous Variation", lambda: panel.show_variation(variations.shown - 1), "Ctrl+[")
+    action("&Keep Variation", panel.keep)
+    png = QAction("Export Piano Roll &Image\u2026", window)
+    png.triggered.connect(lambda: export_roll_png_dialog(window))
+    file_menu = next((a.menu() for a in window.menuBar().actions()
+                      if a.menu() is not None and a.text() == "&File"), menu)
+    file_menu.insertAction(window.act_quit, png)
+    window.act_export_png = png
+    return panel

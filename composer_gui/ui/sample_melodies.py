@@ -1,0 +1,41 @@
+"""The sample melodies shipped in ``resources/melodies``, and the first run's welcome:
+on the very first start the window opens one of them (Ode to Joy) so that a new user can
+press Generate at once; the sample is never overwritten (Save asks where).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from composer_gui import settings
+
+#: The sample melody the very first run opens.
+FIRST_RUN_TUNE = "ode_to_joy"
+FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
+                                  "a sample melody was opened on the first run")
+
+
+def resources_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def sample_melodies() -> list[Path]:
+    """The sample tunes shipped in ``resources/melodies``."""
+    folder = resources_dir() / "melodies"
+    return sorted(folder.glob("*.mid")) if folder.is_dir() else []
+
+
+def open_first_run_melody(window) -> bool:
+    """On the very first run, open a sample melody so Generate works at once."""
+    if settings.get(FIRST_RUN_DONE):
+        return False
+    settings.put(FIRST_RUN_DONE, True)
+    tunes = sample_melodies()
+    if not tunes:
+        return False
+    # a 4/4 tune every shipped style takes (the pop model is 4/4 only)
+    first = next((t for t in tunes if t.stem == FIRST_RUN_TUNE), tunes[0])
+    ok = window.open_file(str(first), ask=False)
+    if ok:
+        window.document.set_path("")  # a sample: Save asks where, never overwrites it
+    return ok
