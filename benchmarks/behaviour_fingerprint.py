@@ -13,7 +13,8 @@ any internal reorganisation. Recorded:
   ``composer-gui generate`` writes (and its note count), with one and with four candidates
   (the critic's ranking), and one ``--bars`` regeneration;
 - short seeded training runs on a few real files (chorale from scratch, folk fine-tuned
-  from the shipped model, pop with its drum part): every JSON record the run prints
+  from the shipped model, pop with its drum part, pop fine-tuned with its bar gates fitted):
+  every JSON record the run prints
   (losses, validation metrics) and the SHA-256 of the weights and previews it writes.
 Needs ``../shared/datasets`` for the training part (skipped with a message otherwise).
 """
@@ -147,6 +148,8 @@ def training(env: dict, tmp: Path) -> dict:
         "folk_finetune": ["train", str(tmp / "notts"), "--from", "folk"],
         "pop_with_drums": ["train", str(tmp / "pop"), "--style", "pop", "--drums",
                            str(groove_dir), "--drum-steps", "2"],
+        # a fine-tune of a model with gated parts fits its bar gates at each validation
+        "pop_finetune": ["train", str(tmp / "pop"), "--from", "pop"],
     }
     out = {}
     for name, args in runs.items():

@@ -44,7 +44,7 @@ from composer_gui.ml.model.config import CONFIG_NAME, ModelConfig, apply_overrid
 from composer_gui.ml.model.gan import LossMeans, gan_setup
 from composer_gui.ml.train.losses import as_played, critic_loss, reconstruction_loss
 from composer_gui.ml.train.options import TrainOptions
-from composer_gui.ml.train.validation import validate
+from composer_gui.ml.train.validation import fitted_gates, validate
 
 
 def _initial_config(opts: TrainOptions) -> ModelConfig:
@@ -329,7 +329,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
     def validation() -> dict:
         nonlocal final_metrics
         if fit_gates:
-            bar_gates.update(fit_gates(generator, config, gate_windows, device))
+            bar_gates.update(fitted_gates(generator, config, gate_windows, device))
             if previewer is not None:
                 previewer.composer.config = decoding_config()
         dconfig = decoding_config()

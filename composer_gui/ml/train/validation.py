@@ -76,7 +76,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             "decoded": np.concatenate(decoded_all)}
 
 
-def fit_gates(generator, config: ModelConfig, windows, device, seed: int = 4321) -> dict:
+def fitted_gates(generator, config: ModelConfig, windows, device, seed: int = 4321) -> dict:
     """The bar gates at which the generator's parts rest as often as the real parts of
     the training ``windows`` do (:func:`composer_gui.ml.generate.calibrate.fit_bar_gates`)."""
     import torch
