@@ -134,3 +134,16 @@ def test_ctrl_c_saves_the_step_it_reached(chorale_dir, tmp_path, monkeypatch):
     state = json.loads((tmp_path / "m" / ckpt.STATE_JSON).read_text())
     assert state["step"] == 5
     assert ckpt.trained_steps(tmp_path / "m") == 5
+
+
+def test_a_consumer_that_stops_reading_keeps_the_steps_trained(chorale_dir, tmp_path):
+    """A signal that lands while the consumer (the command's printer, the window's
+    worker) holds a record closes the run from outside: the steps are saved all the same."""
+    run = train(options(chorale_dir, tmp_path / "m", tmp_path / "c", steps=1000, log_every=1))
+    for record in run:
+        if record["kind"] == "step" and record["step"] >= 3:
+            break
+    run.close()
+    state = json.loads((tmp_path / "m" / ckpt.STATE_JSON).read_text())
+    assert state["step"] == 3 and state["training"]["ended"] == "interrupted"
+    assert ckpt.trained_steps(tmp_path / "m") == 3

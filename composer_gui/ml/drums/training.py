@@ -355,7 +355,7 @@ def train_drums(opts: DrumTrainOptions) -> Iterator[dict]:
             if time.monotonic() - last_save >= opts.save_every_s:
                 yield save("interval")
                 last_save = time.monotonic()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, GeneratorExit):  # Ctrl+C, SIGTERM, or the consumer stopped
         save("interrupted")
         raise
     if not history or history[-1]["step"] != step:

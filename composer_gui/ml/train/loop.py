@@ -455,7 +455,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
                 yield validation()
             if previewer is not None and last_preview != step and step > 0:
                 yield preview()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, GeneratorExit):  # Ctrl+C, SIGTERM, or the consumer stopped
         if main:
             save("interrupted")
         raise
