@@ -181,6 +181,19 @@ def test_evaluate_prints_the_metric_table_for_data_and_model(tiny_model, chorale
     assert real["empty_bar_rate"] < 0.1 and real["qualified_note_rate"] > 0.9
     assert 0.0 <= result["seed_overlap"] <= 1.0
     assert "chosen_td" in result["critic_choice"]
+    # harmony, real next to generated: Bach's parts hold the melody's pitch class often
+    harmony = result["harmony"]
+    assert set(harmony["data"]) == set(harmony["generated"]) == {
+        "melody_clash", "inner_clash", "note_in_chord", "parallels_per_100"}
+    assert harmony["data"]["melody_clash"] < 0.15 and harmony["data"]["note_in_chord"] > 0.3
+    assert harmony["data"]["parallels_per_100"] < 1.0  # Bach avoids parallel fifths
+    assert result["lines"]["bass"]["data"]["notes_per_bar"] > 2
+    # the two-sample test judged every bar of the 3 songs, real and generated
+    two = result["two_sample"]
+    assert 0.0 <= two["auc"] <= 1.0 and 0.0 <= two["other_song_auc"] <= 1.0
+    assert two["songs"] == 3 and len(two["mean_proba_generated"]) == 3
     assert main(["evaluate", str(tiny_model), str(chorale_dir)]) == 0
     text = capsys.readouterr().out
     assert "| bass | UPC |" in text and "median note overlap between two seeds" in text
+    assert "| note-in-chord |" in text and "| bass | notes per bar |" in text
+    assert "classifier two-sample test, ROC AUC" in text

@@ -150,3 +150,25 @@ def test_device_choice_cuda_then_mps_then_cpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto").type == "cuda"
     assert resolve_device("cpu").type == "cpu"
+
+
+def test_a_melody_without_a_key_signature_gets_the_estimated_key_in_the_output(
+        tiny_model, tmp_path):
+    from composer_gui.core.song import KeySignature, Song, Track
+    from composer_gui.midi.smf import read_midi, write_midi
+    from composer_gui.ml.generate.sample import GenerateRequest, generate_file
+
+    scale = [67, 69, 71, 72, 74, 76, 78, 79, 74, 71, 67, 62, 66, 67, 67, 67]  # G major
+    tune = Song(tracks=[Track(name="Tune", role="melody",
+                              notes=[Note(p, i * 480, 480, 90) for i, p in enumerate(scale)])])
+    tune.key_signatures = []
+    write_midi(tune, tmp_path / "tune.mid")
+    generate_file(GenerateRequest(tmp_path / "tune.mid", tmp_path / "out.mid",
+                                  model=str(tiny_model), device="cpu"))
+    assert [k.key for k in read_midi(tmp_path / "out.mid").key_signatures] == ["G"]
+    # a key the file names is kept as it is, even if the notes suggest another
+    tune.key_signatures = [KeySignature(0, "Em")]
+    write_midi(tune, tmp_path / "tune_em.mid")
+    generate_file(GenerateRequest(tmp_path / "tune_em.mid", tmp_path / "out_em.mid",
+                                  model=str(tiny_model), device="cpu"))
+    assert [k.key for k in read_midi(tmp_path / "out_em.mid").key_signatures] == ["Em"]

@@ -240,7 +240,16 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     assert run_tab.plots.points("g_loss") >= 1 and run_tab.plots.points("d_loss") >= 1
     roles = ["Alto", "Tenor", "Bass"]
     assert all(run_tab.plots.points("qualified_note_rate", r) >= 1 for r in roles)
-    assert {r for r, _k in run_tab.plots.reference_lines} == set(roles)
+    pass
+    # the harmony of the parts together, next to the songs' own
+    for key in ("melody_clash", "inner_clash", "note_in_chord", "parallels_per_100"):
+        assert run_tab.plots.points(key, "All parts") >= 1, key
+        assert ("All parts", key) in run_tab.plots.reference_lines, key
+    assert {r for r, _k in run_tab.plots.reference_lines} == {*roles, "All parts"}
+    tabs = run_tab.plots.tabs.tabBar()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(1).center())
+    assert run_tab.plots.tabs.tabText(1) == "Harmony" and run_tab.plots.harmony_view.isVisible()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(0).center())
     assert run_tab.step_label.text().startswith("Step ") and "steps/s" in run_tab.rate_label.text()
 
     # previews: a roll of this run's and of the base model's (read off the GUI thread),

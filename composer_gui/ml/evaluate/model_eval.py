@@ -11,6 +11,11 @@ song). Besides the table:
 * with ``by_meter``: ``by_meter[METER]`` holds the same tables for the songs whose bars
   are mostly in that meter (:func:`main_meter`), so a model for several meters can show
   every target met in each.
+* ``harmony``: the harmony measures (:mod:`composer_gui.ml.metrics.harmony`) of the real
+  and the generated accompaniment, pooled over the songs; ``lines``: per part, octave
+  leaps, repeated notes and notes per bar; ``two_sample``: the classifier two-sample
+  test's ROC AUC (:mod:`composer_gui.ml.evaluate.two_sample`), generated against real
+  bars and, as the calibration point, another song's real accompaniment against real.
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ import numpy as np
 
 from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
 from composer_gui.ml.errors import DataError
+from composer_gui.ml.evaluate.two_sample import SongBars, other_song_rows, two_sample_auc
+from composer_gui.ml.metrics.harmony import (
+    HARMONY_LABELS,
+    LINE_LABELS,
+    line_counts,
+    pooled,
+    pooled_lines,
+    song_harmony,
+)
 from composer_gui.ml.metrics.keys import estimate_key
 from composer_gui.ml.metrics.rolls import to_full_range
 from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
@@ -59,7 +73,7 @@ def main_meter(song: SongArrays) -> str:
 def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int = 0,
                    max_songs: int | None = None, device: str = "auto",
                    use_cache: bool = True, temperature: float | None = None,
-                   by_meter: bool = False) -> dict:
+                   by_meter: bool = False, two_sample: bool = True) -> dict:
     """Metrics table (data vs generated), seed overlap and critic-choice check; with
     ``by_meter`` also the tables per main meter (see the module docstring)."""
     from composer_gui.ml.device import configure_threads
@@ -84,6 +98,9 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     roles = [r.role for r in config.roles]
     drums = frozenset(r.role for r in config.roles if r.is_drum)
     real_songs, gen_songs, second, first = [], [], [], []
+    real_bars, gen_bars, real_harmony, gen_harmony = [], [], [], []
+    real_lines: dict[str, list] = {}
+    gen_lines: dict[str, list] = {}
     chosen_td, all_td = [], []
     for song in songs:
         grid = _grid(song, config.steps_per_beat)
@@ -102,6 +119,15 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
                       key=key, drum_roles=drums, name=song.name)
         real_songs.append(SongRolls(melody=melody, tracks=real, **common))
         gen_songs.append(SongRolls(melody=melody, tracks=made, **common))
+        pitched = [ro for ro in roles if ro not in drums]
+        for tracks, bars, harm, lines in ((real, real_bars, real_harmony, real_lines),
+                                          (made, gen_bars, gen_harmony, gen_lines)):
+            parts = [tracks[ro] for ro in pitched]
+            bars.append(SongBars(song.name, melody, parts, song.bar_starts,
+                                 config.steps_per_beat, key))
+            harm.append(song_harmony(melody, parts, config.steps_per_beat))
+            for ro in pitched:
+                lines.setdefault(ro, []).append(line_counts(tracks[ro], song.bar_starts))
         if candidates > 1:
             many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0)
             tds = []
@@ -141,11 +167,24 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
             result["by_meter"][meter] = {"validation_songs": len(idx), "data_table": d,
                                          "generated_table": g,
                                          "targets_met": targets_met(d, g)}
+    result["harmony"] = {"data": pooled(real_harmony), "generated": pooled(gen_harmony)}
+    result["lines"] = {ro: {"data": pooled_lines(real_lines[ro]),
+                            "generated": pooled_lines(gen_lines[ro])} for ro in real_lines}
+    if two_sample:
+        test = two_sample_auc(real_bars, gen_bars, seed=seed)
+        calibration = two_sample_auc(real_bars, other_song_rows(real_bars), seed=seed)
+        result["two_sample"] = {"auc": test["auc"], "other_song_auc": calibration["auc"],
+                                "bars": test["bars"], "songs": test["songs"],
+                                "mean_proba_generated": test.get("mean_proba_generated")}
     if chosen_td:
         result["critic_choice"] = {"candidates": candidates,
                                    "chosen_td": float(np.nanmean(chosen_td)),
                                    "mean_candidate_td": float(np.nanmean(all_td))}
     return result
+
+
+def _num(value) -> str:
+    return "n/a" if value is None or value != value else f"{value:.3f}"
 
 
 def format_table(result: dict) -> str:
@@ -156,6 +195,24 @@ def format_table(result: dict) -> str:
     lines.append("")
     lines.append(f"median note overlap between two seeds: {result['seed_overlap']:.3f} "
                  f"(target < 0.70)")
+    harmony = result.get("harmony")
+    if harmony:
+        lines += ["", "| harmony | data | generated |", "|---|---:|---:|"]
+        for name, label in HARMONY_LABELS.items():
+            lines.append(f"| {label} | {_num(harmony['data'].get(name))} | "
+                         f"{_num(harmony['generated'].get(name))} |")
+    if result.get("lines"):
+        lines += ["", "| part | measure | data | generated |", "|---|---|---:|---:|"]
+        for role, part in result["lines"].items():
+            for name, label in LINE_LABELS.items():
+                lines.append(f"| {role} | {label} | {_num(part['data'].get(name))} | "
+                             f"{_num(part['generated'].get(name))} |")
+    ts = result.get("two_sample")
+    if ts:
+        lines += ["", f"classifier two-sample test, ROC AUC (0.5: cannot tell them apart): "
+                  f"generated vs real {_num(ts['auc'])}; another song's real accompaniment "
+                  f"vs real {_num(ts['other_song_auc'])} ({ts['bars']} bars of {ts['songs']} "
+                  "songs, cross-validated by song)"]
     cc = result.get("critic_choice")
     if cc:
         lines.append(f"TD to the melody, critic's choice of {cc['candidates']}: "

@@ -457,8 +457,34 @@ def model_folder(style: str | None, model: str | None) -> Path:
     raise GenerateError("give --style NAME or --model NAME|DIR")
 
 
+def estimated_key(song: Song) -> str:
+    """The Krumhansl-Schmuckler key of a song's pitched notes, weighted by duration."""
+    from composer_gui.ml.metrics.keys import key_of_chroma
+
+    histogram = np.zeros(12)
+    for track in song.tracks:
+        if not track.is_drum:
+            for note in track.notes:
+                histogram[note.pitch % 12] += note.duration
+    return key_of_chroma(histogram)
+
+
+def with_key_signature(song: Song, source: Song) -> Song:
+    """``song`` as it is when it names its key; else a copy that names the key the notes
+    of ``source`` (the input: the melody and whatever else the user wrote) imply, so
+    notation programs show the right key."""
+    if song.key_signatures or not any(t.notes for t in source.tracks):
+        return song
+    from composer_gui.core.song import KeySignature
+
+    out = song.copy()
+    out.key_signatures = [KeySignature(0, estimated_key(source))]
+    return out
+
+
 def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None = None) -> Composition:
-    """Read the input, generate, write the output; returns the composition."""
+    """Read the input, generate, write the output (with the estimated key when the input
+    names none); returns the composition."""
     from composer_gui.midi.smf import read_midi, write_midi
     from composer_gui.ml.device import configure_threads
 
@@ -468,5 +494,5 @@ def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None =
     composer = Composer(folder, request.device)
     result = composer.compose(song, request.melody_track, request.seed, request.candidates,
                               request.bars, request.tracks, warn=warn)
-    write_midi(result.song, request.output)
+    write_midi(with_key_signature(result.song, song), request.output)
     return result

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.ml.data.windows import Batch
+from composer_gui.ml.metrics.harmony import line_counts, pooled, pooled_lines, song_harmony
 from composer_gui.ml.metrics.keys import estimate_key
 from composer_gui.ml.metrics.rolls import to_full_range
 from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
@@ -28,6 +29,8 @@ from composer_gui.ml.model.config import ModelConfig
 
 #: Bars of a validation melody a preview accompanies.
 PREVIEW_BARS = 8
+#: The row of the metric tables that holds the harmony measures of all parts together.
+ALL_PARTS = "All parts"
 
 
 def _channels_pair(ch: np.ndarray, lowest: int):
@@ -67,18 +70,32 @@ def json_table(table: dict) -> dict:
             for role, values in table.items()}
 
 
+def _with_harmony(table: dict, songs: list[SongRolls], config: ModelConfig) -> dict:
+    """``table`` plus, per pitched part, its octave leaps, repeated notes and notes per
+    bar, and an :data:`ALL_PARTS` row with the harmony measures of the parts together
+    (:mod:`composer_gui.ml.metrics.harmony`), pooled over the windows."""
+    pitched = [spec.name for spec in config.roles if not spec.is_drum]
+    counts = [song_harmony(song.melody, [song.tracks[n] for n in pitched],
+                           config.steps_per_beat) for song in songs]
+    for name in pitched:
+        lines = [line_counts(song.tracks[name], song.steps_per_bar) for song in songs]
+        table.setdefault(name, {}).update(pooled_lines(lines))
+    table[ALL_PARTS] = pooled(counts)
+    return table
+
+
 def reference_table(windows: Batch, config: ModelConfig) -> dict:
     """The data's own metric values on the validation windows (with the shuffled TD,
     the baseline the TD target needs)."""
     songs = _window_songs(windows, config, lambda i, r, real: real[r])
-    return aggregate_metrics(songs, shuffled=True)
+    return _with_harmony(aggregate_metrics(songs, shuffled=True), songs, config)
 
 
 def generated_table(windows: Batch, decoded: np.ndarray, config: ModelConfig) -> dict:
     """The metrics of decoded parts ``[N, R, T, P]`` generated for the same windows."""
     songs = _window_songs(windows, config,
                           lambda i, r, real: _codes_pair(decoded[i, r], config.lowest))
-    return aggregate_metrics(songs, shuffled=False)
+    return _with_harmony(aggregate_metrics(songs, shuffled=False), songs, config)
 
 
 def targets(reference: dict, generated: dict) -> tuple[dict, bool]:

@@ -11,9 +11,11 @@ the axes are cached as pixmaps (drawing an axis's tick text costs ~3 ms, twelve 
 made every repaint 30-200 ms before).
 
 * Losses: generator loss, critic (discriminator) loss and gradient penalty per step.
-* Metrics: one plot per metric of ``ml.metrics`` (EB, UPC, QN, TD to melody, in-scale),
-  one curve per generated part, and the data's own value of each part as a dashed
-  horizontal line in the part's colour (the ``reference`` of the ``start`` record).
+* Metrics: one plot per metric of ``ml.metrics`` (EB, UPC, QN, TD to melody, in-scale,
+  notes per bar, and the harmony measures of all parts together: melody clash, inner
+  clash, note-in-chord, parallels), one curve per generated part, and the data's own value
+  of each part as a dashed horizontal line in the part's colour (the ``reference`` of the
+  ``start`` record).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QTabWidget, QVBoxLayout, QWidget
 
 FLUSH_MS = 250
 #: Plots redrawn per tick, and the wait before the next tick when more are waiting.
@@ -31,7 +33,11 @@ PLOTS_PER_TICK = 1
 FOLLOW_UP_MS = 30
 #: Metrics shown, in order (ml.metrics.tracks keys; records may also use the short labels).
 METRIC_KEYS = ("empty_bar_rate", "used_pitch_classes", "qualified_note_rate",
-               "tonal_distance", "in_scale_rate")
+               "tonal_distance", "in_scale_rate", "notes_per_bar", "melody_clash",
+               "inner_clash", "note_in_chord", "parallels_per_100")
+#: The metrics on the second tab (hidden plots cost no painting on the GUI thread).
+HARMONY_TAB = ("notes_per_bar", "melody_clash", "inner_clash", "note_in_chord",
+               "parallels_per_100")
 LOSS_KEYS = (("g_loss", "G loss", "#2e86de"), ("d_loss", "D loss", "#e67e22"),
              ("gp", "GP", "#27ae60"))
 ROLE_COLOURS = ("#8e44ad", "#16a085", "#c0392b", "#2980b9", "#d35400", "#7f8c8d")
@@ -46,7 +52,8 @@ def _nice_ceiling(x: float) -> float:
 
 
 #: Metrics that are rates in [0, 1]: their y range is fixed, so their axes never change.
-RATE_METRICS = ("empty_bar_rate", "qualified_note_rate", "in_scale_rate")
+RATE_METRICS = ("empty_bar_rate", "qualified_note_rate", "in_scale_rate", "melody_clash",
+                "inner_clash", "note_in_chord")
 
 
 class _Range:
@@ -86,17 +93,20 @@ class _Range:
             self.plot.setYRange(*self.y, padding=0)
 
 
-def metric_label(key: str) -> str:
+def _labels() -> dict[str, str]:
+    from composer_gui.ml.metrics.harmony import HARMONY_LABELS, LINE_LABELS
     from composer_gui.ml.metrics.tracks import METRIC_LABELS
 
-    return METRIC_LABELS.get(key, key)
+    return {**METRIC_LABELS, **LINE_LABELS, **HARMONY_LABELS}
+
+
+def metric_label(key: str) -> str:
+    return _labels().get(key, key)
 
 
 def _canonical(key: str) -> str:
-    """A record's metric name as an ml.metrics.tracks key (records may use the short label)."""
-    from composer_gui.ml.metrics.tracks import METRIC_LABELS
-
-    for full, label in METRIC_LABELS.items():
+    """A record's metric name as an ml.metrics key (records may use the short label)."""
+    for full, label in _labels().items():
         if key in (full, label) or key.lower().replace("-", "_") == label.lower().replace("-", "_"):
             return full
     return key
@@ -132,7 +142,15 @@ class TrainingPlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setObjectName("training_plots")
-        layout.addWidget(self.view)
+        self.harmony_view = pg.GraphicsLayoutWidget()
+        self.harmony_view.setObjectName("harmony_plots")
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.view, "Losses and parts")
+        self.tabs.addTab(self.harmony_view, "Harmony")
+        self.tabs.setTabToolTip(1, "Notes per bar of each part, and the parts together "
+                                   "against the melody: clashes, chord tones, parallels")
+        layout.addWidget(self.tabs)
         self._timer = QTimer(self, interval=FLUSH_MS)
         self._timer.timeout.connect(self._on_timer)
         self.flush_ms: list[float] = []  # cost of each flush that drew something
@@ -142,6 +160,7 @@ class TrainingPlots(QWidget):
     def reset(self, roles: list[str] | None = None) -> None:
         """Empty plots (``roles``: the model's parts, in order)."""
         self.view.clear()
+        self.harmony_view.clear()
         self._dirty: set = set()
         self._x_total = 0
         self.roles = list(roles or [])
@@ -155,16 +174,18 @@ class TrainingPlots(QWidget):
         self.metric_series: dict[tuple[str, str], Series] = {}
         self.metric_curves: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.reference_lines: dict[tuple[str, str], pg.InfiniteLine] = {}
-        for i, key in enumerate(METRIC_KEYS):
-            plot = self.view.addPlot(row=1 + i // 3, col=i % 3, title=metric_label(key))
-            if i == 0:
-                plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
-            self.metric_plots[key] = plot
-            self.ranges[key] = (_Range(plot, y=(-0.02, 1.02)) if key in RATE_METRICS
-                                else _Range(plot, floor=0.0))
-        self.view.addLabel(
-            "Solid: this run on the validation melodies<br>Dashed: your songs' own value",
-            row=1 + len(METRIC_KEYS) // 3, col=len(METRIC_KEYS) % 3, size="8pt")
+        parts = [k for k in METRIC_KEYS if k not in HARMONY_TAB]
+        for view, keys, first_row in ((self.view, parts, 1), (self.harmony_view, HARMONY_TAB, 0)):
+            for i, key in enumerate(keys):
+                plot = view.addPlot(row=first_row + i // 3, col=i % 3, title=metric_label(key))
+                if i == 0:
+                    plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
+                self.metric_plots[key] = plot
+                self.ranges[key] = (_Range(plot, y=(-0.02, 1.02)) if key in RATE_METRICS
+                                    else _Range(plot, floor=0.0))
+            view.addLabel(
+                "Solid: this run on the validation melodies<br>Dashed: your songs' own value",
+                row=first_row + len(keys) // 3, col=len(keys) % 3, size="8pt")
         for role in self.roles:
             self._ensure_role(role)
         self._timer.start()
