@@ -34,6 +34,8 @@ loop runs over time only, so 64 candidates cost about as much as one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from composer_gui.ml.model.config import BLOCK_CHORDS
@@ -56,14 +58,53 @@ def _weighted(frame: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class VoiceLeading:
+    """The voice-leading rule of one-voice parts: the lines already written around the
+    part being decoded, and the weight of a new pitch that would break the rule.
+
+    ``others`` ``[N, K, T]``: the pitch index (on the part's pitch axis) of each other
+    voice at each step, -1 where it rests (the melody and the parts decoded before this
+    one, each by its top note); ``beat_start`` ``[T]``: the steps that start a beat.
+    A new note is weighted by ``weight`` when it starts a semitone (or a major seventh)
+    from another voice on a beat, or when it moves in parallel perfect fifths, octaves
+    or unisons with a voice that moves the same way at the same step."""
+
+    others: np.ndarray
+    beat_start: np.ndarray
+    weight: float
+
+    def offending(self, t: int, current: np.ndarray, n_pitches: int) -> np.ndarray:
+        """``[N, P]``: which new pitches at step ``t`` break the rule, given the part's
+        pitch ``current`` ``[N]`` at ``t - 1`` (-1: resting)."""
+        now = self.others[:, :, t]  # [N, K]
+        before = self.others[:, :, t - 1] if t > 0 else np.full_like(now, -1)
+        cand = np.arange(n_pitches)[None, None, :]  # [1, 1, P]
+        bad = np.zeros((now.shape[0], n_pitches), dtype=bool)
+        sounding = (now >= 0)[:, :, None]
+        if self.beat_start[t]:
+            pc = (cand - now[:, :, None]) % 12
+            bad |= (sounding & ((pc == 1) | (pc == 11))).any(axis=1)
+        cur = current[:, None, None]
+        moved = (before >= 0) & (now >= 0) & (before != now)
+        prev_interval = np.abs(cur - before[:, :, None]) % 12
+        perfect = moved[:, :, None] & (cur >= 0) & ((prev_interval == 0) | (prev_interval == 7))
+        same_way = np.sign(cand - cur) == np.sign(now - before)[:, :, None]
+        parallel = (perfect & same_way & (cand != cur)
+                    & (np.abs(cand - now[:, :, None]) % 12 == prev_interval))
+        return bad | parallel.any(axis=1)
+
+
 def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
                 temperature: float = 1.0, start: int = 0,
                 prev_pitch: np.ndarray | None = None,
-                weights: np.ndarray | None = None) -> np.ndarray:
+                weights: np.ndarray | None = None,
+                leading: VoiceLeading | None = None) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of one-voice parts (earlier steps stay
     silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1).
     ``weights`` ``[N, P]`` (e.g. a key guard) scale the pitch choice only: whether the
-    part sounds and where notes start follow the network's own probabilities."""
+    part sounds and where notes start follow the network's own probabilities; so does
+    ``leading`` (:class:`VoiceLeading`) for each new note."""
     n, t_len, p_len = frame.shape
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     rows = np.arange(n)
@@ -86,6 +127,10 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
             # row of zeros (which would draw any pitch at all)
             dead = probs.max(axis=1) <= 1e-12
             probs[dead] = frame[dead, t]
+            if leading is not None:
+                ruled = np.where(leading.offending(t, current, p_len), leading.weight, 1.0) * probs
+                # where every likely pitch breaks the rule, the network's choice stands
+                probs = np.where((ruled.max(axis=1) > 1e-12)[:, None], ruled, probs)
             pitch = _draw(probs, rng, temperature)
             codes[rows[new], t, pitch[new]] = ONSET
         else:
@@ -216,16 +261,19 @@ def decode_chords(frame: np.ndarray, onset: np.ndarray, voices: int, start: int 
 def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
                 previous: np.ndarray | None = None,
-                weights: np.ndarray | None = None) -> np.ndarray:
+                weights: np.ndarray | None = None,
+                leading: VoiceLeading | None = None) -> np.ndarray:
     """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
     ``[N, P]`` is the code row at ``start - 1`` (continuity across windows); ``weights``
-    ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard)."""
+    ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard);
+    ``leading`` applies the voice-leading rule to one-voice parts."""
     if voices == 1:
         prev_pitch = None
         if previous is not None:
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
-        return decode_mono(frame, onset, rng, temperature, start, prev_pitch, weights)
+        return decode_mono(frame, onset, rng, temperature, start, prev_pitch, weights,
+                           leading)
     if voices == BLOCK_CHORDS:
         if weights is not None:
             frame = _weighted(frame, weights)

@@ -25,7 +25,7 @@ from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.data.encoding import channels
 from composer_gui.ml.data.meters import unsupported_bars, window_position_features
-from composer_gui.ml.generate.decode import decode_part, gate_bars, window_bars
+from composer_gui.ml.generate.decode import VoiceLeading, decode_part, gate_bars, window_bars
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
     Grid,
@@ -362,6 +362,7 @@ class Composer:
                 bars = window_bars(pos, config)
                 guard = (self._key_weights(mel_codes, start, probs)
                          if config.key_guard < 1.0 else None)
+                lines = self._lines(mel, state, todo, start, pos)
                 for r, spec in enumerate(config.roles):
                     steps = np.nonzero(todo[r])[0]
                     if len(steps) == 0:
@@ -369,12 +370,43 @@ class Composer:
                     local0 = int(steps[0])
                     prev = state[:, r, start + local0 - 1] if start + local0 > 0 else None
                     frame, onset = gate_bars(probs[:, r, 0], probs[:, r, 1], bars, spec.bar_gate)
+                    leading = lines(r) if spec.voices == 1 and not spec.is_drum else None
                     codes = decode_part(frame, onset, spec.voices, rng, temperature,
-                                        start=local0, previous=prev, weights=guard)
+                                        start=local0, previous=prev, weights=guard,
+                                        leading=leading)
                     state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
             scores = self._score(grid, mel_codes, state)
         return state, scores
+
+    def _lines(self, mel: np.ndarray, state: np.ndarray, todo: np.ndarray, start: int,
+               pos: np.ndarray):
+        """``lines(r)``: the :class:`VoiceLeading` of part ``r`` in the window at
+        ``start`` (the melody ``mel`` ``[T, P]``, the parts decoded before ``r`` and the
+        parts kept as they are), or None when the model's config leaves voice leading to
+        the network."""
+        config = self.config
+        if config.voice_leading >= 1.0:
+            return lambda r: None
+        k, t = state.shape[0], config.window_steps
+
+        def top(codes: np.ndarray) -> np.ndarray:  # [..., T, P] -> [..., T]
+            on = codes > 0
+            return np.where(on.any(axis=-1), on.shape[-1] - 1 - np.argmax(on[..., ::-1], axis=-1), -1)
+
+        end = min(start + t, state.shape[2])
+        melody = np.broadcast_to(top(mel)[None, None], (k, 1, t))
+        beat = pos[:, config.max_bar_steps + config.steps_per_beat + 1] > 0.5
+        pitched = [q for q, spec in enumerate(config.roles) if not spec.is_drum]
+
+        def lines(r: int) -> VoiceLeading:
+            others = [q for q in pitched if q != r and (q < r or not todo[q].any())]
+            window = np.full((k, len(others), t), -1)
+            window[:, :, : end - start] = top(state[:, others, start:end])  # as decoded so far
+            voices = np.concatenate([melody, window], axis=1)
+            return VoiceLeading(voices, beat, config.voice_leading)
+
+        return lines
 
     def _key_weights(self, mel_codes: np.ndarray, start: int, probs: np.ndarray) -> np.ndarray:
         """Key-guard weights for the window at ``start``: the melody from

@@ -91,6 +91,12 @@ class ModelConfig:
     #: melody and the steady parts, :data:`KEY_SPAN`) in the decoder's pitch choice;
     #: 0 allows in-key pitches only, 1.0 leaves the choice alone.
     key_guard: float = 1.0
+    #: Generation: the weight of a new note of a one-voice part that would clash a
+    #: semitone with another voice on the beat or move in parallel fifths or octaves with
+    #: it (:class:`composer_gui.ml.generate.decode.VoiceLeading`); 1.0 leaves the choice
+    #: alone (the network's own voice leading), 0 forbids them where anything else is
+    #: likely.
+    voice_leading: float = 1.0
     #: Training data: skip songs with fewer than this share of their onsets exactly on
     #: the grid (unquantized performances; 0 keeps every song).
     min_grid_share: float = 0.0
@@ -202,6 +208,8 @@ class ModelConfig:
             problems.append(f"drums folder {self.drums!r} must lie inside the model's folder")
         if not 0.0 <= self.key_guard <= 1.0:
             problems.append(f"key_guard {self.key_guard} outside 0..1")
+        if not 0.0 <= self.voice_leading <= 1.0:
+            problems.append(f"voice_leading {self.voice_leading} outside 0..1")
         if not 0.0 <= self.min_grid_share <= 1.0:
             problems.append(f"min_grid_share {self.min_grid_share} outside 0..1")
         if problems:
