@@ -90,7 +90,9 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     start = run.until(lambda r: r["kind"] == "start")
     roles = ["Alto", "Tenor", "Bass"]
     assert start["steps"] == 1000 and start["validation_songs"] >= 1
-    assert sorted(start["reference"]) == sorted(roles)
+    assert sorted(start["reference"]) == sorted([*roles, "All parts"])
+    assert set(start["reference"]["All parts"]) == {"melody_clash", "inner_clash",
+                                                    "note_in_chord", "parallels_per_100"}
     assert set(start["reference"]["Bass"]) >= {EMPTY_BAR_RATE, USED_PITCH_CLASSES,
                                                QUALIFIED_NOTE_RATE, TONAL_DISTANCE,
                                                IN_SCALE_RATE}
@@ -98,7 +100,8 @@ def test_stop_from_stdin_leaves_a_usable_model_and_resume_continues(
     assert step["steps_per_s"] > 0 and step["eta_s"] > 0
     assert {"g_loss", "d_loss", "gp", "rec", "adv"} <= set(step)
     val = run.until(lambda r: r["kind"] == "validation")
-    assert sorted(val["metrics"]) == sorted(roles)
+    assert sorted(val["metrics"]) == sorted([*roles, "All parts"])
+    assert val["metrics"]["Bass"]["notes_per_bar"] > 0
     assert isinstance(val["all_targets_met"], bool)
     preview = run.until(lambda r: r["kind"] == "preview")
     for path in (preview["path"], preview["base_path"]):  # the melody and every part, 8 bars
