@@ -33,7 +33,7 @@ def open_first_run_melody(window) -> bool:
     tunes = sample_melodies()
     if not tunes:
         return False
-    # a 4/4 tune every shipped style takes (the pop model is 4/4 only)
+    # a 4/4 tune, the meter every shipped style was trained on
     first = next((t for t in tunes if t.stem == FIRST_RUN_TUNE), tunes[0])
     ok = window.open_file(str(first), ask=False)
     if ok:

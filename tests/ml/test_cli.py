@@ -78,15 +78,18 @@ def test_generate_usage_errors_exit_2(models_home, melody_mid, tmp_path, capsys,
     assert "Traceback" not in err
 
 
-def test_unsupported_meter_and_empty_melody_exit_2(models_home, tmp_path, capsys):
-    from composer_gui.midi.smf import write_midi
+def test_an_unseen_meter_is_played_and_an_empty_melody_exits_2(models_home, tmp_path, capsys):
+    from composer_gui.midi.smf import read_midi, write_midi
 
     from .conftest import melody_song
 
     odd = tmp_path / "odd.mid"
     write_midi(melody_song(bars=3, numerator=7, denominator=8), odd)
-    assert main(["generate", str(odd), "--style", "chorale", "-o", str(tmp_path / "o.mid")]) == 2
-    assert "7/8" in capsys.readouterr().err
+    assert main(["generate", str(odd), "--style", "chorale", "-o", str(tmp_path / "o.mid")]) == 0
+    out = read_midi(tmp_path / "o.mid")
+    assert [t.name for t in out.tracks[1:]] == ["Alto", "Tenor", "Bass"]
+    assert all(t.notes for t in out.tracks[1:])
+    assert [(m.numerator, m.denominator) for m in out.time_signatures] == [(7, 8)]
     empty = melody_song(bars=2)
     empty.tracks[0].notes = []
     write_midi(empty, tmp_path / "empty.mid")

@@ -182,16 +182,22 @@ def test_density_and_dynamics_change_the_part(drums):
     assert loud > soft + 20
 
 
-def test_other_meters_and_styles_are_refused_clearly(drums):
-    from composer_gui.ml.drums.errors import DrumMeterError
+def test_other_meters_play_group_by_group_and_unknown_styles_are_refused(drums):
+    from composer_gui.ml.drums.part import _bar_plan
 
+    # a waltz: every 3/4 bar gets drums, all inside the song's bars
     waltz = _song(bars=4, meters=[TimeSignature(0, 3, 4)])
-    with pytest.raises(DrumMeterError, match=r"bar 1 is in 3/4"):
-        drums.part(waltz)
-    mixed = _song(bars=8, meters=[TimeSignature(0, 4, 4), TimeSignature(4 * 1920, 6, 8)])
-    assert drums.part(mixed, range(0, 4))  # the 4/4 bars alone are fine
-    with pytest.raises(DrumMeterError, match=r"bar 5 is in 6/8"):
-        drums.part(mixed)
+    tm = TimeMap.of(waltz)
+    notes = drums.part(waltz, seed=1)
+    assert {tm.bar_of(n.start) for n in notes} == {0, 1, 2, 3}
+    assert max(n.end for n in notes) <= tm.bar_to_tick(4)
+    # 7/8 after 4/4: each 7/8 bar is played as 2+2+3 eighths, each group the start of a
+    # 4/4 bar cut short; the 4/4 bars as before
+    mixed = _song(bars=8, meters=[TimeSignature(0, 4, 4), TimeSignature(4 * 1920, 7, 8)])
+    assert [(b.index, b.kind, b.length // 240) for b in _bar_plan(mixed, 4, 5)] == [
+        (4, "short", 2), (4, "short", 2), (4, "short", 3)]
+    tm = TimeMap.of(mixed)
+    assert {tm.bar_of(n.start) for n in drums.part(mixed, seed=2)} == set(range(8))
     with pytest.raises(UserError, match="unknown style 'polka'"):
         drums.part(_song(bars=2), style="polka")
     assert drums.part(_song(bars=4), style="rock", candidates=3)

@@ -209,14 +209,20 @@ def test_generate_pop_writes_the_four_named_tracks_drums_on_channel_ten(tmp_path
     assert all(n.start < end for t in song.tracks for n in t.notes)
 
 
-def test_three_four_melody_is_refused_with_the_meter_named(tmp_path, capsys):
+def test_a_three_four_ballad_gets_all_four_parts(tmp_path):
     from composer_gui.cli import main
+    from composer_gui.core.timing import TimeMap
+    from composer_gui.midi.smf import read_midi
 
     src = _write(three_four_song(), tmp_path / "waltz.mid")
-    assert main(["generate", str(src), "--style", "pop", "-o", str(tmp_path / "o.mid")]) == 2
-    err = capsys.readouterr().err
-    assert "meter 3/4" in err and "pop" in err and "4/4" in err
-    assert not (tmp_path / "o.mid").exists()
+    assert main(["generate", str(src), "--style", "pop", "-o", str(tmp_path / "o.mid")]) == 0
+    out = read_midi(tmp_path / "o.mid")
+    assert [t.name for t in out.tracks[1:]] == NAMES
+    tm = TimeMap.of(out)
+    bars = tm.bar_count(out.tracks[0].end_tick)
+    drums = {tm.bar_of(n.start) for n in out.tracks[-1].notes}
+    assert drums == set(range(bars))  # the drums play every 3/4 bar
+    assert all(n.end <= tm.bar_to_tick(bars) + 480 for t in out.tracks[1:] for n in t.notes)
 
 
 def test_parts_sit_in_the_key_and_bars_of_hand_typed_tunes(pop_composer):

@@ -80,13 +80,96 @@ def unsupported_bars(bar_starts: np.ndarray, bar_meters: list[str], n_steps: int
     return [(i, bar_meters[i]) for i, m in enumerate(meters) if m not in config.meters]
 
 
+def beat_groups(meter: str) -> list[int]:
+    """How a bar of ``meter`` ("N/D") groups its N beats of 1/D, as a musician counts a
+    meter a model has not seen: compound meters in threes (6/8 = 3+3, 12/8 = 3+3+3+3),
+    quarters and halves in fours and threes (5/4 = 3+2, 7/4 = 4+3, 6/4 = 3+3), eighths
+    and sixteenths in twos with a three at the end (7/8 = 2+2+3, 5/8 = 2+3)."""
+    num, den = (int(x) for x in meter.split("/"))
+    if num <= (4 if den <= 4 else 3):
+        return [num]
+    if num % 3 == 0:
+        return [3] * (num // 3)
+    if den <= 4:
+        if num == 5:
+            return [3, 2]
+        groups, rest = [], num
+        while rest > 4:
+            take = 3 if rest - 4 == 1 else 4
+            groups.append(take)
+            rest -= take
+        return groups + [rest]
+    if num % 2 == 0:
+        return [2] * (num // 2)
+    return [2] * ((num - 3) // 2) + [3]
+
+
+def known_beats(bar_starts: np.ndarray, bar_meters: list[str], n_steps: int, config
+                ) -> tuple[np.ndarray, list[str]]:
+    """The bars as a model can play them when it has not seen some of them (generation
+    only; training keeps to the meters it knows).
+
+    Bars read as :func:`feature_bars` reads them; then every bar the model still cannot
+    place is split into its :func:`beat_groups`, each labelled with a meter the model
+    knows: one exactly as long where there is one, else the shortest longer one, read as
+    a bar cut short (a group longer than every known bar is cut into known bars). A first
+    bar shorter than the one after it stays a pickup: the end of a bar of the next bar's
+    meter. The result is final: give it to :func:`window_position_features` with
+    ``lenient=False``."""
+    starts, meters = feature_bars(bar_starts, bar_meters, n_steps, config)
+    unplaced = [i for i, m in enumerate(meters) if m not in config.meters]
+    if not unplaced:
+        return starts, meters
+    spb = config.steps_per_beat
+    known = sorted((meter_steps(m, spb), m) for m in config.meters)
+    ends = np.append(starts[1:], max(n_steps, int(starts[-1]) + 1))
+    out_starts: list[int] = []
+    out_meters: list[str] = []
+    first_groups = 0
+    for i, (start, end, meter) in enumerate(zip(starts.tolist(), ends.tolist(), meters)):
+        if meter in config.meters:
+            out_starts.append(start)
+            out_meters.append(meter)
+            continue
+        num, den = (int(x) for x in meter.split("/"))
+        unit = 4 * spb / den
+        pos = start
+        for group in beat_groups(meter):
+            if pos >= end:
+                break
+            length = min(max(1, int(round(group * unit))), end - pos)
+            while length > 0:
+                exact = [m for steps, m in known if steps == length]
+                longer = [m for steps, m in known if steps > length]
+                label = exact[0] if exact else (longer[0] if longer else known[-1][1])
+                take = min(length, meter_steps(label, spb))
+                out_starts.append(pos)
+                out_meters.append(label)
+                pos += take
+                length -= take
+                first_groups += i == 0
+        if pos < end:  # a bar longer than its meter says: the rest as one more cut bar
+            out_starts.append(pos)
+            out_meters.append(out_meters[-1])
+    out = np.array(out_starts, dtype=np.int64)
+    if (0 in unplaced and first_groups == 1 and len(starts) > 1
+            and ends[0] - starts[0] < ends[1] - starts[1]):
+        out[0] = out[1] - meter_steps(out_meters[1], spb)  # a pickup
+        out_meters[0] = out_meters[1]
+    return out, out_meters
+
+
 def window_position_features(config, bar_starts: np.ndarray, bar_meters: list[str],
-                             n_steps: int, song_steps: int | None = None, offset: int = 0
-                             ) -> np.ndarray:
+                             n_steps: int, song_steps: int | None = None, offset: int = 0,
+                             lenient: bool = True) -> np.ndarray:
     """Position features ``[n_steps, config.position_features]`` of steps
-    ``offset .. offset+n_steps`` of a song with these bars."""
+    ``offset .. offset+n_steps`` of a song with these bars (read as :func:`feature_bars`
+    reads them; ``lenient=False``: as they are, e.g. the output of :func:`known_beats`)."""
     total = song_steps if song_steps is not None else offset + n_steps
-    starts, meters = feature_bars(bar_starts, bar_meters, total, config)
+    if lenient:
+        starts, meters = feature_bars(bar_starts, bar_meters, total, config)
+    else:
+        starts, meters = np.asarray(bar_starts, dtype=np.int64), list(bar_meters)
     plain = position_features(starts, n_steps, config.steps_per_beat, config.max_bar_steps,
                               song_steps=song_steps, offset=offset)
     if not getattr(config, "meter_aware", False):

@@ -9,9 +9,5 @@ class DrumError(UserError):
     """A request the drum model cannot fulfil (bad option value ...)."""
 
 
-class DrumMeterError(DrumError):
-    """A bar in a meter the drum model does not play (it plays 4/4 and 2/2)."""
-
-
 class DrumStyleError(DrumError):
     """A style name the drum model was not trained on."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from composer_gui.core.song import Note, Song, normalize_notes
 from composer_gui.ml.drums.data import DRUM_METERS
-from composer_gui.ml.drums.errors import DrumError, DrumMeterError
+from composer_gui.ml.drums.errors import DrumError
 
 #: Logit shift at density 0 and 1 (0.5 leaves the model's probabilities as they are).
 DENSITY_SHIFT = 2.5
@@ -28,7 +28,7 @@ class _Bar:
     index: int
     start: int  # tick
     length: int  # ticks
-    kind: str  # "full", "short" (a 4/4 bar cut by a meter change), "pickup", "other"
+    kind: str  # "full", "short" (a 4/4 bar cut short), "pickup"
     meter: str
     bpm: float
 
@@ -43,15 +43,37 @@ def _bar_plan(song: Song, first: int, stop: int) -> list[_Bar]:
         start = tm.bar_to_tick(b)
         length = tm.bar_length(b)
         sig = tm.meter_at(start)
+        meter = f"{sig.numerator}/{sig.denominator}"
+        bpm = tm.tempo_at(start).bpm
         if b == 0 and length < full and tm.bar_length(1) == full:
-            kind = "pickup"  # a short first bar before full ones, whatever its meter
+            plan.append(_Bar(b, start, length, "pickup", meter, bpm))  # whatever its meter
         elif (sig.numerator, sig.denominator) in DRUM_METERS:
-            kind = "full" if length >= full else "short"
+            plan.append(_Bar(b, start, length, "full" if length >= full else "short", meter,
+                             bpm))
         else:
-            kind = "other"
-        plan.append(_Bar(b, start, length, kind, f"{sig.numerator}/{sig.denominator}",
-                         tm.tempo_at(start).bpm))
+            plan += _grouped(b, start, length, meter, bpm, full, song.ticks_per_beat)
     return plan
+
+
+def _grouped(index: int, start: int, length: int, meter: str, bpm: float, full: int,
+             tpb: int) -> list[_Bar]:
+    """A bar in a meter the drums never learned, as the drums play it: one 4/4 bar cut
+    short per beat group (3/4 = 3 beats, 5/4 = 3+2, 6/8 = 3+3 eighths, 7/8 = 2+2+3;
+    :func:`~composer_gui.ml.data.meters.beat_groups`), each starting the pattern again."""
+    from composer_gui.ml.data.meters import beat_groups
+
+    unit = 4 * tpb // int(meter.split("/")[1])
+    out, pos, end = [], start, start + length
+    for group in beat_groups(meter):
+        size = min(group * unit, end - pos)
+        while size > 0:
+            take = min(size, full)
+            out.append(_Bar(index, pos, take, "full" if take == full else "short", meter, bpm))
+            pos += take
+            size -= take
+    if pos < end:
+        out.append(_Bar(index, pos, end - pos, "short", meter, bpm))
+    return out
 
 
 class DrumModel:
@@ -156,10 +178,11 @@ class DrumModel:
         data gives the style (``config.ride_rates``), on the ride. Notes lie inside the
         requested bars only.
 
-        Meters: 4/4 and 2/2 bars are played. A pickup bar at the start (a shorter bar
-        before the first full one) stays silent and a 4/4 bar cut short by a meter change
-        is played as far as it goes. Any requested bar in another meter (3/4, 6/8 ...)
-        raises :class:`DrumMeterError` naming the bar and its meter.
+        Meters: 4/4 and 2/2 bars are played as learned. A pickup bar at the start (a
+        shorter bar before the first full one) stays silent and a 4/4 bar cut short by a
+        meter change is played as far as it goes. A bar in another meter (3/4, 6/8, 5/4,
+        7/8 ...) is played group by group, each beat group the start of a 4/4 bar cut short
+        (:func:`_grouped`): the drums were trained on 4/4 Groove only.
 
         ``density`` (0..1; 0.5 as trained) shifts every hit's probability (fewer to more
         notes), ``dynamics`` (0..1; 0.5 as trained) scales velocities from half to 1.5x,
@@ -184,11 +207,6 @@ class DrumModel:
         ctx = _ctx_bars(cfg)
         lo, hi = max(0, bars.start - ctx), bars.stop + ctx
         plan = _bar_plan(song, lo, hi)
-        for bar in plan:
-            if bar.index in bars and bar.kind == "other":
-                raise DrumMeterError(
-                    f"drums: bar {bar.index + 1} is in {bar.meter}; the drum model plays "
-                    "4/4 (and 2/2) bars only")
         origin = 1 if _bar_plan(song, 0, 1)[0].kind == "pickup" else 0
         pos = np.array([(b.index - origin) % phrase_bars for b in plan])
         present = np.array([b.kind in ("full", "short") for b in plan])
@@ -201,8 +219,9 @@ class DrumModel:
                                        [b.index for b in plan], seed, density, candidates,
                                        phrases, ride)
         tpb = song.ticks_per_beat
-        first_tick = plan[bars.start - lo].start
-        end_tick = plan[bars.stop - 1 - lo].start + plan[bars.stop - 1 - lo].length
+        wanted = [b for b in plan if b.index in bars]
+        first_tick = wanted[0].start
+        end_tick = wanted[-1].start + wanted[-1].length
         gain = 0.5 + dynamics
         duration = max(1, tpb // 8)
         notes: list[Note] = []

@@ -24,7 +24,7 @@ import numpy as np
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.data.encoding import channels
-from composer_gui.ml.data.meters import unsupported_bars, window_position_features
+from composer_gui.ml.data.meters import known_beats, unsupported_bars, window_position_features
 from composer_gui.ml.generate.decode import VoiceLeading, decode_part, gate_bars, window_bars
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
@@ -87,6 +87,25 @@ def _pickup_grid(grid: Grid, config: ModelConfig) -> Grid | None:
     starts[0] = grid.bar_starts[1] - full
     return Grid(grid.ticks_per_beat, grid.steps_per_beat, starts,
                 [meter, *grid.bar_meters[1:]], grid.n_steps)
+
+
+@dataclass
+class NetGrid(Grid):
+    """A grid whose bars are already as the networks read them (``lenient`` False: its
+    position features take the bars as they are)."""
+
+    lenient: bool = True
+
+
+def _playable_grid(grid: Grid, config: ModelConfig) -> Grid:
+    """``grid`` when the model can place every bar; else its bars as the model can play
+    them: every bar of a meter it has not seen split into beat groups of meters it knows
+    (:func:`~composer_gui.ml.data.meters.known_beats`: 5/4 = 3+2, 7/8 = 2+2+3)."""
+    if not unsupported_bars(grid.bar_starts, grid.bar_meters, grid.n_steps, config):
+        return grid
+    starts, meters = known_beats(grid.bar_starts, grid.bar_meters, grid.n_steps, config)
+    return NetGrid(grid.ticks_per_beat, grid.steps_per_beat, starts, meters, grid.n_steps,
+                   lenient=False)
 
 
 def key_guard_weights(config: ModelConfig, melody_held: np.ndarray,
@@ -196,13 +215,7 @@ class Composer:
         # a pickup bar: meter-aware models read it in their features; the others see it
         # as the end of a whole bar
         net_grid = grid if config.meter_aware else (_pickup_grid(grid, config) or grid)
-        unplaced = unsupported_bars(net_grid.bar_starts, net_grid.bar_meters,
-                                    net_grid.n_steps, config)
-        if unplaced:
-            bad = sorted({m for _, m in unplaced})
-            where = unplaced[0][0] + 1
-            raise GenerateError(f"meter {', '.join(bad)} (bar {where}) is not supported by the "
-                                f"{config.style} model (supported: {', '.join(config.meters)})")
+        net_grid = _playable_grid(net_grid, config)
         existing = _find_role_tracks(song, config, melody)
         partial = bars is not None or tracks is not None
         sel_tracks = self._selected_tracks(tracks)
@@ -332,7 +345,8 @@ class Composer:
         mask = np.zeros((config.tracks, t), np.float32)
         mask[:, : end - start] = decided[:, start:end]
         pos = window_position_features(config, grid.bar_starts, grid.bar_meters, t,
-                                       song_steps=s_total, offset=start)
+                                       song_steps=s_total, offset=start,
+                                       lenient=getattr(grid, "lenient", True))
         return mel, ctx, mask, pos
 
     def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale):

@@ -293,7 +293,8 @@ def _folk() -> ModelConfig:
 
 def _pop() -> ModelConfig:
     """POP909's parts under its melody (see ``composer_gui.ml.data.sources.pop909``) and a
-    Groove-trained drum sub-model. 4/4 only: POP909 holds 25 songs in 3/4 and 22 in 6/8,
+    Groove-trained drum sub-model. Trained on 4/4 (other meters play in 4/4 beat groups,
+    ``ml.data.meters.known_beats``): POP909 holds 25 songs in 3/4 and 22 in 6/8,
     too few to learn those meters from."""
     return ModelConfig(
         style="pop",
