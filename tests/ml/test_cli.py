@@ -195,8 +195,12 @@ def test_evaluate_prints_the_metric_table_for_data_and_model(tiny_model, chorale
     two = result["two_sample"]
     assert 0.0 <= two["auc"] <= 1.0 and 0.0 <= two["other_song_auc"] <= 1.0
     assert two["songs"] == 3 and len(two["mean_proba_generated"]) == 3
+    # the critic's ranking judged by the classifier, melody by melody
+    judged = result["critic_choice_judged"]
+    assert judged["melodies"] == 3 and 0.0 <= judged["pick_beats_random"] <= 1.0
     assert main(["evaluate", str(tiny_model), str(chorale_dir)]) == 0
     text = capsys.readouterr().out
     assert "| bass | UPC |" in text and "median note overlap between two seeds" in text
     assert "| note-in-chord |" in text and "| bass | notes per bar |" in text
     assert "classifier two-sample test, ROC AUC" in text
+    assert "the critic's pick looks less generated" in text

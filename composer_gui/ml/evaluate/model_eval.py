@@ -15,7 +15,10 @@ song). Besides the table:
   and the generated accompaniment, pooled over the songs; ``lines``: per part, octave
   leaps, repeated notes and notes per bar; ``two_sample``: the classifier two-sample
   test's ROC AUC (:mod:`composer_gui.ml.evaluate.two_sample`), generated against real
-  bars and, as the calibration point, another song's real accompaniment against real.
+  bars and, as the calibration point, another song's real accompaniment against real;
+  ``critic_choice_judged``: on what share of the melodies the critic's pick among the K
+  candidates looks less generated to that classifier (the fold that never saw the
+  melody) than a random pick would on average.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 
 from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
 from composer_gui.ml.errors import DataError
-from composer_gui.ml.evaluate.two_sample import SongBars, other_song_rows, two_sample_auc
+from composer_gui.ml.evaluate.two_sample import SongBars, judge, other_song_rows, two_sample_auc
 from composer_gui.ml.metrics.harmony import (
     HARMONY_LABELS,
     LINE_LABELS,
@@ -102,6 +105,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     real_lines: dict[str, list] = {}
     gen_lines: dict[str, list] = {}
     chosen_td, all_td = [], []
+    ranked: list[tuple[int, list[SongBars], int]] = []  # (song, candidates, critic's pick)
     for song in songs:
         grid = _grid(song, config.steps_per_beat)
         mel = _melody_in_range(song.codes[0], config.pitches)
@@ -138,6 +142,12 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
                                        for t in pitched]))
             chosen_td.append(tds[int(np.argmax(scores))])
             all_td.append(float(np.nanmean(tds)))
+            pitched_roles = [r for r, ro in enumerate(roles) if ro not in drums]
+            ranked.append((len(real_bars) - 1, [
+                SongBars(song.name, melody, [_pair(many[c, r], config.lowest)
+                                             for r in pitched_roles],
+                         song.bar_starts, config.steps_per_beat, key)
+                for c in range(candidates)], int(np.argmax(scores))))
     data_table = aggregate_metrics(real_songs, seed=seed)
     gen_table = aggregate_metrics(gen_songs, seed=seed)
     overlap = median_note_overlap(
@@ -171,11 +181,21 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     result["lines"] = {ro: {"data": pooled_lines(real_lines[ro]),
                             "generated": pooled_lines(gen_lines[ro])} for ro in real_lines}
     if two_sample:
-        test = two_sample_auc(real_bars, gen_bars, seed=seed)
+        test = two_sample_auc(real_bars, gen_bars, seed=seed, keep_models=bool(ranked))
         calibration = two_sample_auc(real_bars, other_song_rows(real_bars), seed=seed)
         result["two_sample"] = {"auc": test["auc"], "other_song_auc": calibration["auc"],
                                 "bars": test["bars"], "songs": test["songs"],
                                 "mean_proba_generated": test.get("mean_proba_generated")}
+        judges = test.get("judges", {})
+        wins, pairs = 0, 0
+        for index, cands, pick in ranked:
+            if index not in judges:
+                continue
+            probs = [judge(judges[index], c) for c in cands]
+            pairs += 1
+            wins += probs[pick] < float(np.mean(probs))  # a random pick's expectation
+        if pairs:
+            result["critic_choice_judged"] = {"melodies": pairs, "pick_beats_random": wins / pairs}
     if chosen_td:
         result["critic_choice"] = {"candidates": candidates,
                                    "chosen_td": float(np.nanmean(chosen_td)),
@@ -218,6 +238,11 @@ def format_table(result: dict) -> str:
         lines.append(f"TD to the melody, critic's choice of {cc['candidates']}: "
                      f"{cc['chosen_td']:.3f}; mean candidate: {cc['mean_candidate_td']:.3f} "
                      "(lower is better)")
+    cj = result.get("critic_choice_judged")
+    if cj:
+        lines.append(f"the critic's pick looks less generated to the two-sample classifier "
+                     f"than a random pick on {cj['pick_beats_random']:.0%} of "
+                     f"{cj['melodies']} melodies")
     for meter, part in result.get("by_meter", {}).items():
         met = part["targets_met"]
         n_met = sum(v for role in met.values() for v in role.values())

@@ -146,15 +146,7 @@ def other_song_rows(songs: Sequence[SongBars]) -> list[SongBars]:
     return out
 
 
-def two_sample_auc(real: Sequence[SongBars], other: Sequence[SongBars], folds: int = 5,
-                   seed: int = 0) -> dict:
-    """ROC AUC of a classifier telling ``other``'s bars (generated, or another song's
-    accompaniment) from ``real``'s bars of the same songs, cross-validated with each
-    song in one fold; also the mean out-of-fold probability of "not real" per song."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
-
+def _rows(real: Sequence[SongBars], other: Sequence[SongBars]):
     x, y, groups = [], [], []
     for label, songs in ((0, real), (1, other)):
         for index, song in enumerate(songs):
@@ -162,18 +154,47 @@ def two_sample_auc(real: Sequence[SongBars], other: Sequence[SongBars], folds: i
             x.append(feats)
             y += [label] * len(feats)
             groups += [index] * len(feats)
-    x = np.concatenate(x)
-    y = np.array(y)
-    groups = np.array(groups)
+    return np.concatenate(x), np.array(y), np.array(groups)
+
+
+def _classifier(seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, max_leaf_nodes=15,
+                                          random_state=seed)
+
+
+def two_sample_auc(real: Sequence[SongBars], other: Sequence[SongBars], folds: int = 5,
+                   seed: int = 0, keep_models: bool = False) -> dict:
+    """ROC AUC of a classifier telling ``other``'s bars (generated, or another song's
+    accompaniment) from ``real``'s bars of the same songs, cross-validated with each
+    song in one fold; also the mean out-of-fold probability of "not real" per song. With
+    ``keep_models``, ``judges[i]`` is the fold's classifier that never saw song ``i``
+    (for :func:`judge`)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    x, y, groups = _rows(real, other)
     n_songs = len(set(groups.tolist()))
     if n_songs < 2 or len(set(y.tolist())) < 2:
         return {"auc": float("nan"), "bars": int(len(y)), "songs": n_songs}
     proba = np.zeros(len(y))
+    judges: dict[int, object] = {}
     for train, test in GroupKFold(n_splits=min(folds, n_songs)).split(x, y, groups):
-        clf = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1,
-                                             max_leaf_nodes=15, random_state=seed)
+        clf = _classifier(seed)
         clf.fit(x[train], y[train])
         proba[test] = clf.predict_proba(x[test])[:, 1]
+        if keep_models:
+            judges.update({int(g): clf for g in set(groups[test].tolist())})
     per_song = [float(proba[(groups == g) & (y == 1)].mean()) for g in range(len(other))]
-    return {"auc": float(roc_auc_score(y, proba)), "bars": int(len(y)), "songs": n_songs,
-            "mean_proba_generated": per_song}
+    out = {"auc": float(roc_auc_score(y, proba)), "bars": int(len(y)), "songs": n_songs,
+           "mean_proba_generated": per_song}
+    if keep_models:
+        out["judges"] = judges
+    return out
+
+
+def judge(classifier, song: SongBars) -> float:
+    """The mean probability, over a song's bars, that ``classifier`` calls them generated:
+    the outside referee of a ranking (lower: harder to tell from the real thing)."""
+    return float(classifier.predict_proba(bar_features(song))[:, 1].mean())
