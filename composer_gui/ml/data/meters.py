@@ -131,7 +131,7 @@ def known_beats(bar_starts: np.ndarray, bar_meters: list[str], n_steps: int, con
             out_starts.append(start)
             out_meters.append(meter)
             continue
-        num, den = (int(x) for x in meter.split("/"))
+        den = int(meter.split("/")[1])
         unit = 4 * spb / den
         pos = start
         for group in beat_groups(meter):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from composer_gui.ml.metrics.harmony import pitch_classes, semitone_apart, top_line
 from composer_gui.ml.metrics.keys import scale_pitch_classes
 from composer_gui.ml.metrics.rolls import TrackRoll, bar_starts, split_track
 
@@ -44,11 +45,17 @@ class SongBars:
     key: str
 
 
-def _onsets(track: TrackRoll) -> tuple[np.ndarray, np.ndarray]:
+def _onsets(track: TrackRoll, n_steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(onsets, held) of a track, cut or padded with silence to ``n_steps``."""
     onsets, held = split_track(track)
     if onsets is None:  # a plain roll: a note starts where a pitch starts sounding
         onsets = held & ~np.vstack([np.zeros((1, held.shape[1]), bool), held[:-1]])
-    return onsets, held
+    if n_steps is None or n_steps == len(held):
+        return onsets, held
+    m = min(n_steps, len(held))
+    fitted = np.zeros((2, n_steps, held.shape[1]), bool)
+    fitted[0, :m], fitted[1, :m] = onsets[:m], held[:m]
+    return fitted[0], fitted[1]
 
 
 def _part_bar(onsets: np.ndarray, held: np.ndarray, mel_pcs: np.ndarray, scale: np.ndarray,
@@ -68,17 +75,12 @@ def _part_bar(onsets: np.ndarray, held: np.ndarray, mel_pcs: np.ndarray, scale: 
     pos = steps % spb
     half = spb // 2 if spb % 2 == 0 else None
     sounding = hd.sum(axis=1)
-    top = np.where(hd.any(axis=1), hd.shape[1] - 1 - np.argmax(hd[:, ::-1], axis=1), -1)
+    top = top_line(hd)
     line = top[top >= 0]
     changes = np.diff(line)
     pcs = np.nonzero(hd.any(axis=0))[0] % 12
-    acc_pc = np.zeros((hd.shape[0], 12), bool)
-    for p in np.nonzero(hd.any(axis=0))[0]:
-        acc_pc[hd[:, p], p % 12] = True
-    mel_pc = np.zeros((hd.shape[0], 12), bool)
-    for p in np.nonzero(mel_held[lo:hi].any(axis=0))[0]:
-        mel_pc[mel_held[lo:hi, p], p % 12] = True
-    semi = lambda a, b: ((a & np.roll(b, 1, 1)).any(1) | (a & np.roll(b, -1, 1)).any(1))  # noqa: E731
+    acc_pc = pitch_classes(hd)
+    mel_pc = pitch_classes(mel_held[lo:hi])
     both = mel_pc.any(1) & acc_pc.any(1)
     return [
         0.0,
@@ -93,27 +95,20 @@ def _part_bar(onsets: np.ndarray, held: np.ndarray, mel_pcs: np.ndarray, scale: 
         float(np.mean(np.abs(changes[changes != 0]))) if np.any(changes != 0) else 0.0,
         float(np.mean(mel_pcs[pcs])) if len(pcs) else np.nan,
         float(np.mean(scale[pcs])) if len(pcs) else np.nan,
-        float(np.mean(semi(mel_pc, acc_pc)[both])) if both.any() else 0.0,
-        float(np.mean(semi(acc_pc, acc_pc)[acc_pc.any(1)])),
+        float(np.mean(semitone_apart(mel_pc, acc_pc)[both])) if both.any() else 0.0,
+        float(np.mean(semitone_apart(acc_pc, acc_pc)[acc_pc.any(1)])),
     ]
 
 
 def bar_features(song: SongBars) -> np.ndarray:
     """``[bars, parts * len(FEATURES)]``: each bar's features, part after part."""
-    mel_on, mel_held = _onsets(song.melody)
+    mel_held = split_track(song.melody)[1]
     n_steps = len(mel_held)
     starts = bar_starts(n_steps, song.bar_starts)
     ends = np.append(starts[1:], n_steps)
     scale = np.zeros(12, bool)
     scale[list(scale_pitch_classes(song.key))] = True
-    parts = []
-    for part in song.parts:
-        on, held = _onsets(part)
-        m = min(len(held), n_steps)
-        pad_on = np.zeros_like(mel_held)
-        pad_held = np.zeros_like(mel_held)
-        pad_on[:m], pad_held[:m] = on[:m], held[:m]
-        parts.append((pad_on, pad_held))
+    parts = [_onsets(part, n_steps) for part in song.parts]
     rows = []
     for lo, hi in zip(starts, ends):
         mel_pcs = np.zeros(12, bool)
@@ -133,14 +128,7 @@ def other_song_rows(songs: Sequence[SongBars]) -> list[SongBars]:
     for i, song in enumerate(songs):
         other = songs[(i + 1) % len(songs)]
         n = len(split_track(song.melody)[1])
-        parts = []
-        for part in other.parts:
-            on, held = _onsets(part)
-            pad_on = np.zeros((n, held.shape[1]), bool)
-            pad_held = np.zeros((n, held.shape[1]), bool)
-            m = min(n, len(held))
-            pad_on[:m], pad_held[:m] = on[:m], held[:m]
-            parts.append((pad_on, pad_held))
+        parts = [_onsets(part, n) for part in other.parts]
         out.append(SongBars(song.name, song.melody, parts, song.bar_starts,
                             song.steps_per_beat, song.key))
     return out

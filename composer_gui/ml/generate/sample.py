@@ -26,6 +26,7 @@ from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.data.encoding import channels
 from composer_gui.ml.data.meters import known_beats, unsupported_bars, window_position_features
 from composer_gui.ml.generate.decode import VoiceLeading, decode_part, gate_bars, window_bars
+from composer_gui.ml.metrics.harmony import top_line
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
     Grid,
@@ -404,19 +405,15 @@ class Composer:
             return lambda r: None
         k, t = state.shape[0], config.window_steps
 
-        def top(codes: np.ndarray) -> np.ndarray:  # [..., T, P] -> [..., T]
-            on = codes > 0
-            return np.where(on.any(axis=-1), on.shape[-1] - 1 - np.argmax(on[..., ::-1], axis=-1), -1)
-
         end = min(start + t, state.shape[2])
-        melody = np.broadcast_to(top(mel)[None, None], (k, 1, t))
+        melody = np.broadcast_to(top_line(mel)[None, None], (k, 1, t))
         beat = pos[:, config.max_bar_steps + config.steps_per_beat + 1] > 0.5
         pitched = [q for q, spec in enumerate(config.roles) if not spec.is_drum]
 
         def lines(r: int) -> VoiceLeading:
             others = [q for q in pitched if q != r and (q < r or not todo[q].any())]
             window = np.full((k, len(others), t), -1)
-            window[:, :, : end - start] = top(state[:, others, start:end])  # as decoded so far
+            window[:, :, : end - start] = top_line(state[:, others, start:end])  # as decoded so far
             voices = np.concatenate([melody, window], axis=1)
             return VoiceLeading(voices, beat, config.voice_leading)
 

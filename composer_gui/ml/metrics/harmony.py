@@ -65,7 +65,7 @@ LINE_LABELS: dict[str, str] = {
 }
 
 
-def _pcs(held: np.ndarray) -> np.ndarray:
+def pitch_classes(held: np.ndarray) -> np.ndarray:
     """``[steps, 12]`` bool: which pitch classes sound at each step."""
     return pitch_class_counts(held) > 0
 
@@ -85,7 +85,7 @@ def _together(melody: TrackRoll, accompaniment: Sequence[TrackRoll]):
     return mel, acc
 
 
-def _semitone_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def semitone_apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per step: a pitch class of ``a`` and one of ``b`` (``[steps, 12]``) a semitone
     apart."""
     return (a & np.roll(b, 1, axis=1)).any(axis=1) | (a & np.roll(b, -1, axis=1)).any(axis=1)
@@ -97,10 +97,10 @@ def clash_counts(melody: TrackRoll, accompaniment: Sequence[TrackRoll],
     clash, of those with an inner clash), judged at each beat's first step."""
     mel, acc = _together(melody, accompaniment)
     on_beat = slice(0, None, max(1, steps_per_beat))
-    mpc, apc = _pcs(mel[on_beat]), _pcs(acc[on_beat])
+    mpc, apc = pitch_classes(mel[on_beat]), pitch_classes(acc[on_beat])
     both = mpc.any(axis=1) & apc.any(axis=1)
-    mclash = both & _semitone_apart(mpc, apc)
-    iclash = both & _semitone_apart(apc, apc)
+    mclash = both & semitone_apart(mpc, apc)
+    iclash = both & semitone_apart(apc, apc)
     return int(both.sum()), int(mclash.sum()), int(iclash.sum())
 
 
@@ -116,11 +116,12 @@ def inner_clash(melody: TrackRoll, accompaniment: Sequence[TrackRoll],
     return clash / both if both else float("nan")
 
 
-def _top_line(held: np.ndarray) -> np.ndarray:
-    """The highest sounding pitch at each step, -1 where silent."""
-    any_on = held.any(axis=1)
-    top = held.shape[1] - 1 - np.argmax(held[:, ::-1], axis=1)
-    return np.where(any_on, top, -1)
+def top_line(held: np.ndarray) -> np.ndarray:
+    """The highest sounding pitch (index on the last axis) at each step of ``held``
+    ``[..., steps, pitches]``, -1 where silent."""
+    on = held > 0
+    top = on.shape[-1] - 1 - np.argmax(on[..., ::-1], axis=-1)
+    return np.where(on.any(axis=-1), top, -1)
 
 
 def chord_counts(melody: TrackRoll, accompaniment: Sequence[TrackRoll],
@@ -131,8 +132,8 @@ def chord_counts(melody: TrackRoll, accompaniment: Sequence[TrackRoll],
     beats = _beats(len(mel), steps_per_beat)
     n_beats = int(beats[-1]) + 1 if len(beats) else 0
     beat_pcs = np.zeros((n_beats, 12), dtype=bool)
-    np.logical_or.at(beat_pcs, beats, _pcs(acc))
-    top = _top_line(mel)
+    np.logical_or.at(beat_pcs, beats, pitch_classes(acc))
+    top = top_line(mel)
     frames = (top >= 0) & beat_pcs[beats].any(axis=1)
     hit = frames & beat_pcs[beats, np.where(top >= 0, top, 0) % 12]
     return int(frames.sum()), int(hit.sum())
@@ -149,7 +150,7 @@ def parallel_counts(voices: Sequence[TrackRoll], steps_per_beat: int) -> tuple[i
     with a parallel fifth, octave or unison). Each voice is read by its top note at the
     start of every eighth note; a pair is judged only where both sound at both ends."""
     stride = max(1, round(steps_per_beat / 2))
-    lines = [_top_line(sounding(v))[::stride] for v in voices]
+    lines = [top_line(sounding(v))[::stride] for v in voices]
     n = min(len(line) for line in lines) if lines else 0
     moving = found = 0
     for i in range(len(lines)):
