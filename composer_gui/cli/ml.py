@@ -1,4 +1,4 @@
-"""``generate``, ``train``, ``models`` and ``evaluate``: the model commands.
+"""``generate``, ``train``, ``models``, ``evaluate`` and ``fit-lines``: the model commands.
 
 Registration imports nothing heavy; torch is loaded inside the command functions.
 """
@@ -89,6 +89,19 @@ def register(subparsers) -> None:
     p.add_argument("--by-meter", action="store_true",
                    help="also the tables per meter (songs grouped by their main meter)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser(
+        "fit-lines", help="fit the decoder's line model of one-voice parts to training songs",
+        description="Fit how a model's one-voice parts step, sit and sound against the melody "
+                    "(the decoder's line model) to the training songs of DATA_DIR (never its "
+                    "validation songs), and save it in the model's config.json.")
+    p.add_argument("model", metavar="MODEL", help="a model name or folder (written in place)")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--songs", type=int, default=40, metavar="N",
+                   help="training songs to decode each round (default 40)")
+    p.add_argument("--rounds", type=int, default=5, metavar="N", help="fitting rounds (default 5)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_fit_lines)
 
 
 # ----- generate ----------------------------------------------------------------------------
@@ -394,4 +407,20 @@ def cmd_evaluate(args) -> int:
         print(format_table(result))
         if drums is not None:
             print(format_drum_table(drums))
+    return 0
+
+
+def cmd_fit_lines(args) -> int:
+    from composer_gui.ml.generate.fit_lines import fit_model_lines
+    from composer_gui.ml.model.registry import resolve_model
+
+    if args.songs < 1 or args.rounds < 1:
+        raise CliError("fit-lines: --songs and --rounds must be at least 1")
+    folder = resolve_model(args.model)
+    report = fit_model_lines(folder, Path(args.data_dir), args.songs, args.rounds, args.seed,
+                             progress=lambda line: print(line, file=sys.stderr, flush=True))
+    if not report:
+        raise CliError(f"fit-lines: {folder} has no one-voice parts to fit")
+    print(json.dumps(report, indent=2))
+    print(f"saved {folder / 'config.json'}")
     return 0

@@ -31,7 +31,7 @@ from composer_gui.ml.data.meters import unsupported_bars
 from composer_gui.ml.data.roles import assign_roles, bass_from_chords, find_melody
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.model.config import ModelConfig
-from composer_gui.pianoroll.grid import notes_to_codes, song_grid
+from composer_gui.pianoroll.grid import Grid, notes_to_codes, song_grid
 
 PIPELINE_VERSION = 3
 #: Extra pitches kept on each side of the model's range for transposition.
@@ -280,3 +280,17 @@ def no_usable_message(where, report: DataReport, config: ModelConfig) -> str:
              for reason, paths in sorted(reasons.items(), key=lambda kv: -len(kv[1]))[:4]]
     return (f"{where}: none of the {report.files} MIDI files is usable for a model writing "
             f"{', '.join(config.role_names())} under a melody: " + "; ".join(parts))
+
+
+def melody_in_range(codes_ext: np.ndarray, pitches: int) -> np.ndarray:
+    """The melody's extended-range codes folded by octaves into the model's range."""
+    out = codes_ext[:, MARGIN:MARGIN + pitches].copy()
+    # an octave below the range moves up an octave, an octave above moves down
+    out[:, :MARGIN] = np.maximum(out[:, :MARGIN], codes_ext[:, :MARGIN])
+    out[:, pitches - MARGIN:] = np.maximum(out[:, pitches - MARGIN:], codes_ext[:, MARGIN + pitches:])
+    return out
+
+
+def song_grid_of(song: SongArrays, steps_per_beat: int) -> Grid:
+    """The grid of a song laid out by :func:`song_to_arrays` (480 ticks a beat)."""
+    return Grid(480, steps_per_beat, song.bar_starts, song.bar_meters, song.codes.shape[1])

@@ -27,7 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.data.dataset import MARGIN, SongArrays, default_cache_dir, load_folder
+from composer_gui.ml.data.dataset import (
+    MARGIN,
+    SongArrays,
+    default_cache_dir,
+    load_folder,
+    melody_in_range,
+    song_grid_of,
+)
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.evaluate.two_sample import SongBars, judge, other_song_rows, two_sample_auc
 from composer_gui.ml.metrics.harmony import (
@@ -43,25 +50,12 @@ from composer_gui.ml.metrics.rolls import to_full_range
 from composer_gui.ml.metrics.tables import SongRolls, aggregate_metrics, targets_met
 from composer_gui.ml.metrics.tables import format_table as metrics_table
 from composer_gui.ml.metrics.tracks import median_note_overlap, tonal_distance
-from composer_gui.pianoroll.grid import ONSET, Grid
+from composer_gui.pianoroll.grid import ONSET
 
 
 def _pair(codes: np.ndarray, lowest: int):
     """(onsets, held) full-range rolls from codes ``[S, P]`` starting at ``lowest``."""
     return (to_full_range(codes == ONSET, lowest), to_full_range(codes > 0, lowest))
-
-
-def _melody_in_range(codes_ext: np.ndarray, pitches: int) -> np.ndarray:
-    """The melody's extended-range codes folded by octaves into the model's range."""
-    out = codes_ext[:, MARGIN:MARGIN + pitches].copy()
-    # an octave below the range moves up an octave, an octave above moves down
-    out[:, :MARGIN] = np.maximum(out[:, :MARGIN], codes_ext[:, :MARGIN])
-    out[:, pitches - MARGIN:] = np.maximum(out[:, pitches - MARGIN:], codes_ext[:, MARGIN + pitches:])
-    return out
-
-
-def _grid(song: SongArrays, steps_per_beat: int) -> Grid:
-    return Grid(480, steps_per_beat, song.bar_starts, song.bar_meters, song.codes.shape[1])
 
 
 def main_meter(song: SongArrays) -> str:
@@ -107,8 +101,8 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     chosen_td, all_td = [], []
     ranked: list[tuple[int, list[SongBars], int]] = []  # (song, candidates, critic's pick)
     for song in songs:
-        grid = _grid(song, config.steps_per_beat)
-        mel = _melody_in_range(song.codes[0], config.pitches)
+        grid = song_grid_of(song, config.steps_per_beat)
+        mel = melody_in_range(song.codes[0], config.pitches)
         empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
         keep = np.zeros((config.tracks, grid.n_steps), np.float32)
         melody = _pair(song.codes[0], lo_ext)

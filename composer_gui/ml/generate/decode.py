@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from composer_gui.ml.data.line_stats import SILENT
 from composer_gui.ml.model.config import BLOCK_CHORDS
 from composer_gui.pianoroll.grid import HOLD, ONSET
 
@@ -65,7 +66,8 @@ class VoiceLeading:
 
     ``others`` ``[N, K, T]``: the pitch index (on the part's pitch axis) of each other
     voice at each step, -1 where it rests (the melody and the parts decoded before this
-    one, each by its top note); ``beat_start`` ``[T]``: the steps that start a beat.
+    one, each by its top note); ``beat_start`` ``[T]``: the steps that start a beat;
+    ``before_start`` ``[N, K]``: the same voices at the step before the window.
     A new note is weighted by ``weight`` when it starts a semitone (or a major seventh)
     from another voice on a beat, or when it moves in parallel perfect fifths, octaves
     or unisons with a voice that moves the same way at the same step."""
@@ -73,12 +75,18 @@ class VoiceLeading:
     others: np.ndarray
     beat_start: np.ndarray
     weight: float
+    #: ``[N, K]``: each other voice's pitch at the step before the window (-1: resting
+    #: or none); without it a parallel into a window's first step goes unseen.
+    before_start: np.ndarray | None = None
 
     def offending(self, t: int, current: np.ndarray, n_pitches: int) -> np.ndarray:
         """``[N, P]``: which new pitches at step ``t`` break the rule, given the part's
         pitch ``current`` ``[N]`` at ``t - 1`` (-1: resting)."""
         now = self.others[:, :, t]  # [N, K]
-        before = self.others[:, :, t - 1] if t > 0 else np.full_like(now, -1)
+        if t > 0:
+            before = self.others[:, :, t - 1]
+        else:
+            before = np.full_like(now, -1) if self.before_start is None else self.before_start
         cand = np.arange(n_pitches)[None, None, :]  # [1, 1, P]
         bad = np.zeros((now.shape[0], n_pitches), dtype=bool)
         sounding = (now >= 0)[:, :, None]
@@ -95,20 +103,61 @@ class VoiceLeading:
         return bad | parallel.any(axis=1)
 
 
+@dataclass(frozen=True)
+class LinePrior:
+    """A model of the real part's line (:mod:`composer_gui.ml.data.line_stats`), applied
+    to a one-voice part: each new pitch is weighted by a weight for the step from the
+    last note to it (``steps``: 25 for -12..+12 semitones, larger leaps at the octave),
+    one for the pitch itself (``register`` ``[P]``) and one for its interval above the
+    melody's note now (``against`` ``[12]``; ``melody`` ``[N, T]`` the melody's pitch per
+    step on the part's axis, :data:`SILENT` where it rests), the product raised to
+    ``strength``. A note starts only on the steps ``allowed`` ``[T]`` (positions in the
+    beat where the data starts notes at all): elsewhere the held note goes on, or the
+    part waits."""
+
+    steps: np.ndarray
+    register: np.ndarray
+    against: np.ndarray
+    melody: np.ndarray
+    allowed: np.ndarray
+    strength: float = 1.0
+
+    def weights(self, t: int, last: np.ndarray, n_pitches: int) -> np.ndarray:
+        """``[N, P]`` weights of a new pitch at step ``t`` after the note ``last``
+        ``[N]`` (-1: no note yet, no step weight)."""
+        cand = np.arange(n_pitches)[None, :]
+        move = np.asarray(self.steps)[np.clip(cand - last[:, None], -12, 12) + 12]
+        w = np.where((last >= 0)[:, None], move, 1.0) * np.asarray(self.register)[None, :]
+        mel = self.melody[:, t]
+        against = np.asarray(self.against)[(cand - mel[:, None]) % 12]
+        w = w * np.where((mel > SILENT)[:, None], against, 1.0)
+        w = w ** self.strength
+        return w / np.maximum(w.max(axis=1, keepdims=True), 1e-300)
+
+
+#: A one-voice part's notes start only where the data starts at least this share of
+#: the notes it starts on the beat (:attr:`LinePrior.allowed`).
+ONSET_FLOOR = 0.05
+
+
 def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator | None,
                 temperature: float = 1.0, start: int = 0,
                 prev_pitch: np.ndarray | None = None,
                 weights: np.ndarray | None = None,
-                leading: VoiceLeading | None = None) -> np.ndarray:
+                leading: VoiceLeading | None = None,
+                line: LinePrior | None = None) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of one-voice parts (earlier steps stay
     silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1).
     ``weights`` ``[N, P]`` (e.g. a key guard) scale the pitch choice only: whether the
     part sounds and where notes start follow the network's own probabilities; so does
-    ``leading`` (:class:`VoiceLeading`) for each new note."""
+    ``leading`` (:class:`VoiceLeading`) for each new note. ``line``
+    (:class:`LinePrior`) weights each new pitch by the data's steps from the last note
+    and keeps notes from starting where the data does not start them."""
     n, t_len, p_len = frame.shape
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     rows = np.arange(n)
     current = np.full(n, -1) if prev_pitch is None else np.asarray(prev_pitch).copy()
+    last = current.copy()
     age = np.where(current >= 0, 2, 0)
     activity = frame.sum(axis=2)
     onset_total = onset.sum(axis=2)
@@ -119,6 +168,10 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
         fresh = (onset_total[:, t] >= 0.5) & (age >= 2)
         held_p = frame[rows, t, np.maximum(current, 0)]
         hold = active & (current >= 0) & ~fresh & (held_p >= RELATIVE_FLOOR * peak[:, t])
+        if line is not None and not line.allowed[t]:
+            # no note starts here in the data: what sounds goes on, a rest stays a rest
+            hold = active & (current >= 0)
+            active = hold
         new = active & ~hold
         if new.any():
             # a pitch that sounds now and still sounds at the next step: no one-step blips
@@ -131,12 +184,16 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
                 ruled = np.where(leading.offending(t, current, p_len), leading.weight, 1.0) * probs
                 # where every likely pitch breaks the rule, the network's choice stands
                 probs = np.where((ruled.max(axis=1) > 1e-12)[:, None], ruled, probs)
+            if line is not None:
+                lined = probs * line.weights(t, last, p_len)
+                probs = np.where((lined.max(axis=1) > 1e-12)[:, None], lined, probs)
             pitch = _draw(probs, rng, temperature)
             codes[rows[new], t, pitch[new]] = ONSET
         else:
             pitch = current
         codes[rows[hold], t, current[hold]] = HOLD
         current = np.where(new, pitch, np.where(hold, current, -1))
+        last = np.where(current >= 0, current, last)
         age = np.where(new, 1, np.where(hold, age + 1, 0))
     return codes
 
@@ -262,18 +319,20 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 rng: np.random.Generator | None, temperature: float = 1.0, start: int = 0,
                 previous: np.ndarray | None = None,
                 weights: np.ndarray | None = None,
-                leading: VoiceLeading | None = None) -> np.ndarray:
+                leading: VoiceLeading | None = None,
+                line: LinePrior | None = None) -> np.ndarray:
     """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
     ``[N, P]`` is the code row at ``start - 1`` (continuity across windows); ``weights``
     ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard);
-    ``leading`` applies the voice-leading rule to one-voice parts."""
+    ``leading`` applies the voice-leading rule and ``line`` the data's line
+    (:class:`LinePrior`) to one-voice parts."""
     if voices == 1:
         prev_pitch = None
         if previous is not None:
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
         return decode_mono(frame, onset, rng, temperature, start, prev_pitch, weights,
-                           leading)
+                           leading, line)
     if voices == BLOCK_CHORDS:
         if weights is not None:
             frame = _weighted(frame, weights)

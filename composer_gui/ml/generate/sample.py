@@ -24,8 +24,16 @@ import numpy as np
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, Track, normalize_notes
 from composer_gui.ml.data.encoding import channels
+from composer_gui.ml.data.line_stats import SILENT
 from composer_gui.ml.data.meters import known_beats, unsupported_bars, window_position_features
-from composer_gui.ml.generate.decode import VoiceLeading, decode_part, gate_bars, window_bars
+from composer_gui.ml.generate.decode import (
+    ONSET_FLOOR,
+    LinePrior,
+    VoiceLeading,
+    decode_part,
+    gate_bars,
+    window_bars,
+)
 from composer_gui.ml.metrics.harmony import top_line
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
@@ -377,7 +385,8 @@ class Composer:
                 bars = window_bars(pos, config)
                 guard = (self._key_weights(mel_codes, start, probs)
                          if config.key_guard < 1.0 else None)
-                lines = self._lines(mel, state, todo, start, pos)
+                lines = self._lines(mel, state, todo, start, pos,
+                                    mel_codes[start - 1] if start > 0 else None)
                 for r, spec in enumerate(config.roles):
                     steps = np.nonzero(todo[r])[0]
                     if len(steps) == 0:
@@ -388,18 +397,19 @@ class Composer:
                     leading = lines(r) if spec.voices == 1 and not spec.is_drum else None
                     codes = decode_part(frame, onset, spec.voices, rng, temperature,
                                         start=local0, previous=prev, weights=guard,
-                                        leading=leading)
+                                        leading=leading, line=self._line_prior(spec, pos, mel))
                     state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
             scores = self._score(grid, mel_codes, state)
         return state, scores
 
     def _lines(self, mel: np.ndarray, state: np.ndarray, todo: np.ndarray, start: int,
-               pos: np.ndarray):
+               pos: np.ndarray, mel_before: np.ndarray | None = None):
         """``lines(r)``: the :class:`VoiceLeading` of part ``r`` in the window at
         ``start`` (the melody ``mel`` ``[T, P]``, the parts decoded before ``r`` and the
-        parts kept as they are), or None when the model's config leaves voice leading to
-        the network."""
+        parts kept as they are; ``mel_before`` ``[P]``: the melody's codes at the step
+        before the window), or None when the model's config leaves voice leading to the
+        network."""
         config = self.config
         if config.voice_leading >= 1.0:
             return lambda r: None
@@ -407,6 +417,7 @@ class Composer:
 
         end = min(start + t, state.shape[2])
         melody = np.broadcast_to(top_line(mel)[None, None], (k, 1, t))
+        mel_prev = -1 if mel_before is None else int(top_line(mel_before[None])[0])
         beat = pos[:, config.max_bar_steps + config.steps_per_beat + 1] > 0.5
         pitched = [q for q, spec in enumerate(config.roles) if not spec.is_drum]
 
@@ -415,9 +426,31 @@ class Composer:
             window = np.full((k, len(others), t), -1)
             window[:, :, : end - start] = top_line(state[:, others, start:end])  # as decoded so far
             voices = np.concatenate([melody, window], axis=1)
-            return VoiceLeading(voices, beat, config.voice_leading)
+            before = np.full((k, 1 + len(others)), -1)
+            before[:, 0] = mel_prev
+            if start > 0:
+                before[:, 1:] = top_line(state[:, others, start - 1])
+            return VoiceLeading(voices, beat, config.voice_leading, before)
 
         return lines
+
+    def _line_prior(self, spec, pos: np.ndarray, mel: np.ndarray) -> LinePrior | None:
+        """The model of a one-voice part's line (:class:`LinePrior`) in a window whose
+        position features are ``pos`` and melody ``mel`` ``[T, P]``, or None (off, or
+        not fitted for this part)."""
+        config = self.config
+        if config.line_prior <= 0 or spec.voices != 1 or spec.line_steps is None:
+            return None
+        in_beat = pos[:, config.max_bar_steps:config.max_bar_steps + config.steps_per_beat]
+        place = in_beat.argmax(axis=1)
+        ones = [1.0] * max(config.pitches, config.steps_per_beat)
+        allowed = np.asarray(spec.line_onsets or ones)[place] >= ONSET_FLOOR
+        top = top_line(mel)
+        melody = np.where(top >= 0, top, SILENT)[None]
+        return LinePrior(np.asarray(spec.line_steps),
+                         np.asarray(spec.line_register or ones[:config.pitches]),
+                         np.asarray(spec.line_melody or ones[:12]), melody, allowed,
+                         config.line_prior)
 
     def _key_weights(self, mel_codes: np.ndarray, start: int, probs: np.ndarray) -> np.ndarray:
         """Key-guard weights for the window at ``start``: the melody from

@@ -46,7 +46,13 @@ class RoleSpec:
     chords of up to that many notes, :data:`BLOCK_CHORDS` decodes chords whose notes start
     and end together (see :mod:`composer_gui.ml.generate.decode`). ``bar_gate`` > 0 silences the
     bars where the part's expected number of sounding pitches is under it
-    (``decode.gate_bars``: a part that plays in some sections only).
+    (``decode.gate_bars``: a part that plays in some sections only). One-voice parts may
+    carry a model of their line (``decode.LinePrior``, used when the model's
+    ``line_prior`` is above 0), fitted on training songs
+    (:mod:`composer_gui.ml.generate.fit_lines`): weights of the step from note to note
+    (``line_steps``, -12..+12 semitones), of each pitch (``line_register``, the model's
+    pitch axis) and of the interval above the melody (``line_melody``, 0..11), and the
+    data's rate of note starts at each position in the beat (``line_onsets``).
     """
 
     name: str
@@ -58,6 +64,10 @@ class RoleSpec:
     register: float = 60.0
     voices: int = 0
     bar_gate: float = 0.0
+    line_steps: list[float] | None = None
+    line_register: list[float] | None = None
+    line_melody: list[float] | None = None
+    line_onsets: list[float] | None = None
 
 
 @dataclass
@@ -97,6 +107,11 @@ class ModelConfig:
     #: alone (the network's own voice leading), 0 forbids them where anything else is
     #: likely.
     voice_leading: float = 1.0
+    #: Generation: the weight (an exponent, 0: off) of the data's note-to-note steps in
+    #: the pitch choice of one-voice parts that carry ``line_steps``; above 0 their notes
+    #: also start only where the data's ``line_onsets`` start them
+    #: (:class:`composer_gui.ml.generate.decode.LinePrior`).
+    line_prior: float = 0.0
     #: Training data: skip songs with fewer than this share of their onsets exactly on
     #: the grid (unquantized performances; 0 keeps every song).
     min_grid_share: float = 0.0
@@ -210,6 +225,15 @@ class ModelConfig:
             problems.append(f"key_guard {self.key_guard} outside 0..1")
         if not 0.0 <= self.voice_leading <= 1.0:
             problems.append(f"voice_leading {self.voice_leading} outside 0..1")
+        if not 0.0 <= self.line_prior <= 4.0:
+            problems.append(f"line_prior {self.line_prior} outside 0..4")
+        sizes = {"line_steps": 25, "line_register": self.pitches, "line_melody": 12,
+                 "line_onsets": self.steps_per_beat}
+        for r in self.roles:
+            for name, size in sizes.items():
+                values = getattr(r, name)
+                if values is not None and (len(values) != size or min(values) < 0):
+                    problems.append(f"role {r.name}: {name} must hold {size} values >= 0")
         if not 0.0 <= self.min_grid_share <= 1.0:
             problems.append(f"min_grid_share {self.min_grid_share} outside 0..1")
         if problems:
