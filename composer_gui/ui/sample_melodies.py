@@ -1,6 +1,7 @@
-"""The sample melodies shipped in ``resources/melodies``, and the first run's welcome:
-on the very first start the window opens one of them (Ode to Joy) so that a new user can
-press Generate at once; the sample is never overwritten (Save asks where).
+"""The sample melodies shipped in the package (``composer_gui/assets/melodies``), and the
+first run's welcome: on the very first start the window opens one of them (Ode to Joy) so
+that a new user can press Generate at once; the sample is never overwritten (Save asks
+where).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from composer_gui import settings
+from composer_gui.assets import melodies_dir
 
 #: The sample melody the very first run opens.
 FIRST_RUN_TUNE = "ode_to_joy"
@@ -15,13 +17,9 @@ FIRST_RUN_DONE = settings.declare("generate/first_run_done", bool, False,
                                   "a sample melody was opened on the first run")
 
 
-def resources_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
 def sample_melodies() -> list[Path]:
-    """The sample tunes shipped in ``resources/melodies``."""
-    folder = resources_dir() / "melodies"
+    """The sample tunes shipped in the package."""
+    folder = melodies_dir()
     return sorted(folder.glob("*.mid")) if folder.is_dir() else []
 
 
