@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from composer_gui import settings
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import read_midi
 from composer_gui.ml.generate.controls import percentile, reference_scores, shape_tracks
@@ -94,6 +95,25 @@ def test_sample_melodies_are_short_real_tunes(tmp_path):
     for path in tunes:
         typed = module.tune_song(path.stem, *module.TUNES[path.stem])
         assert read_midi(path).tracks[0].notes == typed.tracks[0].notes
+
+
+def test_first_run_without_sample_melodies_tries_again_next_start(gen_window, tmp_path,
+                                                                   monkeypatch):
+    """A first start that finds no sample melody (a package without its data) must not
+    use up the first run: the next start that finds one opens it."""
+    import composer_gui.ui.sample_melodies as samples
+
+    win = gen_window
+    assert not settings.get(samples.FIRST_RUN_DONE)
+    with monkeypatch.context() as m:
+        m.setattr(samples, "melodies_dir", lambda: tmp_path / "nothing here")
+        assert not open_first_run_melody(win)
+    assert not win.document.song.tracks or not win.document.song.tracks[0].notes
+    assert not settings.get(samples.FIRST_RUN_DONE)
+    # the next start finds the shipped ones
+    assert open_first_run_melody(win)
+    assert win.document.song.tracks[0].notes
+    assert settings.get(samples.FIRST_RUN_DONE)
 
 
 def test_first_run_opens_a_sample_melody_once(gen_window):
