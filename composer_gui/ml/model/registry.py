@@ -22,6 +22,17 @@ def shipped_models_dir() -> Path:
     return models_dir()
 
 
+def shipped_models_missing() -> str | None:
+    """None when the shipped models are there, else one line saying where none was
+    found (a package installed without its data, or ``$COMPOSER_GUI_MODELS`` pointing
+    at an empty folder)."""
+    base = shipped_models_dir()
+    if base.is_dir() and any((p / CONFIG_NAME).is_file() for p in base.iterdir()):
+        return None
+    return (f"no shipped models in {base}: the installation is incomplete "
+            "(reinstall composer-gui from a wheel or a checkout that carries its models)")
+
+
 def user_models_dir() -> Path:
     import platformdirs
 
