@@ -1,12 +1,12 @@
-"""How the app starts its own child processes: the generation engine, the device probe
-and the training command.
+"""How the app starts its own child processes: the generation engine, the device probe,
+Qt's probe (``doctor``) and the training command.
 
 From Python (a checkout, a wheel, an editable install) a child is this interpreter
 running ``-c CODE`` or ``-m composer_gui``, with the folder holding this very package first
 on ``PYTHONPATH`` so the child runs the same code as the parent. A frozen bundle
 (PyInstaller sets ``sys.frozen``) has no interpreter to give ``-c`` to: ``sys.executable``
 is the app itself, so the child is the app with a hidden sub-command (``_engine``,
-``_probe``) that :mod:`composer_gui.cli.hidden` wires to the same
+``_probe``, ``_qtprobe``) that :mod:`composer_gui.cli.hidden` wires to the same
 functions. The bundle's entry point must therefore be :func:`composer_gui.cli.main`.
 
 Any layer may import this module: it imports nothing of the app's.
@@ -26,6 +26,7 @@ __all__ = ["CHILDREN", "child_command", "child_environment", "frozen", "package_
 CHILDREN: dict[str, tuple[str, str, str]] = {
     "engine": ("_engine", "composer_gui.ml.generate.engine", "main"),
     "probe": ("_probe", "composer_gui.ml.device", "print_probe"),
+    "qt": ("_qtprobe", "composer_gui.ui.qt_probe", "main"),
     "cli": ("", "", ""),
 }
 

@@ -47,6 +47,7 @@ __all__ = [
     "api_name",
     "resolve_api",
     "list_ports",
+    "api_report",
     "match_port",
 ]
 
@@ -173,6 +174,29 @@ def resolve_api(requested: str | None = None) -> int:
             return api
         reasons.append(_HINTS.get(api_name(api), f"{api_name(api)}: {reason}"))
     raise MidiApiError("no MIDI system is available: " + "; ".join(reasons or ["none compiled"]))
+
+
+def api_report() -> list[tuple[str, PortList | None, str | None]]:
+    """Every MIDI system this python-rtmidi build has, as (name, its ports or None, why
+    not or None): what ``composer-gui doctor`` shows. Raises :class:`MidiApiError` when
+    python-rtmidi does not load at all."""
+    if rtmidi is None:
+        raise MidiApiError(UNAVAILABLE)
+    report = []
+    for api in rtmidi.get_compiled_api():
+        if api == getattr(rtmidi, "API_RTMIDI_DUMMY", None):
+            continue
+        name = api_name(api)
+        reason = _probe(api)
+        if reason is not None:
+            report.append((name, None, _HINTS.get(name, reason)))
+            continue
+        try:
+            with quiet_stderr():
+                report.append((name, list_ports(api), None))
+        except MidiApiError as exc:
+            report.append((name, None, str(exc)))
+    return report
 
 
 def _api_id(api: str | int | None) -> int:

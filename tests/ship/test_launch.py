@@ -21,6 +21,7 @@ def test_from_python_children_are_this_interpreter_running_this_package():
     assert launch.child_command("engine")[:2] == [sys.executable, "-c"]
     assert "composer_gui.ml.generate.engine" in launch.child_command("engine")[2]
     assert launch.child_command("probe")[:2] == [sys.executable, "-c"]
+    assert launch.child_command("qt")[:2] == [sys.executable, "-c"]
     assert launch.child_command("cli") == [sys.executable, "-m", "composer_gui"]
     assert launch.package_root() == str(REPO)
     env = launch.child_environment({"PYTHONPATH": "/elsewhere", "LANG": "C"})
@@ -44,7 +45,8 @@ def test_hidden_sub_commands_stay_out_of_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     shown = capsys.readouterr().out
-    assert "generate" in shown and "_engine" not in shown and "_probe" not in shown
+    assert "generate" in shown and "doctor" in shown
+    assert "_engine" not in shown and "_probe" not in shown and "_qtprobe" not in shown
 
 
 def test_the_probe_sub_command_names_the_device(capsys):
@@ -96,3 +98,12 @@ def test_the_device_probe_and_training_start_as_a_frozen_app(fake_bundle, isolat
     assert program[-1] == str(fake_bundle)
     out = subprocess.run([*program, "models"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.startswith("chorale\t")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in bundle is a shell script")
+def test_doctors_qt_probe_starts_as_a_frozen_apps_sub_command(fake_bundle):
+    from composer_gui.ui import qt_probe
+
+    assert launch.child_command("qt") == [str(fake_bundle), "_qtprobe"]
+    check = qt_probe.check_qt_libraries()
+    assert check.ok and check.text.startswith("PySide6 ")

@@ -72,3 +72,15 @@ def test_the_ports_command_fails_with_the_reason(without_libasound, capsys):
     assert err.startswith("composer-gui: error: MIDI unavailable: ALSA library libasound.so.2")
     assert "install libasound2" in err
 
+
+def test_doctor_names_the_missing_library_and_still_passes(without_libasound, monkeypatch,
+                                                           capsys):
+    from composer_gui.cli import main
+    from composer_gui.ui import qt_probe
+
+    monkeypatch.delenv("COMPOSER_GUI_MODELS", raising=False)
+    monkeypatch.setattr(qt_probe, "_run", lambda platform: (0, f"{platform} 6.11.3\n", ""))
+    assert main(["doctor"]) == 0
+    midi = [line for line in capsys.readouterr().out.splitlines() if line.startswith("warn MIDI")]
+    assert midi == ["warn MIDI: MIDI unavailable: ALSA library libasound.so.2 not found \u2014 "
+                    "fix: install libasound2 (Debian/Ubuntu: sudo apt install libasound2)"]
