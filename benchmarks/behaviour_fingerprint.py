@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "datasets"
-MELODIES = sorted((ROOT / "resources" / "melodies").glob("*.mid"))
+MELODIES = sorted((ROOT / "composer_gui" / "assets" / "melodies").glob("*.mid"))
 STYLES = ("chorale", "folk", "pop")
 
 

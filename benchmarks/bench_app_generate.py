@@ -14,7 +14,7 @@ Headless mode (a GPU machine has no Qt): the same path without the window: model
 (windows, decoding, critic ranking), density/dynamics shaping and the song update through
 the core edits, median over ``--runs`` after warm-up.
 
-Without ``--model`` the first shipped model is used (models/chorale ...), else a tiny
+Without ``--model`` the first shipped model is used (chorale ...), else a tiny
 untrained one is built in a temporary folder (the figures then say so).
 """
 
@@ -57,7 +57,7 @@ def pick_model(arg: str | None) -> tuple[Path, str]:
 
 
 def sample_path() -> Path:
-    return ROOT / "resources" / "melodies" / "ode_to_joy.mid"
+    return ROOT / "composer_gui" / "assets" / "melodies" / "ode_to_joy.mid"
 
 
 def window_once(model: Path, runs: int) -> list[float]:

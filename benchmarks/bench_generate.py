@@ -1,6 +1,6 @@
 """Generation speed (issue 5, item 9): warm-up, then medians.
 
-    python benchmarks/bench_generate.py [--model models/chorale | --style pop|folk]
+    python benchmarks/bench_generate.py [--model composer_gui/assets/models/chorale | --style pop|folk]
         [--device auto|cpu|cuda] [--runs 30] [--cli]
 
 Prints, for the chosen device:
@@ -96,7 +96,7 @@ def train_step(composer, device, runs, sync) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=None, help="model folder (default models/chorale)")
+    parser.add_argument("--model", default=None, help="model folder (default composer_gui/assets/models/chorale)")
     parser.add_argument("--style", default=None, help="a shipped style's model (e.g. folk)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--runs", type=int, default=30)
@@ -116,7 +116,7 @@ def main() -> None:
         from composer_gui.ml.model.registry import resolve_style
 
         args.model = str(resolve_style(args.style))
-    args.model = args.model or "models/chorale"
+    args.model = args.model or "composer_gui/assets/models/chorale"
     configure_threads()
     composer = Composer(Path(args.model), args.device)
     config, device = composer.config, composer.device

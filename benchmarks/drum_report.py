@@ -9,7 +9,7 @@ bars of a pop beat as text.
     PYTHONPATH=. python benchmarks/drum_report.py [MODEL_DIR] [--groove DIR] [--runs N]
         [--seeds K] [--json OUT] [--markdown OUT]
 
-MODEL_DIR defaults to models/pop/drums; the Groove folder to $COMPOSER_GUI_DATASETS/groove,
+MODEL_DIR defaults to composer_gui/assets/models/pop/drums; the Groove folder to $COMPOSER_GUI_DATASETS/groove,
 else ../shared/datasets/groove. ``--seeds K`` evaluates K seeds and prints each table
 (the spread shows how much of a difference is chance).
 """
@@ -70,7 +70,7 @@ def show_beat(model, bars: int = 4, style: str = "pop") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", nargs="?", type=Path, default=ROOT / "models" / "pop" / "drums")
+    ap.add_argument("model", nargs="?", type=Path, default=ROOT / "composer_gui" / "assets" / "models" / "pop" / "drums")
     ap.add_argument("--groove", type=Path, default=default_groove())
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--seeds", type=int, default=1)

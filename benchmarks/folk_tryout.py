@@ -1,6 +1,6 @@
 """Try the folk model as a new user would (issue 7, item 5): tunes typed by hand.
 
-    python benchmarks/folk_tryout.py [--model models/folk] [--out /tmp/folk_tryout]
+    python benchmarks/folk_tryout.py [--model composer_gui/assets/models/folk] [--out /tmp/folk_tryout]
         [--seed 0] [--candidates 8] [--wav] [--data ../shared/datasets/nottingham]
 
 Five short tunes written for this check (none is from the dataset): a reel in G (4/4), a
@@ -242,7 +242,7 @@ def data_chord_tone_share(folder: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="models/folk")
+    parser.add_argument("--model", default="composer_gui/assets/models/folk")
     parser.add_argument("--out", default="/tmp/folk_tryout")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidates", type=int, default=8)

@@ -1,7 +1,7 @@
 """Try the pop model as a new user would (issue 6, item 6): hand-typed melodies in, four
 parts out, rendered to WAV, and judged by reading the result.
 
-    PYTHONPATH=. python benchmarks/pop_listening.py [--model models/pop] [--out DIR] [--seed 0]
+    PYTHONPATH=. python benchmarks/pop_listening.py [--model composer_gui/assets/models/pop] [--out DIR] [--seed 0]
 
 Melodies: ``tests/ml/pop_melodies.py`` (a nursery tune, a hymn, a minor-key riff, a tune
 with a pickup). For each: the generated MIDI and WAV (built-in sound) go to ``--out``,
@@ -95,7 +95,7 @@ def analyse(song, key: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default=str(ROOT / "models" / "pop"))
+    parser.add_argument("--model", default=str(ROOT / "composer_gui" / "assets" / "models" / "pop"))
     parser.add_argument("--out", default="/tmp/pop_listening")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--candidates", type=int, default=1)

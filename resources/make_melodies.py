@@ -1,13 +1,12 @@
-"""Write the sample melodies in ``resources/melodies/`` (public-domain tunes, typed in here
-note by note, so the files carry no one else's arrangement).
+"""Write the sample melodies into the package, ``composer_gui/assets/melodies/`` (public-domain
+tunes, typed in here note by note, so the files carry no one else's arrangement).
+``resources/melodies`` is a link to that folder.
 
 Run from the repository root: ``python resources/make_melodies.py``.
 Each tune is a list of (pitch name, length in beats); ``"r"`` is a rest.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from composer_gui.core.notation import notes_from_text
 from composer_gui.core.song import Song, TempoChange, TimeSignature, Track
@@ -42,9 +41,10 @@ def tune_song(title: str, numerator: int, denominator: int, bpm: int, text: str)
 
 
 def main() -> None:
+    from composer_gui.assets import melodies_dir
     from composer_gui.midi.smf import write_midi
 
-    out = Path(__file__).resolve().parent / "melodies"
+    out = melodies_dir()
     out.mkdir(exist_ok=True)
     for name, (num, den, bpm, text) in TUNES.items():
         write_midi(tune_song(name, num, den, bpm, text), out / f"{name}.mid")

@@ -14,7 +14,7 @@ from composer_gui.audio.engine import Engine
 from composer_gui.audio.synth import SoundUnavailable
 from composer_gui.sysutil import quiet_stderr
 
-__all__ = ["AudioOutput", "DEFAULT_BUFFER_MS", "BACKENDS"]
+__all__ = ["AudioOutput", "DEFAULT_BUFFER_MS", "BACKENDS", "backend_report"]
 
 #: One device period. Key-to-sound latency is about two of these plus the wait for the
 #: next callback; 5 ms keeps the total well under 20 ms on a normal desktop.
@@ -52,6 +52,23 @@ def _missing_hint() -> str:
             "MIDI output and WAV export still work"
         )
     return "no audio output device found; MIDI output and WAV export still work"
+
+
+def backend_report() -> list[tuple[str, list[str] | None, str | None]]:
+    """The platform's audio systems as miniaudio finds them: (name, output device names
+    or None, why not or None), for ``composer-gui doctor``. Opens no stream."""
+    ma = _miniaudio()
+    report = []
+    for name in _platform_backends():
+        try:
+            with quiet_stderr():
+                devices = ma.Devices(backends=[ma.Backend[name]])
+                outputs = [d["name"] for d in devices.get_playbacks()]
+        except (ma.MiniaudioError, KeyError) as exc:
+            report.append((name.lower(), None, str(exc) or type(exc).__name__))
+        else:
+            report.append((name.lower(), outputs, None))
+    return report
 
 
 class AudioOutput:

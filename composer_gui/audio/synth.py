@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from composer_gui.assets import soundfonts_dir
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import DRUM_CHANNEL
 
@@ -31,7 +32,6 @@ __all__ = [
 
 INSTALL_HINT = "pip install --no-deps tinysoundfont"
 SAMPLE_RATE = 44100
-_REPO_SOUNDFONTS = Path(__file__).resolve().parents[2] / "resources" / "soundfonts"
 _SYSTEM_SOUNDFONTS = (
     Path("/usr/share/sounds/sf3/default-GM.sf3"),
     Path("/usr/share/sounds/sf3/FluidR3Mono_GM.sf3"),
@@ -74,13 +74,13 @@ def find_soundfont(explicit: str | os.PathLike[str] | None = None) -> Path:
             if not path.is_file():
                 raise SoundUnavailable(f"{path}: SoundFont not found")
             return path
-    candidates = sorted(_REPO_SOUNDFONTS.glob("*.sf[23]")) + list(_SYSTEM_SOUNDFONTS)
+    candidates = sorted(soundfonts_dir().glob("*.sf[23]")) + list(_SYSTEM_SOUNDFONTS)
     for path in candidates:
         if path.is_file():
             return path
     raise SoundUnavailable(
-        "no General MIDI SoundFont found: put one in resources/soundfonts/, set "
-        "$COMPOSER_GUI_SOUNDFONT, or install Debian's fluidr3mono-gm-soundfont"
+        f"no General MIDI SoundFont found (the package's own belongs in {soundfonts_dir()}): "
+        "set $COMPOSER_GUI_SOUNDFONT, or install Debian's fluidr3mono-gm-soundfont"
     )
 
 

@@ -27,6 +27,8 @@ _COMMAND_MODULES = (
     "composer_gui.cli.files",
     "composer_gui.cli.ml",
     "composer_gui.cli.live",
+    "composer_gui.cli.doctor",
+    "composer_gui.cli.hidden",
 )
 
 

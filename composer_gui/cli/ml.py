@@ -366,21 +366,25 @@ def _train_jsonl(args) -> int:
 
 # ----- models / evaluate ---------------------------------------------------------------------
 def cmd_models(args) -> int:
-    from composer_gui.ml.model.registry import list_models
+    """List the models (user models too); an installation without its shipped models is
+    an error naming the folder looked in, after the list."""
+    from composer_gui.ml.model.registry import list_models, shipped_models_missing
 
     entries = list_models()
     if args.json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
-        return 0
-    if not entries:
+    elif not entries:
         print("no models found")
-        return 0
-    for e in entries:
+    for e in [] if args.json else entries:
         if e.error:
             print(f"{e.name}\t({e.source})\tUNUSABLE: {e.error}\t{e.path}")
         else:
             print(f"{e.name}\tstyle {e.style}\troles {', '.join(e.roles)}\t"
                   f"steps {e.steps if e.steps is not None else '?'}\t{e.source}\t{e.path}")
+    missing = shipped_models_missing()
+    if missing:
+        sys.stdout.flush()
+        raise CliError(missing)
     return 0
 
 

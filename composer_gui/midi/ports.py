@@ -30,14 +30,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-import rtmidi
-
 from composer_gui.core.errors import UserError
 from composer_gui.midi.records import MidiRecord
 from composer_gui.sysutil import quiet_stderr
 
 __all__ = [
     "API_NAMES",
+    "UNAVAILABLE",
     "MidiPortError",
     "MidiApiError",
     "NoSuchPortError",
@@ -48,16 +47,44 @@ __all__ = [
     "api_name",
     "resolve_api",
     "list_ports",
+    "api_report",
     "match_port",
 ]
 
-#: Names accepted by ``--api`` and the setting, mapped to rtmidi's constants.
-API_NAMES: dict[str, int] = {
-    "alsa": rtmidi.API_LINUX_ALSA,
-    "jack": rtmidi.API_UNIX_JACK,
-    "coremidi": rtmidi.API_MACOSX_CORE,
-    "winmm": rtmidi.API_WINDOWS_MM,
-}
+
+def _unavailable_reason(exc: BaseException) -> str:
+    """One line for the user on why python-rtmidi cannot be loaded, with the fix."""
+    text = str(exc)
+    if "libasound" in text:
+        return ("MIDI unavailable: ALSA library libasound.so.2 not found \u2014 install "
+                "libasound2 (Debian/Ubuntu: sudo apt install libasound2)")
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("rtmidi"):
+        return "MIDI unavailable: python-rtmidi is not installed \u2014 pip install python-rtmidi"
+    return f"MIDI unavailable: python-rtmidi does not load ({type(exc).__name__}: {text})"
+
+
+# python-rtmidi links the system's ALSA library (libasound.so.2) when imported: without it
+# the import fails, and the app must still start. Everything that needs a port goes
+# through resolve_api(), which raises MidiApiError with the reason.
+try:
+    import rtmidi
+except (ImportError, OSError) as _exc:
+    rtmidi = None
+    UNAVAILABLE: str | None = _unavailable_reason(_exc)
+    del _exc
+else:
+    UNAVAILABLE = None
+
+#: Names accepted by ``--api`` and the setting, mapped to rtmidi's constants (RtMidi's
+#: ``RtMidi::Api`` enum, spelled out so the names exist without the library).
+API_NAMES: dict[str, int] = {"alsa": 2, "jack": 3, "coremidi": 1, "winmm": 4}
+if rtmidi is not None:
+    API_NAMES = {
+        "alsa": rtmidi.API_LINUX_ALSA,
+        "jack": rtmidi.API_UNIX_JACK,
+        "coremidi": rtmidi.API_MACOSX_CORE,
+        "winmm": rtmidi.API_WINDOWS_MM,
+    }
 
 DEFAULT_CLIENT = "Composer GUI"
 _log = logging.getLogger(__name__)
@@ -80,7 +107,7 @@ def api_name(api: int) -> str:
     for name, value in API_NAMES.items():
         if value == api:
             return name
-    return rtmidi.get_api_name(api)
+    return rtmidi.get_api_name(api) if rtmidi is not None else str(api)
 
 
 def _probe(api: int) -> str | None:
@@ -113,6 +140,8 @@ def resolve_api(requested: str | None = None) -> int:
     ``COMPOSER_GUI_MIDI_API`` stands in for ``requested`` when that is None.
     Raises :class:`MidiApiError` with the reason when nothing usable is found.
     """
+    if rtmidi is None:
+        raise MidiApiError(UNAVAILABLE)
     if requested is None:
         requested = os.environ.get("COMPOSER_GUI_MIDI_API") or None
     key = None if requested in (None, "auto") else requested.lower()
@@ -147,6 +176,37 @@ def resolve_api(requested: str | None = None) -> int:
     raise MidiApiError("no MIDI system is available: " + "; ".join(reasons or ["none compiled"]))
 
 
+def api_report() -> list[tuple[str, PortList | None, str | None]]:
+    """Every MIDI system this python-rtmidi build has, as (name, its ports or None, why
+    not or None): what ``composer-gui doctor`` shows. Raises :class:`MidiApiError` when
+    python-rtmidi does not load at all."""
+    if rtmidi is None:
+        raise MidiApiError(UNAVAILABLE)
+    report = []
+    for api in rtmidi.get_compiled_api():
+        if api == getattr(rtmidi, "API_RTMIDI_DUMMY", None):
+            continue
+        name = api_name(api)
+        reason = _probe(api)
+        if reason is not None:
+            report.append((name, None, _HINTS.get(name, reason)))
+            continue
+        try:
+            with quiet_stderr():
+                report.append((name, list_ports(api), None))
+        except MidiApiError as exc:
+            report.append((name, None, str(exc)))
+    return report
+
+
+def _api_id(api: str | int | None) -> int:
+    """An rtmidi constant as given, else :func:`resolve_api`'s choice (both raise
+    :class:`MidiApiError` when python-rtmidi does not load)."""
+    if rtmidi is None:
+        raise MidiApiError(UNAVAILABLE)
+    return api if isinstance(api, int) else resolve_api(api)
+
+
 @dataclass(frozen=True, slots=True)
 class PortList:
     """The port names one API shows now."""
@@ -158,7 +218,7 @@ class PortList:
 
 def list_ports(api: str | int | None = None) -> PortList:
     """Input and output port names of ``api`` (a name, an rtmidi constant or auto)."""
-    api_id = api if isinstance(api, int) else resolve_api(api)
+    api_id = _api_id(api)
     try:
         midi_in = rtmidi.MidiIn(api_id, name=f"{DEFAULT_CLIENT} list")
         midi_out = rtmidi.MidiOut(api_id, name=f"{DEFAULT_CLIENT} list")
@@ -220,7 +280,7 @@ class MidiInput:
         virtual: bool = False,
         listener: Callable[[MidiRecord], None] | None = None,
     ) -> None:
-        self.api = api if isinstance(api, int) else resolve_api(api)
+        self.api = _api_id(api)
         self.listener = listener
         self._records: deque[MidiRecord] = deque()
         self._stamp = 0.0
@@ -347,7 +407,7 @@ class MidiOutput:
         port_name: str = "output",
         virtual: bool = False,
     ) -> None:
-        self.api = api if isinstance(api, int) else resolve_api(api)
+        self.api = _api_id(api)
         self._lock = threading.Lock()  # sends from the scheduler and the GUI interleave
         self._closed = False
         try:
@@ -433,7 +493,7 @@ class PortWatcher:
     """
 
     def __init__(self, api: str | int | None = None, exclude_client: str | None = None) -> None:
-        self.api = api if isinstance(api, int) else resolve_api(api)
+        self.api = _api_id(api)
         self._exclude = exclude_client
         try:
             self._in = rtmidi.MidiIn(self.api, name=f"{DEFAULT_CLIENT} watch")

@@ -66,3 +66,23 @@ def configure_threads(default: int | None = None) -> None:
             torch.set_num_threads(max(1, int(value)))
         except ValueError:
             raise ModelError(f"COMPOSER_GUI_THREADS={value!r} is not a number") from None
+
+
+def probe_device() -> tuple[str, str]:
+    """The accelerator torch sees here: ("cuda", GPU name), ("mps", "Apple GPU") or
+    ("cpu", "")."""
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", torch.cuda.get_device_name(0)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps", "Apple GPU"
+    return "cpu", ""
+
+
+def print_probe() -> None:
+    """The device probe child's whole job (:mod:`composer_gui.launch`): one line,
+    ``KIND NAME``, read by the fine-tune window."""
+    kind, name = probe_device()
+    print(kind, name)

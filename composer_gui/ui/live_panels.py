@@ -62,6 +62,7 @@ class LivePanels(QObject):
         self.engine = None  # the built-in sound's Engine once loaded
         self.output = None  # a MidiOutput when one is chosen for playback
         self.sound_message = ""
+        self.midi_message = ""  # why there is no MIDI here ("" while there is)
         self._armed = False
         self.playing = False
         self._take_track: int | None = None
@@ -124,6 +125,7 @@ class LivePanels(QObject):
         li.note_stopped.connect(self.keyboard._on_note_stopped)
         li.input_lost.connect(self._on_input_lost)
         li.error_occurred.connect(self.show_status)
+        li.unavailable.connect(self._on_midi_unavailable)
         self.input_combo.activated.connect(self._on_input_chosen)
         self.output_combo.activated.connect(self._on_output_chosen)
         self.keyboard.note_pressed.connect(self._on_key_pressed)
@@ -318,6 +320,12 @@ class LivePanels(QObject):
         elif out_now is None and settings.get(settings.MIDI_OUTPUT) in outputs:
             self.open_output(settings.get(settings.MIDI_OUTPUT), remember=False)
             dock.show_output(settings.get(settings.MIDI_OUTPUT), outputs)
+
+    def _on_midi_unavailable(self, reason: str) -> None:
+        self.midi_message = reason
+        self.transport_widget.show_midi_unavailable(reason)
+        log.warning("%s", reason)
+        self.show_status(reason, 10000)
 
     def open_input(self, name: str | None, remember: bool = True) -> bool:
         """Play and record from MIDI input ``name`` (None: none); remembered by name."""

@@ -21,6 +21,7 @@ from composer_gui.ui.transport import TransportBar
 
 NO_INPUT = "(no MIDI input)"
 BUILT_IN = "Built-in sound"
+MIDI_UNAVAILABLE = "(MIDI unavailable)"
 
 
 class TransportDock(QWidget):
@@ -44,6 +45,11 @@ class TransportDock(QWidget):
         self.quantize_box = QCheckBox("Quantize input")
         self.quantize_box.setToolTip("Snap recorded onsets to the grid (off: as played)")
         self.quantize_box.setChecked(settings.get(settings.RECORD_QUANTIZE))
+        #: why there is no MIDI here (hidden while there is)
+        self.midi_label = QLabel()
+        self.midi_label.setStyleSheet("QLabel { color: #c0392b; }")
+        self.midi_label.setWordWrap(True)
+        self.midi_label.hide()
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.addWidget(self.transport)
@@ -54,12 +60,27 @@ class TransportDock(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         rows.addLayout(row)
+        rows.addWidget(self.midi_label)
         self.target_combo.currentIndexChanged.connect(
             lambda i: settings.put(settings.RECORD_INTO_NEW, bool(i)))
         self.mode_combo.currentIndexChanged.connect(
             lambda i: settings.put(settings.RECORD_MERGE, bool(i)))
         self.quantize_box.toggled.connect(
             lambda on: settings.put(settings.RECORD_QUANTIZE, on))
+
+    def show_midi_unavailable(self, reason: str) -> None:
+        """No MIDI ports at all: say why under the pickers; the input picker is off and
+        playback stays on the built-in sound."""
+        self.input_combo.clear()
+        self.input_combo.addItem(MIDI_UNAVAILABLE)
+        self.input_combo.setEnabled(False)
+        self.output_combo.clear()
+        self.output_combo.addItem(BUILT_IN)
+        for combo in (self.input_combo, self.output_combo):
+            combo.setToolTip(reason)
+        self.midi_label.setText(reason)
+        self.midi_label.setToolTip(reason)
+        self.midi_label.show()
 
     def list_inputs(self, inputs: list) -> None:
         """Offer ``inputs`` (after "no input"); nothing is picked yet."""

@@ -21,27 +21,28 @@ import json
 import logging
 import os
 import shutil
-import sys
 import threading
 from collections import deque
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+
+from composer_gui.launch import child_command, package_root
+from composer_gui.launch import child_environment as launch_environment
 
 log = logging.getLogger(__name__)
 
 #: The folder holding the ``composer_gui`` package the window runs, so the child runs
 #: the same code (a checkout or an installed copy).
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+PACKAGE_ROOT = package_root()
 #: Scheduling priority offset of the training process (POSIX ``nice``).
 NICENESS = 5
 
 
 def child_environment() -> QProcessEnvironment:
     """The window's environment with this package first on ``PYTHONPATH``."""
-    env = QProcessEnvironment.systemEnvironment()
-    paths = [PACKAGE_ROOT] + [p for p in env.value("PYTHONPATH", "").split(os.pathsep) if p]
-    env.insert("PYTHONPATH", os.pathsep.join(dict.fromkeys(paths)))
+    env = QProcessEnvironment()
+    for key, value in launch_environment().items():
+        env.insert(key, value)
     env.insert("PYTHONUNBUFFERED", "1")
     return env
 
@@ -129,9 +130,10 @@ def resume_command(out_dir: str, **extra) -> list[str]:
 
 
 def default_program() -> list[str]:
-    """``python -m composer_gui``, under ``nice`` where there is one: training takes
-    every cycle it gets, and the window must keep getting its share first."""
-    base = [sys.executable, "-m", "composer_gui"]
+    """``python -m composer_gui`` (a frozen app: itself), under ``nice`` where there is
+    one: training takes every cycle it gets, and the window must keep getting its share
+    first."""
+    base = child_command("cli")
     nice = shutil.which("nice") if os.name == "posix" else None
     return [nice, "-n", str(NICENESS), *base] if nice else base
 
@@ -252,17 +254,6 @@ class TrainingProcess(QObject):
         self.ended.emit(int(code), crashed, self.stderr_tail())
 
 
-PROBE_CODE = (
-    "import torch\n"
-    "if torch.cuda.is_available():\n"
-    "    print('cuda', torch.cuda.get_device_name(0))\n"
-    "elif getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():\n"
-    "    print('mps', 'Apple GPU')\n"
-    "else:\n"
-    "    print('cpu', '')\n"
-)
-
-
 class DeviceProbe(QObject):
     """Which accelerator torch sees, asked of a subprocess (torch never loads here).
 
@@ -283,7 +274,8 @@ class DeviceProbe(QObject):
         proc.finished.connect(self._on_finished)
         proc.errorOccurred.connect(self._on_error)
         self._proc = proc
-        proc.start(sys.executable, ["-c", PROBE_CODE])
+        program, *arguments = child_command("probe")
+        proc.start(program, arguments)
 
     def _on_finished(self, code: int, _status) -> None:
         text = bytes(self._proc.readAllStandardOutput().data()).decode("utf-8", "replace")

@@ -24,7 +24,7 @@ from composer_gui.core.edits import AddNotes, AddTrack, CompoundEdit, Edit, Repl
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import DRUM_CHANNEL, Note, Song, TempoChange, Track
 from composer_gui.midi.live import LiveTake, TakeResult
-from composer_gui.midi.ports import MidiInput, PortWatcher
+from composer_gui.midi.ports import MidiApiError, MidiInput, PortWatcher
 from composer_gui.midi.records import MidiRecord
 
 __all__ = [
@@ -55,6 +55,9 @@ class LiveInput(QObject):
     activity = Signal()  # something arrived (for the activity light)
     input_lost = Signal(str)  # the open port vanished: a message for the user
     error_occurred = Signal(str)
+    #: no MIDI at all here (python-rtmidi does not load, no ALSA sequencer and no JACK
+    #: server): why, with the fix; the on-screen keyboard still plays and records
+    unavailable = Signal(str)
 
     def __init__(
         self,
@@ -84,6 +87,9 @@ class LiveInput(QObject):
         """Begin hot-plug polling (emits ``ports_changed`` now and on every change)."""
         try:
             self._watcher = PortWatcher(self.api, exclude_client=CLIENT)
+        except MidiApiError as exc:
+            self.unavailable.emit(str(exc))
+            return
         except UserError as exc:
             self.error_occurred.emit(str(exc))
             return

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from composer_gui import settings
+from composer_gui.assets import models_dir
 from tests.conftest import close_main_window, open_main_window, save_tiny_model
 
-SHIPPED_MODELS = Path(__file__).resolve().parents[2] / "models"
+SHIPPED_MODELS = models_dir()
 
 
 def pytest_collection_modifyitems(items):

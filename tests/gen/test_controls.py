@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from composer_gui import settings
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.midi.smf import read_midi
 from composer_gui.ml.generate.controls import percentile, reference_scores, shape_tracks
@@ -82,9 +85,35 @@ def test_sample_melodies_are_short_real_tunes(tmp_path):
         melody = song.tracks[song.track_index_by_role("melody")]
         assert 12 <= len(melody.notes) <= 80
         assert song.end_tick <= 12 * 4 * song.ticks_per_beat
-    # the script rewrites them identically
-    script = tunes[0].parents[1] / "make_melodies.py"
-    assert script.is_file()
+    # the shipped files are what resources/make_melodies.py (which writes them into the
+    # package) types in, note for note
+    script = Path(__file__).resolve().parents[2] / "resources" / "make_melodies.py"
+    spec = importlib.util.spec_from_file_location("make_melodies", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert sorted(module.TUNES) == [p.stem for p in tunes]
+    for path in tunes:
+        typed = module.tune_song(path.stem, *module.TUNES[path.stem])
+        assert read_midi(path).tracks[0].notes == typed.tracks[0].notes
+
+
+def test_first_run_without_sample_melodies_tries_again_next_start(gen_window, tmp_path,
+                                                                   monkeypatch):
+    """A first start that finds no sample melody (a package without its data) must not
+    use up the first run: the next start that finds one opens it."""
+    import composer_gui.ui.sample_melodies as samples
+
+    win = gen_window
+    assert not settings.get(samples.FIRST_RUN_DONE)
+    with monkeypatch.context() as m:
+        m.setattr(samples, "melodies_dir", lambda: tmp_path / "nothing here")
+        assert not open_first_run_melody(win)
+    assert not win.document.song.tracks or not win.document.song.tracks[0].notes
+    assert not settings.get(samples.FIRST_RUN_DONE)
+    # the next start finds the shipped ones
+    assert open_first_run_melody(win)
+    assert win.document.song.tracks[0].notes
+    assert settings.get(samples.FIRST_RUN_DONE)
 
 
 def test_first_run_opens_a_sample_melody_once(gen_window):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from composer_gui.assets import models_dir
 from composer_gui.ui.sample_melodies import sample_melodies
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +17,7 @@ NAMES = ["Bass", "Piano", "Strings", "Drums"]
 
 @pytest.fixture
 def pop_window(shipped_window):
-    if not (ROOT / "models" / "pop" / "config.json").is_file():
+    if not (models_dir() / "pop" / "config.json").is_file():
         pytest.fail("models/pop is missing: the pop model is shipped with the project")
     return shipped_window
 

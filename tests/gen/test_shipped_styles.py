@@ -4,15 +4,14 @@ untouched melody, and flipping to the next variation keeps the same parts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from composer_gui.assets import models_dir
 from composer_gui.ml.model.checkpoint import read_config
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = models_dir()
 SHIPPED = sorted(p.name for p in MODELS.iterdir() if (p / "config.json").is_file())
 
 

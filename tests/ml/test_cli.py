@@ -116,6 +116,31 @@ def test_models_lists_shipped_user_and_broken(models_home, capsys, tmp_path):
     assert "UNUSABLE" in capsys.readouterr().out
 
 
+def test_models_lists_the_shipped_models_one_line_each(isolated_home, monkeypatch, capsys):
+    from composer_gui.assets import models_dir
+
+    monkeypatch.delenv("COMPOSER_GUI_MODELS", raising=False)
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sorted(line.split("\t")[0] for line in lines) == ["chorale", "folk", "pop"]
+    assert all(line.endswith(str(models_dir() / line.split("\t")[0])) for line in lines)
+
+
+def test_models_without_the_shipped_models_fails_naming_the_folder(isolated_home, tmp_path,
+                                                                   monkeypatch, capsys):
+    """A package installed without its data must not look like "no models, all fine"."""
+    empty = tmp_path / "site-packages" / "composer_gui" / "assets" / "models"
+    empty.mkdir(parents=True)
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(empty))
+    assert main(["models"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "no models found"
+    assert captured.err.startswith("composer-gui: error: no shipped models in ")
+    assert str(empty) in captured.err
+    assert main(["models", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out) == []
+
+
 def _copy(tiny_model, tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(tiny_model, folder)

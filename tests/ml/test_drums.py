@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from composer_gui.assets import models_dir
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Note, Song, TempoChange, TimeSignature, Track
 from composer_gui.core.timing import TimeMap
 from composer_gui.ml.errors import ModelError
 
-SHIPPED = Path(__file__).resolve().parents[2] / "models" / "pop" / "drums"
+SHIPPED = models_dir() / "pop" / "drums"
 TINY = {"gen_width": 16, "gen_blocks": 2, "critic_width": 8, "critic_blocks": 1,
         "noise_dim": 4}
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from composer_gui.assets import models_dir
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.core.timing import TimeMap
 
-FOLK = Path(__file__).resolve().parents[2] / "models" / "folk"
+FOLK = models_dir() / "folk"
 TPB = 480
 
 

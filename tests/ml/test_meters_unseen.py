@@ -4,17 +4,16 @@ meter changes included."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from composer_gui.assets import models_dir
 from composer_gui.core.song import Note, Song, TimeSignature, Track
 from composer_gui.core.timing import TimeMap
 from composer_gui.ml.data.meters import beat_groups, known_beats, unsupported_bars
 from composer_gui.ml.model.config import style_config
 from composer_gui.pianoroll.grid import song_grid
 
-MODELS = Path(__file__).resolve().parents[2] / "models"
+MODELS = models_dir()
 
 
 @pytest.mark.parametrize("meter, groups", [

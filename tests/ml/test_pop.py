@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from composer_gui.assets import models_dir
 from composer_gui.ml.model.config import ModelConfig, style_config
 from tests.ml.pop_melodies import TUNES, three_four_song, tune_song
 
 ROOT = Path(__file__).resolve().parents[2]
-POP_MODEL = ROOT / "models" / "pop"
+POP_MODEL = models_dir() / "pop"
 NAMES = ["Bass", "Piano", "Strings", "Drums"]
 #: POP909 songs for the data tests: 005 and 006 are quantized 4/4 songs with a pickup and
 #: odd 2-, 3-beat bars; 027 is an unquantized performance (47% of onsets on the grid);
@@ -41,7 +42,7 @@ def test_pop_config_round_trips_and_old_configs_still_load(tmp_path):
     config = style_config("pop")
     again = ModelConfig.from_dict(json.loads(json.dumps(config.to_dict())))
     assert again == config
-    chorale = json.loads((ROOT / "models" / "chorale" / "config.json").read_text())
+    chorale = json.loads((models_dir() / "chorale" / "config.json").read_text())
     assert "drums" not in chorale  # written before the field existed
     loaded = ModelConfig.from_dict(chorale)
     assert not loaded.has_drums and loaded.role_names() == ["Alto", "Tenor", "Bass"]
@@ -300,7 +301,7 @@ def test_train_drum_options_are_checked_before_any_work(tmp_path, capsys, args, 
 def test_models_lists_the_pop_model_with_its_four_tracks(isolated_home, monkeypatch, capsys):
     from composer_gui.cli import main
 
-    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(ROOT / "models"))
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(models_dir()))
     assert main(["models", "--json"]) == 0
     entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
     assert entries["pop"]["roles"] == NAMES and entries["pop"]["style"] == "pop"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from composer_gui.assets import models_dir
+
 from .conftest import melody_song
 
-CHORALE = Path(__file__).resolve().parents[2] / "models" / "chorale"
+CHORALE = models_dir() / "chorale"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ module has the training loop (:func:`train_drums`); the drums as generation play
 (:class:`~composer_gui.ml.drums.part.DrumModel`) are in :mod:`composer_gui.ml.drums.part`
 and the evaluation against Groove's validation split in :mod:`composer_gui.ml.drums.evaluate`.
 
-A drum model folder (the pop model keeps it as ``models/pop/drums/``) holds
+A drum model folder (the pop model keeps it as ``composer_gui/assets/models/pop/drums/``) holds
 ``config.json`` (a :class:`~composer_gui.ml.drums.network.DrumConfig`) and
 ``model.safetensors`` (``generator.*`` and ``critic.*`` tensors), plus while training
 ``training_state.safetensors`` / ``.json`` for ``resume`` (the files of
@@ -56,7 +56,7 @@ from composer_gui.ml.drums.data import (
 )
 from composer_gui.ml.errors import DataError, ModelError
 
-#: The step count of the shipped drum weights (models/pop/drums), trained with the
+#: The step count of the shipped drum weights (composer_gui/assets/models/pop/drums), trained with the
 #: default options: about 7.5 minutes of CPU time on one thread of the 2-core development
 #: machines (docs/drums_report.md).
 DRUM_TRAIN_STEPS = 2000

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from composer_gui.core.song import Note, Song, Track, normalize_notes
+from composer_gui.launch import package_root
 
 REFERENCE_VERSION = 1
 
@@ -199,8 +200,8 @@ def training_data_dir(config) -> Path | None:
     path = Path(data).expanduser()
     candidates = [path]
     if not path.is_absolute():
-        repo = Path(__file__).resolve().parents[3]
-        candidates += [repo / path, Path.cwd() / path]
+        # relative paths in the shipped cards are from a checkout's root
+        candidates += [Path(package_root()) / path, Path.cwd() / path]
     return next((p for p in candidates if p.is_dir()), None)
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Song, Track
+from composer_gui.launch import child_command, child_environment
 
 log = logging.getLogger(__name__)
 
@@ -300,14 +301,11 @@ class ProcessEngine:
 
     def _start(self) -> subprocess.Popen:
         if self._proc is None or self._proc.poll() is not None:
-            env = dict(os.environ)
-            # the child imports this very package, wherever it was imported from
-            root = str(Path(__file__).resolve().parents[3])
-            env["PYTHONPATH"] = os.pathsep.join(
-                p for p in (root, env.get("PYTHONPATH", "")) if p)
+            # the child runs this very package, wherever it was imported from (or the
+            # frozen app's hidden ``_engine`` sub-command)
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from composer_gui.ml.generate.engine import main; main()"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                child_command("engine"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                env=child_environment())
         return self._proc
 
     def _send(self, message: tuple) -> None:

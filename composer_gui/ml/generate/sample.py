@@ -174,7 +174,7 @@ class Composer:
         self.drums = self._load_drums() if self.config.has_drums else None
 
     def _load_drums(self):
-        """The drum sub-model named by the config (``models/pop/drums``)."""
+        """The drum sub-model named by the config (the pop model's ``drums/``)."""
         from composer_gui.ml.errors import ModelError
 
         folder = self.folder / self.config.drums

@@ -1,5 +1,6 @@
-"""Where models live: shipped ones in the repository's ``models/``, the user's own in the
-platform's data folder (``<user data>/composer-gui/models``). No torch here."""
+"""Where models live: shipped ones in the package's data (``composer_gui/assets/models``,
+found through :mod:`importlib.resources`), the user's own in the platform's data folder
+(``<user data>/composer-gui/models``). No torch here."""
 
 from __future__ import annotations
 
@@ -12,11 +13,24 @@ from composer_gui.ml.model.config import CONFIG_NAME
 
 
 def shipped_models_dir() -> Path:
-    """``models/`` beside the package (``$COMPOSER_GUI_MODELS`` overrides, for tests)."""
+    """The models shipped in the package (``$COMPOSER_GUI_MODELS`` overrides, for tests)."""
     env = os.environ.get("COMPOSER_GUI_MODELS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "models"
+    from composer_gui.assets import models_dir
+
+    return models_dir()
+
+
+def shipped_models_missing() -> str | None:
+    """None when the shipped models are there, else one line saying where none was
+    found (a package installed without its data, or ``$COMPOSER_GUI_MODELS`` pointing
+    at an empty folder)."""
+    base = shipped_models_dir()
+    if base.is_dir() and any((p / CONFIG_NAME).is_file() for p in base.iterdir()):
+        return None
+    return (f"no shipped models in {base}: the installation is incomplete "
+            "(reinstall composer-gui from a wheel or a checkout that carries its models)")
 
 
 def user_models_dir() -> Path:
