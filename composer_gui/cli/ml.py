@@ -88,6 +88,10 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--by-meter", action="store_true",
                    help="also the tables per meter (songs grouped by their main meter)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="evaluate with a decoding setting of config.json changed, the model "
+                        "untouched (e.g. --set line_prior=0 --set voice_leading=1: without "
+                        "the rules); repeatable")
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser(
@@ -391,8 +395,17 @@ def cmd_models(args) -> int:
 def cmd_evaluate(args) -> int:
     from composer_gui.ml.evaluate.model_eval import evaluate_model, format_table
 
+    overrides = {}
+    for item in args.overrides:
+        key, sep, value = item.partition("=")
+        try:
+            overrides[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise CliError(f"evaluate: --set {item!r}: need KEY=NUMBER")
     result = evaluate_model(args.model, Path(args.data_dir), max_songs=args.max_songs,
-                            by_meter=args.by_meter)
+                            by_meter=args.by_meter, overrides=overrides or None)
     drums = None
     if args.drums:
         from composer_gui.ml.drums.evaluate import evaluate_drums, format_drum_table

@@ -70,7 +70,8 @@ def main_meter(song: SongArrays) -> str:
 def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int = 0,
                    max_songs: int | None = None, device: str = "auto",
                    use_cache: bool = True, temperature: float | None = None,
-                   by_meter: bool = False, two_sample: bool = True) -> dict:
+                   by_meter: bool = False, two_sample: bool = True,
+                   overrides: dict | None = None) -> dict:
     """Metrics table (data vs generated), seed overlap and critic-choice check; with
     ``by_meter`` also the tables per main meter (see the module docstring)."""
     from composer_gui.ml.device import configure_threads
@@ -80,6 +81,10 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     configure_threads(default=1)
     folder = resolve_model(model)
     composer = Composer(folder, device)
+    if overrides:  # decoding settings tried without touching the model (with / without a rule)
+        from composer_gui.ml.model.config import apply_overrides
+
+        apply_overrides(composer.config, overrides)
     config = composer.config
     temp = config.temperature if temperature is None else temperature
     gen = load_folder(Path(data_dir), config, default_cache_dir() if use_cache else None)
@@ -151,6 +156,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     met = targets_met(data_table, gen_table)
     result = {
         "model": str(folder),
+        **({"overrides": dict(overrides)} if overrides else {}),
         "data": str(data_dir),
         "validation_songs": len(songs),
         "roles": roles,
@@ -204,6 +210,9 @@ def _num(value) -> str:
 def format_table(result: dict) -> str:
     """The model-card table plus the sampler and critic checks, as markdown."""
     lines = [f"{result['validation_songs']} validation songs of {result['data']}", ""]
+    if result.get("overrides"):
+        lines[-1:] = ["decoding settings changed for this evaluation: " + ", ".join(
+            f"{k}={v:g}" for k, v in result["overrides"].items()), ""]
     lines.append(metrics_table(result["data_table"], result["generated_table"],
                                       roles=result["roles"]).rstrip())
     lines.append("")
