@@ -1,4 +1,5 @@
-"""``generate``, ``train``, ``models``, ``evaluate`` and ``fit-lines``: the model commands.
+"""``generate``, ``train``, ``models``, ``evaluate``, ``fit-lines`` and ``train-conductor``:
+the model commands.
 
 Registration imports nothing heavy; torch is loaded inside the command functions.
 """
@@ -39,7 +40,10 @@ def register(subparsers) -> None:
                    help="0-based track index as in `info --json` (default: role melody, else the first)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--candidates", type=int, default=1, metavar="K",
-                   help="sample K in one batch and keep the one the critic scores best")
+                   help="sample K in one batch and keep the one the conductor scores best")
+    p.add_argument("--guidance", choices=("off", "light", "strong"), default=None,
+                   help="how hard the conductor steers sampling, window by window "
+                        "(default light; off: the plain network)")
     p.add_argument("--bars", type=_bars, metavar="A-B", help="regenerate only these bars (1-based)")
     p.add_argument("--tracks", metavar="NAMES", help="regenerate only these roles (comma-separated)")
     p.add_argument("--device", choices=DEVICES, default="auto")
@@ -92,7 +96,24 @@ def register(subparsers) -> None:
                    help="evaluate with a decoding setting of config.json changed, the model "
                         "untouched (e.g. --set line_prior=0 --set voice_leading=1: without "
                         "the rules); repeatable")
+    p.add_argument("--guidance", choices=("off", "light", "strong"), default=None,
+                   help="the conductor's guidance while generating (default light, as generate)")
     p.set_defaults(func=cmd_evaluate)
+
+    p = subparsers.add_parser(
+        "train-conductor", help="train a model's conductor (ranks and guides generation)",
+        description="Train the conductor of a model: a critic that learns, with the generator "
+                    "frozen, to tell the real accompaniment of DATA_DIR's training songs from "
+                    "what the model writes under the same melodies; judged on the validation "
+                    "songs, whose real windows are the reference of the 'how real' label.")
+    p.add_argument("model", metavar="MODEL", help="a model name or folder (written in place)")
+    p.add_argument("data_dir", metavar="DATA_DIR")
+    p.add_argument("--songs", type=int, default=120, metavar="N",
+                   help="training songs to generate under (default 120)")
+    p.add_argument("--minutes", type=float, default=10.0, metavar="M",
+                   help="training time after generating (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train_conductor)
 
     p = subparsers.add_parser(
         "fit-lines", help="fit the decoder's line model of one-voice parts to training songs",
@@ -118,13 +139,15 @@ def cmd_generate(args) -> int:
     request = GenerateRequest(
         input=Path(args.input), output=Path(args.output), style=args.style, model=args.model,
         melody_track=args.melody_track, seed=args.seed, candidates=args.candidates,
-        bars=args.bars, tracks=tracks, device=args.device,
+        bars=args.bars, tracks=tracks, device=args.device, guidance=args.guidance,
     )
     result = generate_file(request, warn=lambda m: print(f"composer-gui: warning: {m}", file=sys.stderr))
     if args.candidates > 1:
         for i, score in enumerate(result.scores):
             mark = " *" if i == result.chosen else ""
-            print(f"candidate {i} score {score:.4f}{mark}")
+            real = result.how_real[i] if i < len(result.how_real) else None
+            label = f" how real {real:.0f}%" if real is not None else ""
+            print(f"candidate {i} score {score:.4f}{label}{mark}")
     return 0
 
 
@@ -405,7 +428,8 @@ def cmd_evaluate(args) -> int:
         if not sep:
             raise CliError(f"evaluate: --set {item!r}: need KEY=NUMBER")
     result = evaluate_model(args.model, Path(args.data_dir), max_songs=args.max_songs,
-                            by_meter=args.by_meter, overrides=overrides or None)
+                            by_meter=args.by_meter, overrides=overrides or None,
+                            guidance=args.guidance)
     drums = None
     if args.drums:
         from composer_gui.ml.drums.evaluate import evaluate_drums, format_drum_table
@@ -440,4 +464,20 @@ def cmd_fit_lines(args) -> int:
         raise CliError(f"fit-lines: {folder} has no one-voice parts to fit")
     print(json.dumps(report, indent=2))
     print(f"saved {folder / 'config.json'}")
+    return 0
+
+
+def cmd_train_conductor(args) -> int:
+    from composer_gui.ml.device import configure_threads
+    from composer_gui.ml.model.registry import resolve_model
+    from composer_gui.ml.train.conductor import train_conductor
+
+    if args.songs < 2 or args.minutes <= 0:
+        raise CliError("train-conductor: --songs must be at least 2 and --minutes above 0")
+    configure_threads(default=None)
+    folder = resolve_model(args.model)
+    info = train_conductor(folder, Path(args.data_dir), args.songs, args.minutes, args.seed,
+                           progress=lambda line: print(line, file=sys.stderr, flush=True))
+    print(f"conductor of {folder}: validation AUC {info['validation_auc']:.3f} "
+          f"(the GAN critic: {info['critic_validation_auc']:.3f}), {info['steps']} steps")
     return 0

@@ -71,7 +71,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
                    max_songs: int | None = None, device: str = "auto",
                    use_cache: bool = True, temperature: float | None = None,
                    by_meter: bool = False, two_sample: bool = True,
-                   overrides: dict | None = None) -> dict:
+                   overrides: dict | None = None, guidance: str | None = None) -> dict:
     """Metrics table (data vs generated), seed overlap and critic-choice check; with
     ``by_meter`` also the tables per main meter (see the module docstring)."""
     from composer_gui.ml.device import configure_threads
@@ -85,6 +85,10 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         from composer_gui.ml.model.config import apply_overrides
 
         apply_overrides(composer.config, overrides)
+    from composer_gui.ml.generate.guidance import guidance_samples
+
+    # as generation: the conductor steers sampling (default light) where there is one
+    samples = guidance_samples(guidance) if composer.conductor is not None else 1
     config = composer.config
     temp = config.temperature if temperature is None else temperature
     gen = load_folder(Path(data_dir), config, default_cache_dir() if use_cache else None)
@@ -113,9 +117,9 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
         melody = _pair(song.codes[0], lo_ext)
         real = {role: _pair(song.codes[1 + r], lo_ext) for r, role in enumerate(roles)}
         key = estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
-        state, _ = composer._run(grid, mel, empty, keep, seed, 1, temp, 1.0)
+        state, _ = composer._run(grid, mel, empty, keep, seed, 1, temp, 1.0, samples)
         made = {role: _pair(state[0, r], config.lowest) for r, role in enumerate(roles)}
-        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, temp, 1.0)
+        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, temp, 1.0, samples)
         first.append(np.stack([state[0, r] > 0 for r in range(config.tracks)]))
         second.append(np.stack([state2[0, r] > 0 for r in range(config.tracks)]))
         common = dict(steps_per_bar=song.bar_starts, steps_per_beat=config.steps_per_beat,
@@ -132,7 +136,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
             for ro in pitched:
                 lines.setdefault(ro, []).append(line_counts(tracks[ro], song.bar_starts))
         if candidates > 1:
-            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0)
+            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0, samples)
             tds = []
             for c in range(candidates):
                 pitched = [_pair(many[c, r], config.lowest) for r, ro in enumerate(roles)
@@ -157,6 +161,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     result = {
         "model": str(folder),
         **({"overrides": dict(overrides)} if overrides else {}),
+        "guidance": guidance or "light" if samples > 1 else "off",
         "data": str(data_dir),
         "validation_songs": len(songs),
         "roles": roles,
@@ -210,6 +215,7 @@ def _num(value) -> str:
 def format_table(result: dict) -> str:
     """The model-card table plus the sampler and critic checks, as markdown."""
     lines = [f"{result['validation_songs']} validation songs of {result['data']}", ""]
+    lines[-1:] = [f"the conductor's guidance: {result.get('guidance', 'off')}", ""]
     if result.get("overrides"):
         lines[-1:] = ["decoding settings changed for this evaluation: " + ", ".join(
             f"{k}={v:g}" for k, v in result["overrides"].items()), ""]

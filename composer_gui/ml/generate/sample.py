@@ -34,6 +34,7 @@ from composer_gui.ml.generate.decode import (
     gate_bars,
     window_bars,
 )
+from composer_gui.ml.generate.guidance import guidance_samples, keep_best, scored_windows
 from composer_gui.ml.metrics.harmony import top_line
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
@@ -60,6 +61,8 @@ class Composition:
     chosen: int
     device: str
     warnings: list[str] = field(default_factory=list)
+    #: Per candidate, the "how real" percentile (:func:`controls.percentile`), when asked.
+    how_real: list[float | None] = field(default_factory=list)
 
 
 def _find_role_tracks(song: Song, config: ModelConfig, melody: int) -> list[int | None]:
@@ -171,6 +174,10 @@ class Composer:
         self.device = resolve_device(device)
         self.config, self.generator, self.critic = load_model(self.folder, self.device)
         self.device_name = device_label(self.device)
+        from composer_gui.ml.model.conductor import load_conductor
+
+        loaded = load_conductor(self.folder, self.config, self.device)
+        self.conductor, self.conductor_info = loaded if loaded else (None, None)
         self.drums = self._load_drums() if self.config.has_drums else None
 
     def _load_drums(self):
@@ -191,6 +198,8 @@ class Composer:
         self.device = torch.device("cpu")
         self.generator.to(self.device)
         self.critic.to(self.device)
+        if self.conductor is not None:
+            self.conductor.to(self.device)
         if self.drums is not None:
             from composer_gui.ml.drums.part import DrumModel
 
@@ -202,13 +211,16 @@ class Composer:
                 candidates: int = 1, bars: tuple[int, int] | None = None,
                 tracks: list[str] | None = None, temperature: float | None = None,
                 noise_scale: float = 1.0, warn: Callable[[str], None] | None = None,
-                density: float = 0.5, dynamics: float = 0.5) -> Composition:
+                density: float = 0.5, dynamics: float = 0.5,
+                guidance: str | int | None = None) -> Composition:
         """Generate accompaniment for ``song`` (see the module docstring).
 
         ``bars`` (1-based, inclusive) and ``tracks`` (role names) restrict what is
         regenerated; every other note of the input's tracks of the model's roles is kept.
         ``density`` and ``dynamics`` (0..1) steer the drum sub-model, when there is one
         (the pitched parts are shaped afterwards by ``controls.shape_tracks``).
+        ``guidance`` (``off``, ``light``, ``strong``; None: light) is how hard the
+        conductor steers sampling (:mod:`composer_gui.ml.generate.guidance`).
         """
         from composer_gui.ml.device import is_out_of_memory
 
@@ -248,9 +260,16 @@ class Composer:
         context *= keep[:, :, None].astype(np.int8)
         mel_codes = notes_to_codes(mel_track.notes, grid, config.lowest, config.highest,
                                    fold=True, n_steps=s_total)
+        samples = guidance_samples(guidance)
+        if self.conductor is None and samples > 1:
+            if guidance is not None and warn:
+                warn(f"{self.folder.name} has no conductor: guidance off "
+                     "(composer-gui train-conductor trains one)")
+            samples = 1
+
         def run():
             state, scores = self._run(net_grid, mel_codes, context, keep, seed, candidates,
-                                      temperature, noise_scale)
+                                      temperature, noise_scale, samples)
             drum_bars = range(first_bar, last_bar + 1) if bars is not None else None
             drums = ([self._drum_notes(song, drum_bars, seed, k, density, dynamics)
                       for k in range(candidates)] if want_drums else None)
@@ -358,7 +377,14 @@ class Composer:
                                        lenient=getattr(grid, "lenient", True))
         return mel, ctx, mask, pos
 
-    def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale):
+    def judge(self, melody, accompaniment, position):
+        """The conductor's logits of windows (the GAN critic's where the model has no
+        conductor): higher is more real."""
+        judge = self.conductor if self.conductor is not None else self.critic
+        return judge(melody, accompaniment, position)
+
+    def _run(self, grid, mel_codes, context, keep, seed, k, temperature, noise_scale,
+             guidance: int = 1):
         import torch
 
         from composer_gui.ml.model.networks import bar_noise
@@ -366,7 +392,8 @@ class Composer:
         config, device = self.config, self.device
         rng = np.random.default_rng(seed)
         noise_gen = torch.Generator().manual_seed(seed)
-        state = np.repeat(context[None], k, axis=0)  # [K, R, S, P]
+        candidates, k = k, k * guidance  # guidance: G samples per candidate and window
+        state = np.repeat(context[None], k, axis=0)  # [K*G, R, S, P]
         decided = keep.copy()
         windows = self._windows(grid)
         with torch.inference_mode():
@@ -400,7 +427,12 @@ class Composer:
                                         leading=leading, line=self._line_prior(spec, pos, mel))
                     state[:, r, start + steps] = codes[:, steps]
                 decided[:, start:commit_end] = 1.0
+                if guidance > 1:
+                    keep_best(state, scored_windows(self, grid, mel_codes, state, commit_end),
+                              guidance)
+            state = state[::guidance] if guidance > 1 else state
             scores = self._score(grid, mel_codes, state)
+        assert state.shape[0] == candidates
         return state, scores
 
     def _lines(self, mel: np.ndarray, state: np.ndarray, todo: np.ndarray, start: int,
@@ -477,7 +509,7 @@ class Composer:
             mel_t = torch.from_numpy(channels(mel)).to(device)[None].expand(k, -1, -1, -1)
             pos_t = torch.from_numpy(pos).to(device)[None].expand(k, -1, -1)
             acc = torch.from_numpy(channels(ctx)).to(device)
-            total += self.critic(mel_t, acc, pos_t).cpu().numpy()
+            total += self.judge(mel_t, acc, pos_t).cpu().numpy().reshape(-1)
             n += 1
         return total / max(1, n)
 
@@ -518,6 +550,7 @@ class GenerateRequest:
     melody_track: int | None = None
     seed: int = 0
     candidates: int = 1
+    guidance: str | None = None
     bars: tuple[int, int] | None = None
     tracks: list[str] | None = None
     device: str = "auto"
@@ -569,6 +602,12 @@ def generate_file(request: GenerateRequest, warn: Callable[[str], None] | None =
     configure_threads(default=1)
     composer = Composer(folder, request.device)
     result = composer.compose(song, request.melody_track, request.seed, request.candidates,
-                              request.bars, request.tracks, warn=warn)
+                              request.bars, request.tracks, warn=warn,
+                              guidance=request.guidance)
+    if request.candidates > 1:  # the app's label, computed the same way
+        from composer_gui.ml.generate import controls
+
+        reference = controls.reference_scores(composer)
+        result.how_real = [controls.percentile(s, reference) for s in result.scores]
     write_midi(with_key_signature(result.song, song), request.output)
     return result

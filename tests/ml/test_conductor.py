@@ -1,0 +1,112 @@
+"""The conductor: trained after the generator, it ranks, guides and labels candidates;
+guidance off is the plain network."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from composer_gui.ml.generate.guidance import GUIDANCE, guidance_samples, keep_best
+
+
+def test_guidance_levels_and_bad_levels():
+    assert [guidance_samples(x) for x in ("off", "light", "strong")] == [1, 4, 16]
+    assert guidance_samples(None) == GUIDANCE["light"]
+    with pytest.raises(ValueError, match="off, light, strong"):
+        guidance_samples("loud")
+
+
+def test_keep_best_continues_every_sample_from_its_candidates_best():
+    state = np.arange(6)[:, None, None, None] * np.ones((6, 1, 2, 2), np.int8)
+    best = keep_best(state, np.array([0.1, 0.9, 0.2, 0.5, 0.4, 0.3]), samples=3)
+    assert best.tolist() == [1, 3]
+    assert state[:3].max() == state[:3].min() == 1 and state[3:].max() == state[3:].min() == 3
+
+
+@pytest.fixture(scope="module")
+def conducted(tiny_model, chorale_files, tmp_path_factory):
+    """A copy of the tiny model with a conductor trained for a few steps."""
+    from composer_gui.ml.train.conductor import train_conductor
+
+    data = tmp_path_factory.mktemp("chorales")
+    for f in chorale_files:
+        shutil.copy(f, data / f.name)
+    folder = tmp_path_factory.mktemp("conducted") / "tiny"
+    shutil.copytree(tiny_model, folder)
+    info = train_conductor(folder, data, songs=3, minutes=0.02)
+    return folder, info
+
+
+def test_train_conductor_saves_a_judge_with_a_reference_of_unseen_real_windows(conducted):
+    from composer_gui.ml.generate.sample import Composer
+
+    folder, info = conducted
+    assert (folder / "conductor.safetensors").is_file()
+    assert info["train_songs"] == 3 and info["validation_songs"] >= 1
+    assert 0.0 <= info["validation_auc"] <= 1.0
+    assert info["reference"] == sorted(info["reference"]) and len(info["reference"]) >= 3
+    composer = Composer(folder, "cpu")
+    assert composer.conductor is not None
+    assert composer.conductor_info["reference"] == info["reference"]
+
+
+def _notes(song):
+    return [(n.pitch, n.start, n.duration) for t in song.tracks[1:] for n in t.notes]
+
+
+def test_guidance_off_is_the_plain_network_and_strong_steers_it(conducted, tiny_model):
+    from composer_gui.ml.generate.sample import Composer
+    from tests.ml.conftest import melody_song
+
+    folder, _ = conducted
+    song = melody_song(8)
+    plain = Composer(tiny_model, "cpu")
+    assert plain.conductor is None
+    guided = Composer(folder, "cpu")
+    off = guided.compose(song, seed=3, guidance="off")
+    assert _notes(off.song) == _notes(plain.compose(song, seed=3).song)
+    strong = guided.compose(song, seed=3, guidance="strong")
+    assert _notes(strong.song) and _notes(strong.song) != _notes(off.song)
+    # a model without a conductor says so when guidance is asked for, and stays plain
+    warnings = []
+    again = plain.compose(song, seed=3, guidance="strong", warn=warnings.append)
+    assert _notes(again.song) == _notes(off.song)
+    assert any("no conductor" in w for w in warnings)
+
+
+def test_generate_candidates_prints_how_real_from_the_conductors_reference(conducted, tmp_path,
+                                                                           capsys):
+    from composer_gui.cli import main
+    from composer_gui.midi.smf import write_midi
+    from tests.ml.conftest import melody_song
+
+    folder, _ = conducted
+    src = tmp_path / "tune.mid"
+    write_midi(melody_song(8), src)
+    rc = main(["generate", str(src), "--model", str(folder), "--candidates", "3",
+               "--guidance", "light", "-o", str(tmp_path / "out.mid")])
+    assert rc == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("candidate")]
+    assert len(lines) == 3 and all("how real" in x and x.rstrip().endswith(("%", "*"))
+                                   for x in lines)
+    assert sum(x.endswith(" *") for x in lines) == 1
+
+
+def test_a_conductor_of_other_weights_is_ignored_and_a_corrupt_one_refused(conducted,
+                                                                         tmp_path):
+    from composer_gui.ml.errors import ModelError
+    from composer_gui.ml.generate.sample import Composer
+
+    folder, _ = conducted
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    info = json.loads((copy / "conductor.json").read_text())
+    info["weights_sha256"] = "0" * 64  # as after a fine-tune changed the generator
+    (copy / "conductor.json").write_text(json.dumps(info))
+    assert Composer(copy, "cpu").conductor is None
+    (copy / "conductor.json").write_text("{not json")
+    with pytest.raises(ModelError, match="conductor.json"):
+        Composer(copy, "cpu")
