@@ -161,7 +161,16 @@ def main() -> None:
     print(f"64 candidates ranked, whole 8-bar generation (windows, decoding, critic): {ms:.1f} ms")
     song32 = tune(32)
     ms = median_ms(lambda: composer.compose(song32, seed=0), max(3, args.runs // 5), sync)
-    print(f"32-bar melody, 1 candidate, in process: {ms:.1f} ms")
+    print(f"32-bar melody, 1 candidate, in process (default guidance): {ms:.1f} ms")
+    if composer.conductor is not None:
+        # the conductor's cost: each level against off, 8 bars, 1 candidate
+        base = median_ms(lambda: composer.compose(song, seed=0, guidance="off"), args.runs, sync)
+        print(f"8 bars, 1 candidate, guidance off: {base:.1f} ms")
+        for level in ("light", "strong"):
+            ms = median_ms(lambda: composer.compose(song, seed=0, guidance=level), args.runs, sync)
+            print(f"8 bars, 1 candidate, guidance {level}: {ms:.1f} ms ({ms - base:+.1f} ms)")
+    else:
+        print("no conductor in this model: guidance off")
 
     if args.train_step:
         train_step(composer, device, args.runs, sync)
