@@ -58,6 +58,8 @@ class GenerateJob:
     dynamics: float = 0.5
     variation: float = 1.0
     device: str = "auto"
+    #: The conductor's guidance (``off``, ``light``, ``strong``; None: light).
+    guidance: str | None = None
 
 
 @dataclass
@@ -170,7 +172,7 @@ class Engine:
             comp = composer.compose(job.song, job.melody_track, job.seed, job.candidates,
                                     job.bars, job.tracks, noise_scale=job.variation,
                                     warn=warn_once, density=job.density,
-                                    dynamics=job.dynamics)
+                                    dynamics=job.dynamics, guidance=job.guidance)
         except controls.Cancelled:
             raise Cancelled() from None
         finally:

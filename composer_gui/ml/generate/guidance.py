@@ -32,26 +32,6 @@ def guidance_samples(level: str | int | None) -> int:
         raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {level!r}") from None
 
 
-def scored_windows(composer, grid, mel_codes: np.ndarray, state: np.ndarray,
-                   end: int) -> np.ndarray:
-    """The judge's logit per row of ``state`` ``[N, R, S, P]`` for the window ending at
-    step ``end`` (starting at ``end - window``, or at 0)."""
-    import torch
-
-    from composer_gui.ml.data.encoding import channels
-
-    config, device = composer.config, composer.device
-    start = max(0, end - config.window_steps)
-    ones = np.ones((config.tracks, grid.n_steps), np.float32)
-    mel, ctx, _, pos = composer._window_inputs(grid, mel_codes, state, ones, start)
-    n = state.shape[0]
-    ctx[:, :, end - start:] = 0  # undecided steps stay silent, as in a song's last window
-    mel_t = torch.from_numpy(channels(mel)).to(device)[None].expand(n, -1, -1, -1)
-    pos_t = torch.from_numpy(pos).to(device)[None].expand(n, -1, -1)
-    acc = torch.from_numpy(channels(ctx)).to(device)
-    return composer.judge(mel_t, acc, pos_t).cpu().numpy().reshape(-1)
-
-
 def keep_best(state: np.ndarray, scores: np.ndarray, samples: int) -> np.ndarray:
     """Per group of ``samples`` consecutive rows (one candidate's samples), the index of
     its best-scoring row; every row of the group is overwritten with that row."""

@@ -34,7 +34,7 @@ from composer_gui.ml.generate.decode import (
     gate_bars,
     window_bars,
 )
-from composer_gui.ml.generate.guidance import guidance_samples, keep_best, scored_windows
+from composer_gui.ml.generate.guidance import guidance_samples, keep_best
 from composer_gui.ml.metrics.harmony import top_line
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
 from composer_gui.pianoroll.grid import (
@@ -414,6 +414,7 @@ class Composer:
                          if config.key_guard < 1.0 else None)
                 lines = self._lines(mel, state, todo, start, pos,
                                     mel_codes[start - 1] if start > 0 else None)
+                whole = ctx.copy()  # the window as decoded, to the end (the judge's view)
                 for r, spec in enumerate(config.roles):
                     steps = np.nonzero(todo[r])[0]
                     if len(steps) == 0:
@@ -426,10 +427,11 @@ class Composer:
                                         start=local0, previous=prev, weights=guard,
                                         leading=leading, line=self._line_prior(spec, pos, mel))
                     state[:, r, start + steps] = codes[:, steps]
+                    whole[:, r, local0:] = codes[:, local0:]
                 decided[:, start:commit_end] = 1.0
                 if guidance > 1:
-                    keep_best(state, scored_windows(self, grid, mel_codes, state, commit_end),
-                              guidance)
+                    judged = self.judge(mel_t, torch.from_numpy(channels(whole)).to(device), pos_t)
+                    keep_best(state, judged.cpu().numpy().reshape(-1), guidance)
             state = state[::guidance] if guidance > 1 else state
             scores = self._score(grid, mel_codes, state)
         assert state.shape[0] == candidates
