@@ -52,7 +52,7 @@ def validate(generator, critic, config: ModelConfig, windows, device, seed: int 
             bars = window_bars(windows.position[sl], config)
             guard = None
             if config.key_guard < 1.0:  # decoded as generation decodes them
-                from composer_gui.ml.generate.sample import key_guard_weights
+                from composer_gui.ml.generate.keys import key_guard_weights
 
                 held = (windows.key_mass[sl] if windows.key_mass is not None
                         else windows.melody[sl][:, 0].sum(axis=1))
