@@ -43,25 +43,14 @@ def generated_song(composer, song: SongArrays, seed: int) -> SongArrays:
 
 
 def song_windows(songs: Sequence[SongArrays], config) -> tuple[np.ndarray, ...]:
-    """(melody, accompaniment, position) channels of up to :data:`PER_SONG` windows per
-    song, at the same starts for a song and its generated twin."""
-    from composer_gui.ml.data.encoding import channels
-    from composer_gui.ml.data.windows import make_window, window_starts
+    """(melody, accompaniment, position) channels of up to :data:`PER_SONG` evenly spaced
+    windows per song (validation's windows), at the same starts for a song and its
+    generated twin."""
+    from composer_gui.ml.data.windows import fixed_windows
 
-    mel, acc, pos = [], [], []
-    for song in songs:
-        starts = window_starts(song, config)
-        if len(starts) == 0:
-            continue
-        picks = starts[np.linspace(0, len(starts) - 1, min(PER_SONG, len(starts))).astype(int)]
-        for start in sorted(set(int(s) for s in picks)):
-            window, features = make_window(song, start, 0, config)
-            ch = channels(window)
-            mel.append(ch[0])
-            acc.append(ch[1:])
-            pos.append(features)
-    return (np.stack(mel).astype(np.float32), np.stack(acc).astype(np.float32),
-            np.stack(pos).astype(np.float32))
+    batch = fixed_windows(list(songs), config, per_song=PER_SONG, at_least=0)
+    return tuple(np.asarray(a, dtype=np.float32)
+                 for a in (batch.melody, batch.real, batch.position))
 
 
 def _logits(network, windows, device, batch: int = 64) -> np.ndarray:
