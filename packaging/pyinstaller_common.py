@@ -106,15 +106,11 @@ def version() -> str:
 
 
 def datas() -> list[tuple[str, str]]:
-    """The app's data: the package's own files (models, SoundFont, sample melodies once
-    they live in the package), plus the top-level ``models/`` and ``resources/`` folders
-    where a checkout still keeps them. Those land at the bundle's root, the parent of
-    ``composer_gui/``, exactly where the code finds them in a checkout."""
-    found = collect_data_files("composer_gui")
-    for name in ("models", "resources"):
-        if (ROOT / name).is_dir():
-            found.append((str(ROOT / name), name))
-    return found
+    """The app's data: the package's own files (``composer_gui/assets``: models,
+    conductors, SoundFont, sample melodies), found in the bundle as in a wheel
+    (importlib.resources); a checkout's training leftovers and ignore files stay out."""
+    return [(src, dest) for src, dest in collect_data_files("composer_gui")
+            if not Path(src).name.startswith(("training_state", ".git"))]
 
 
 def hiddenimports() -> list[str]:
