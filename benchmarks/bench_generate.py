@@ -167,7 +167,7 @@ def main() -> None:
         base = median_ms(lambda: composer.compose(song, seed=0, guidance="off"), args.runs, sync)
         print(f"8 bars, 1 candidate, guidance off: {base:.1f} ms")
         for level in ("light", "strong"):
-            ms = median_ms(lambda: composer.compose(song, seed=0, guidance=level), args.runs, sync)
+            ms = median_ms(lambda g=level: composer.compose(song, seed=0, guidance=g), args.runs, sync)
             print(f"8 bars, 1 candidate, guidance {level}: {ms:.1f} ms ({ms - base:+.1f} ms)")
     else:
         print("no conductor in this model: guidance off")
