@@ -291,3 +291,22 @@ def test_evaluate_groups_songs_by_their_main_meter():
                                    "generated_table": table, "targets_met": met}}}
     text = format_table(result)
     assert "### 6/8: 1 validation songs, 1 of 1 targets met" in text
+
+
+def test_the_chord_rule_drops_the_less_likely_note_of_a_semitone_pair():
+    from composer_gui.ml.generate.decode import decode_block, without_semitones
+
+    probs = np.zeros((1, 24))
+    probs[0, [0, 1, 4, 7]] = [0.9, 0.5, 0.8, 0.7]  # C, C#, E, G: C# rubs against C
+    kept = without_semitones(probs > 0.4, probs)
+    assert np.nonzero(kept[0])[0].tolist() == [0, 4, 7]
+    probs[0, 1] = 0.95  # now C# is the likelier one: C goes
+    assert np.nonzero(without_semitones(probs > 0.4, probs)[0])[0].tolist() == [1, 4, 7]
+    # in the block-chord decoder: a whole bar of that chord, with and without the rule
+    frame = np.repeat(probs[:, None, :], 8, axis=1)
+    onset = np.zeros_like(frame)
+    onset[0, 0] = frame[0, 0]
+    plain = decode_block(frame, onset)
+    ruled = decode_block(frame, onset, no_semitones=True)
+    assert sorted(np.nonzero(plain[0, 0])[0].tolist()) == [0, 1, 4, 7]
+    assert sorted(np.nonzero(ruled[0, 0])[0].tolist()) == [1, 4, 7]

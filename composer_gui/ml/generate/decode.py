@@ -226,10 +226,31 @@ def decode_poly(frame: np.ndarray, onset: np.ndarray, start: int = 0,
     return codes
 
 
+def without_semitones(chord: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """``chord`` ``[N, P]`` (bool) without notes a semitone (or a major seventh, pitch
+    classes) from a likelier note of the same chord: the likeliest note stays, then each
+    next likeliest that clashes with none kept."""
+    out = np.zeros_like(chord)
+    order = np.argsort(-np.where(chord, probs, -1.0), axis=1, kind="stable")
+    kept_pc = np.zeros((len(chord), 12), dtype=bool)
+    rows = np.arange(len(chord))
+    for i in range(int(chord.sum(axis=1).max(initial=0))):
+        p = order[:, i]
+        live = chord[rows, p]
+        pc = p % 12
+        clash = kept_pc[rows, (pc + 1) % 12] | kept_pc[rows, (pc - 1) % 12]
+        take = live & ~clash
+        out[rows[take], p[take]] = True
+        kept_pc[rows[take], pc[take]] = True
+    return out
+
+
 def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
-                 prev_frame: np.ndarray | None = None) -> np.ndarray:
+                 prev_frame: np.ndarray | None = None, no_semitones: bool = False) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of block-chord parts;
-    ``prev_frame`` ``[N, P]`` (bool) is the chord sounding at ``start - 1``."""
+    ``prev_frame`` ``[N, P]`` (bool) is the chord sounding at ``start - 1``; with
+    ``no_semitones`` a chord keeps no two notes a semitone apart
+    (:func:`without_semitones`)."""
     n, t_len, p_len = frame.shape
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     current = np.zeros((n, p_len), dtype=bool) if prev_frame is None else prev_frame.astype(bool)
@@ -247,6 +268,8 @@ def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
             probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
             chord = probs >= CHORD_FLOOR
             chord[np.arange(n), probs.argmax(axis=1)] = True
+            if no_semitones:
+                chord = without_semitones(chord, probs)
             current = np.where(new[:, None], chord, np.where(hold[:, None], current, False))
             codes[new, t] = np.where(chord[new], ONSET, 0)
         else:
@@ -320,12 +343,13 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 previous: np.ndarray | None = None,
                 weights: np.ndarray | None = None,
                 leading: VoiceLeading | None = None,
-                line: LinePrior | None = None) -> np.ndarray:
+                line: LinePrior | None = None, no_semitones: bool = False) -> np.ndarray:
     """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
     ``[N, P]`` is the code row at ``start - 1`` (continuity across windows); ``weights``
     ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard);
     ``leading`` applies the voice-leading rule and ``line`` the data's line
-    (:class:`LinePrior`) to one-voice parts."""
+    (:class:`LinePrior`) to one-voice parts; ``no_semitones`` keeps block chords free of
+    semitones."""
     if voices == 1:
         prev_pitch = None
         if previous is not None:
@@ -336,7 +360,8 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
     if voices == BLOCK_CHORDS:
         if weights is not None:
             frame = _weighted(frame, weights)
-        return decode_block(frame, onset, start, None if previous is None else previous > 0)
+        return decode_block(frame, onset, start, None if previous is None else previous > 0,
+                            no_semitones)
     if voices >= 2:
         return decode_chords(frame, onset, voices, start,
                              None if previous is None else previous > 0, weights)

@@ -399,7 +399,8 @@ class Composer:
                     leading = lines(r) if spec.voices == 1 and not spec.is_drum else None
                     codes = decode_part(frame, onset, spec.voices, rng, temperature,
                                         start=local0, previous=prev, weights=guard,
-                                        leading=leading, line=self._line_prior(spec, pos, mel))
+                                        leading=leading, line=self._line_prior(spec, pos, mel),
+                                        no_semitones=config.chord_rule)
                     state[:, r, start + steps] = codes[:, steps]
                     whole[:, r, local0:] = codes[:, local0:]
                 decided[:, start:commit_end] = 1.0

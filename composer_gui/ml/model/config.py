@@ -112,6 +112,9 @@ class ModelConfig:
     #: also start only where the data's ``line_onsets`` start them
     #: (:class:`composer_gui.ml.generate.decode.LinePrior`).
     line_prior: float = 0.0
+    #: Generation: block chords keep no two notes a semitone apart (pitch classes; the
+    #: likelier note stays, :func:`composer_gui.ml.generate.decode.without_semitones`).
+    chord_rule: bool = False
     #: Training data: skip songs with fewer than this share of their onsets exactly on
     #: the grid (unquantized performances; 0 keeps every song).
     min_grid_share: float = 0.0
