@@ -54,7 +54,9 @@ from composer_gui.ui.generate_plan import (
     GenerationPlan,
     alongside_suffix,
     bars_of_span,
+    instrument_changes,
     job_input,
+    other_style_parts,
     region_of,
     role_targets,
 )
@@ -88,6 +90,8 @@ class GeneratePanel(QWidget):
         #: The candidates of the last generation, flipped through with next / previous.
         self.variations = Variations(document)
         self._device_name = ""
+        #: What the status adds after a result (another style's parts kept, ...).
+        self._note = ""
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
         document.song_replaced.connect(self._refresh_tracks)
@@ -260,16 +264,19 @@ class GeneratePanel(QWidget):
     def melody_index(self) -> int:
         return self.melody_combo.track_index()
 
-    def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
-        """Document tracks holding each role: exact name, then role (as the sampler maps)."""
+    def _specs(self) -> list:
+        """The current model's output roles (empty for a broken folder)."""
         from composer_gui.ml.model.checkpoint import read_config
 
         entry = self.current_model()
         try:
-            specs = read_config(entry.path).output_roles()
+            return read_config(entry.path).output_roles()
         except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
-            return {}
-        return role_targets(specs, self.document.song, melody)
+            return []
+
+    def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
+        """Document tracks holding each role: exact name, then role (as the sampler maps)."""
+        return role_targets(self._specs(), self.document.song, melody)
 
     # -- generating ------------------------------------------------------------------------
     def _worker(self):
@@ -325,10 +332,12 @@ class GeneratePanel(QWidget):
         if not chosen:
             self._fail("Tick at least one part to generate.")
             return
-        targets = self._role_targets(roles, melody)
+        specs = self._specs()
+        targets = role_targets(specs, song, melody)
+        foreign = other_style_parts(specs, song, melody, targets)
         bars = self._bars()
-        mode = "update" if targets else "add"
-        if targets:
+        mode = "update" if targets or foreign else "add"
+        if targets or foreign:
             wanted = self.mode_combo.currentData()
             if wanted == "ask":
                 wanted = ask_regenerate_mode(self)
@@ -336,15 +345,26 @@ class GeneratePanel(QWidget):
                     return
             mode = "update" if wanted == "replace" else "add"
         suffix = ""
+        self._note = ""
         if mode == "add":
-            targets = {}
+            targets, foreign = {}, []
             suffix = alongside_suffix(song, roles)
+        # another style's parts: replaced whole (a locked one stays), and the parts both
+        # styles write take this style's instrument
+        remove = [i for i in foreign if not song.tracks[i].locked] if bars is None else []
+        retarget = instrument_changes(specs, song, targets) if foreign else {}
+        kept = [song.tracks[i].name for i in foreign if i not in remove]
+        if kept:
+            self._note = (f" Kept {', '.join(kept)} of another style"
+                          + (" (locked)." if bars is None else
+                             ": generate the whole song to replace them."))
         locked = [r for r, i in targets.items() if song.tracks[i].locked]
         regenerate = [r for r in chosen if r not in locked]
         if not regenerate:
             self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
             return
-        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix)
+        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix,
+                              foreign, remove, retarget)
         self.variations.plan = plan
         job_song, tracks_arg, melody_arg = job_input(song, plan, melody)
         self._job_id += 1
@@ -425,7 +445,7 @@ class GeneratePanel(QWidget):
         self.result_received.emit(result.job_id)
         self.variations.take(result)
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
-                     + ("".join(f" {w}" for w in result.warnings)))
+                     + ("".join(f" {w}" for w in result.warnings)) + self._note)
         self.device_label.setText(result.device)
         self.show_variation(0)
 
