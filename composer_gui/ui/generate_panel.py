@@ -64,6 +64,8 @@ from composer_gui.ui.generate_variations import Variations, verdict
 
 log = logging.getLogger(__name__)
 
+#: Candidates drawn per variation asked for when only part of the song is regenerated.
+PARTIAL_TRIES = 4
 RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
 
 
@@ -92,6 +94,8 @@ class GeneratePanel(QWidget):
         self._device_name = ""
         #: What the status adds after a result (another style's parts kept, ...).
         self._note = ""
+        #: The song a partial regeneration was asked on (to tell a repeat of its notes).
+        self._asked_on = None
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
         document.song_replaced.connect(self._refresh_tracks)
@@ -368,9 +372,16 @@ class GeneratePanel(QWidget):
         self.variations.plan = plan
         job_song, tracks_arg, melody_arg = job_input(song, plan, melody)
         self._job_id += 1
+        wanted = self.candidates_spin.value()
+        self.variations.wanted = wanted
+        # a few bars or parts: the network is often sure of them, so many candidates come
+        # out equal; ask for more and offer the distinct ones (a few ms more)
+        partial = mode == "update" and (bars is not None or len(regenerate) < len(roles))
+        self._asked_on = song.copy() if partial else None
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
-            seed=self.seed_spin.value(), candidates=self.candidates_spin.value(),
+            seed=self.seed_spin.value(),
+            candidates=min(64, wanted * PARTIAL_TRIES) if partial else wanted,
             bars=bars, tracks=tracks_arg, density=self.density_slider.value() / 100,
             dynamics=self.dynamics_slider.value() / 100,
             variation=self.variation_slider.value() / 50, device=self.device_combo.currentText())
@@ -443,9 +454,11 @@ class GeneratePanel(QWidget):
         if result.job_id != self._job_id or not self._running:
             return
         self.result_received.emit(result.job_id)
-        self.variations.take(result)
+        self.variations.take(result, self._asked_on)
+        why = self.variations.why_few(self.variations.job.bars)
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
-                     + ("".join(f" {w}" for w in result.warnings)) + self._note)
+                     + ("".join(f" {w}" for w in result.warnings)) + self._note
+                     + (f" {why}" if why else ""))
         self.device_label.setText(result.device)
         self.show_variation(0)
 
@@ -481,7 +494,7 @@ class GeneratePanel(QWidget):
             return
         model = self.current_model()
         no_reference = model is not None and str(model.path) in self._no_reference
-        judged = verdict(variations.result, shown, no_reference)
+        judged = verdict(variations.result, variations.percentile_index(shown), no_reference)
         self.variation_label.setText(f"Variation {shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------

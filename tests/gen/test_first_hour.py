@@ -50,3 +50,52 @@ def test_replace_with_another_style_replaces_every_generated_part(shipped_window
     # one undo step brings the chorale back as it was
     qtbot.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert tracks(win) == chorale
+
+
+def bar_ticks(win):
+    from composer_gui.ui.generate_plan import bar_starts
+
+    return bar_starts(win.document.song)
+
+
+def test_regenerating_a_few_bars_of_one_part_gives_different_variations(shipped_window,
+                                                                          qtbot):
+    win = shipped_window
+    panel = win.generate_panel
+    open_sample(win)
+    assert panel.select_model("folk")
+    pick(panel.mode_combo, "replace")
+    panel.candidates_spin.setValue(1)
+    click_generate(qtbot, panel)
+    qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
+    starts = bar_ticks(win)
+    lo, hi = starts[2], starts[4]
+    bass = 2
+    old = [n for n in win.document.song.tracks[bass].notes if lo <= n.start < hi]
+
+    win.document.state.set_loop(lo, hi)
+    pick(panel.range_combo, "loop")
+    for r in range(panel.role_list.count()):
+        item = panel.role_list.item(r)
+        item.setCheckState(Qt.CheckState.Checked if item.text() == "Bass"
+                           else Qt.CheckState.Unchecked)
+    panel.candidates_spin.setValue(4)
+    for seed in (0, 7):
+        panel.seed_spin.setValue(seed)
+        click_generate(qtbot, panel)
+        offered = []
+        n = panel.variation_count()
+        for k in range(n):
+            if k:
+                qtbot.mouseClick(panel.next_button, Qt.MouseButton.LeftButton)
+            assert f"Variation {k + 1} of {n}" in panel.variation_label.text()
+            offered.append(tuple(n for n in win.document.song.tracks[bass].notes
+                                 if lo <= n.start < hi))
+        # every variation offered is a different bass line in bars 3-4 ...
+        assert n >= 1 and len(set(offered)) == n
+        # ... and when fewer than four came, the panel says why and what to change
+        status = panel.status_label.text()
+        assert (n == 4) != ("the model is sure of this part here" in status)
+        if n < 4:
+            assert "raise Variation" in status and "bars 3-4" in status
+    assert any(o != tuple(old) for o in offered)
