@@ -27,12 +27,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -106,7 +108,21 @@ class GeneratePanel(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # The panel scrolls rather than squeezes: squeezed, its word-wrapped texts gave up
+        # height whenever the status changed, and every row below them jumped under the
+        # mouse (issue 21). What changes while generating sits at the bottom, in rows of
+        # fixed height.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        self.scroll_area = scroll
+        layout = QVBoxLayout(inner)
         form = QFormLayout()
         self.model_combo = ModelPicker()
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
@@ -180,16 +196,31 @@ class GeneratePanel(QWidget):
         self.keep_button.clicked.connect(self.keep)
         for b in (self.prev_button, self.next_button, self.keep_button):
             row.addWidget(b)
+        # a clicked button that disables itself (Generate, Keep) would hand the focus on,
+        # and the scroll area would scroll to the new focus: the panel jumped under the mouse
+        for b in (self.generate_button, self.cancel_button, self.prev_button,
+                  self.next_button, self.keep_button):
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         layout.addLayout(row)
-        self.variation_label = QLabel()
-        self.variation_label.setWordWrap(True)
+        self.variation_label = self._fixed_label(2)
         layout.addWidget(self.variation_label)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = self._fixed_label(5)
         self.status_label.setObjectName("generate_status")
         layout.addWidget(self.status_label)
         layout.addStretch(1)
         self._update_variation_buttons()
+        scroll.setMinimumWidth(inner.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+
+    def _fixed_label(self, lines: int) -> QLabel:
+        """A word-wrapped label of ``lines`` lines' height whatever its text (longer text
+        shows in full in its tooltip)."""
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 4)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
 
     def _slider(self, value: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -313,6 +344,7 @@ class GeneratePanel(QWidget):
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
         self.status_changed.emit(text)
 
     def generate(self) -> None:

@@ -99,3 +99,29 @@ def test_regenerating_a_few_bars_of_one_part_gives_different_variations(shipped_
         if n < 4:
             assert "raise Variation" in status and "bars 3-4" in status
     assert any(o != tuple(old) for o in offered)
+
+
+def test_the_panel_does_not_move_under_the_mouse(shipped_window, qtbot):
+    win = shipped_window
+    win.resize(1600, 900)
+    panel = win.generate_panel
+    open_sample(win)
+    pick(panel.mode_combo, "replace")
+    panel.candidates_spin.setValue(2)
+
+    def places():
+        qtbot.wait(50)  # let the layouts settle
+        return {name: (w.mapTo(win, w.rect().topLeft()).y(), w.height(), w.width()) for name, w in
+                (("style text", panel.card_label), ("parts", panel.role_list),
+                 ("generate", panel.generate_button), ("keep", panel.keep_button))}
+
+    for style in ("chorale", "folk", "pop"):
+        assert panel.select_model(style)
+        before = places()
+        with qtbot.waitSignal(panel.status_changed):  # the generation starts
+            qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+        assert places() == before
+        qtbot.waitUntil(lambda: panel.variation_count() > 0, timeout=60_000)
+        assert places() == before
+        qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
+        assert places() == before
