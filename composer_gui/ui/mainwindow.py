@@ -370,8 +370,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open MIDI file",
-                                              settings.get(settings.LAST_FOLDER),
-                                              files.MIDI_FILTER)
+                                              str(files.start_folder()), files.MIDI_FILTER)
         if path:
             self.open_file(path, ask=False)
 
@@ -392,7 +391,9 @@ class MainWindow(QMainWindow):
                             "see the log file for details")
             return False
         self.autosaver.clear()
-        self.document.replace_song(song, str(Path(path).resolve()))
+        # a bundled sample opens as a template: Save asks where, never overwrites it
+        self.document.replace_song(song, "" if files.is_bundled(path)
+                                   else str(Path(path).resolve()))
         self.roll.zoom_to_fit()
         self._remember(path)
         self.song_loaded.emit(path)
@@ -404,7 +405,8 @@ class MainWindow(QMainWindow):
         return self._write(self.document.path)
 
     def save_as(self) -> bool:
-        start = self.document.path or str(Path(settings.get(settings.LAST_FOLDER)) / "song.mid")
+        title = self.document.song.title.strip() or "song"
+        start = self.document.path or str(files.start_folder() / f"{title}.mid")
         path, _ = QFileDialog.getSaveFileName(self, "Save MIDI file", start, files.MIDI_FILTER)
         if not path:
             return False
@@ -452,9 +454,11 @@ class MainWindow(QMainWindow):
         if not chosen:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export tracks",
-                                              settings.get(settings.LAST_FOLDER),
-                                              files.MIDI_FILTER)
+                                              str(files.start_folder()), files.MIDI_FILTER)
         if path:
+            if not path.lower().endswith(files.MIDI_SUFFIXES):
+                path += ".mid"
+            files.remember_folder(path)
             self.export_tracks_to(chosen, path)
 
     def export_tracks_to(self, indices: list[int], path: str) -> bool:

@@ -5,11 +5,7 @@ when the file cannot be written.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtWidgets import QFileDialog
-
-from composer_gui import settings
 
 
 def export_roll_png(window, path: str) -> bool:
@@ -23,10 +19,13 @@ def export_roll_png(window, path: str) -> bool:
 
 def export_roll_png_dialog(window) -> None:
     """Ask where to save the image (``.png`` is added when missing), then save it."""
+    from composer_gui.ui.files import remember_folder, start_folder
+
     path, _ = QFileDialog.getSaveFileName(window, "Export piano roll image",
-                                          str(Path(settings.get(settings.LAST_FOLDER))
-                                              / "pianoroll.png"), "PNG images (*.png)")
+                                          str(start_folder() / "pianoroll.png"),
+                                          "PNG images (*.png)")
     if path:
         if not path.lower().endswith(".png"):
             path += ".png"
+        remember_folder(path)
         export_roll_png(window, path)

@@ -148,20 +148,21 @@ class ScanPage(QWidget):
         left.addWidget(self.table, 1)
 
     def _on_add_folder_clicked(self) -> None:
-        from composer_gui import settings
+        from composer_gui.ui.files import remember_folder, start_folder
 
         folder = QFileDialog.getExistingDirectory(self, "Folder of MIDI files",
-                                                  settings.get(settings.LAST_FOLDER))
+                                                  str(start_folder()))
         if folder:
+            remember_folder(folder)
             self.set_sources([*self.sources, folder])
 
     def _on_add_files_clicked(self) -> None:
-        from composer_gui import settings
-        from composer_gui.ui.files import MIDI_FILTER
+        from composer_gui.ui.files import MIDI_FILTER, remember_folder, start_folder
 
-        files, _ = QFileDialog.getOpenFileNames(self, "MIDI files",
-                                                settings.get(settings.LAST_FOLDER), MIDI_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, "MIDI files", str(start_folder()),
+                                                MIDI_FILTER)
         if files:
+            remember_folder(files[0])
             self.set_sources([*self.sources, *files])
 
     def set_sources(self, paths: list[str], scan: bool = True) -> None:
