@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer_gui.core.gm import GM_PROGRAM_NAMES
+from composer_gui.core.gm import GM_PROGRAM_NAMES, instrument_label
 from composer_gui.core.song import DRUM_CHANNEL, Track
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import Document
@@ -111,7 +111,7 @@ class TrackList(QWidget):
                 combo.addItem("Drums")
                 combo.setEnabled(False)
             else:
-                combo.addItems([f"{i + 1} {n}" for i, n in enumerate(GM_PROGRAM_NAMES)])
+                combo.addItems([instrument_label(i) for i in range(len(GM_PROGRAM_NAMES))])
                 combo.setCurrentIndex(track.program)
                 combo.currentIndexChanged.connect(
                     lambda value, r=row: self._set(r, "Change instrument", program=value)
