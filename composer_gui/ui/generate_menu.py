@@ -18,6 +18,7 @@ def install(window) -> GeneratePanel:
     panel = GeneratePanel(window.document, window)
     window.generate_panel = panel
     window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    panel.sample_requested.connect(window.open_file)  # asks first when the song is edited
     menu = window.menuBar().addMenu("&Generate")
 
     def action(text: str, slot, shortcut: str | None = None) -> QAction:

@@ -50,7 +50,6 @@ from composer_gui.ui.generate_pickers import (
     ModelPicker,
     RegenerateModePicker,
     ask_regenerate_mode,
-    model_summary,
 )
 from composer_gui.ui.generate_plan import (
     GenerationPlan,
@@ -63,6 +62,7 @@ from composer_gui.ui.generate_plan import (
     role_targets,
 )
 from composer_gui.ui.generate_variations import Variations, verdict
+from composer_gui.ui.style_text import STYLE_SAMPLES, ModelCardDialog, sample_title, style_summary
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ class GeneratePanel(QWidget):
     result_received = Signal(int)
     #: The worker stopped a cancelled job (job id); the panel was idle already.
     cancel_confirmed = Signal(int)
+    #: The user asked to open a sample melody (its path) to try the style on.
+    sample_requested = Signal(str)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,7 +131,19 @@ class GeneratePanel(QWidget):
         form.addRow("Style", self.model_combo)
         self.card_label = QLabel()
         self.card_label.setWordWrap(True)
+        self.card_label.setObjectName("style_text")
         form.addRow(self.card_label)
+        links = QHBoxLayout()
+        self.card_button = QPushButton("Model card\u2026")
+        self.card_button.setToolTip("The model card: its data, training and measures")
+        self.card_button.clicked.connect(self.show_model_card)
+        self.sample_button = QPushButton()
+        self.sample_button.clicked.connect(self._on_sample_clicked)
+        links.addWidget(self.card_button)
+        links.addWidget(self.sample_button)
+        links.addStretch(1)
+        form.addRow(links)
+        self.card_dialog: ModelCardDialog | None = None
         self.melody_combo = MelodyPicker()
         form.addRow("Melody", self.melody_combo)
         self.range_combo = QComboBox()
@@ -251,14 +265,49 @@ class GeneratePanel(QWidget):
             self.generate_button.setEnabled(False)
             return
         self.generate_button.setEnabled(not self._running)
-        summary = model_summary(entry.path)
-        self.card_label.setText(f"{summary}\nWrites: {', '.join(entry.roles)}".strip())
+        self.card_label.setText(self._style_text(entry))
+        sample = self._sample_for(entry)
+        self.sample_button.setVisible(sample is not None)
+        if sample is not None:
+            self.sample_button.setText(f"Try it on \u201c{sample_title(sample.stem)}\u201d")
+            self.sample_button.setToolTip(f"Open the sample melody {sample.name}")
         for role in entry.roles:
             item = QListWidgetItem(role)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.role_list.addItem(item)
         self._refresh_lock_marks()
+
+    def _style_text(self, entry) -> str:
+        from composer_gui.ml.model.checkpoint import read_config
+
+        try:
+            return style_summary(read_config(entry.path), entry.source)
+        except Exception as exc:  # noqa: BLE001 - a broken folder says so; Generate says more
+            return f"Cannot read this model: {exc}"
+
+    def _sample_for(self, entry):
+        from composer_gui.ui.sample_melodies import sample_melodies
+
+        stem = STYLE_SAMPLES.get(entry.style)
+        return next((p for p in sample_melodies() if p.stem == stem), None)
+
+    def show_model_card(self) -> None:
+        """Show the current model's card (its README) in a window of its own."""
+        entry = self.current_model()
+        if entry is None:
+            return
+        if self.card_dialog is not None:
+            self.card_dialog.close()
+            self.card_dialog.deleteLater()
+        self.card_dialog = ModelCardDialog(entry.path, self)
+        self.card_dialog.show()
+
+    def _on_sample_clicked(self) -> None:
+        entry = self.current_model()
+        sample = self._sample_for(entry) if entry is not None else None
+        if sample is not None:
+            self.sample_requested.emit(str(sample))
 
     def _refresh_tracks(self, *_args) -> None:
         self.melody_combo.set_song(self.document.song)

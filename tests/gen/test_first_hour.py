@@ -125,3 +125,48 @@ def test_the_panel_does_not_move_under_the_mouse(shipped_window, qtbot):
         assert places() == before
         qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
         assert places() == before
+
+
+def test_style_texts_speak_to_musicians_with_the_card_one_click_away(shipped_window, qtbot):
+    from composer_gui.ui.tracklist import COL_PROGRAM
+
+    win = shipped_window
+    panel = win.generate_panel
+    open_sample(win)
+    for style, instrument, meters in (("chorale", "53 Choir Aahs", "3/2"),
+                                      ("folk", "33 Acoustic Bass", "9/8"),
+                                      ("pop", "34 Electric Bass (finger)", "4/4")):
+        assert panel.select_model(style)
+        text = panel.card_label.text()
+        assert text.startswith("Plays ") and instrument in text and meters in text
+        for jargon in ("tracks named exactly", "program", "GM 52", "`", "**"):
+            assert jargon not in text
+        # nothing cut: the label is as tall as its text needs
+        label = panel.card_label
+        qtbot.waitUntil(lambda lb=label: lb.height() >= lb.heightForWidth(lb.width()),
+                        timeout=2000)
+
+    # the card in full is one click away
+    qtbot.mouseClick(panel.card_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.card_dialog is not None and panel.card_dialog.isVisible())
+    assert "POP909" in panel.card_dialog.browser.toPlainText()
+    panel.card_dialog.close()
+
+    # the sample opens as a template, titled
+    assert panel.select_model("folk")
+    qtbot.mouseClick(panel.sample_button, Qt.MouseButton.LeftButton)
+    assert "Fr" in panel.sample_button.text()
+    from composer_gui.midi.smf import read_midi
+
+    sample = next(p for p in sample_melodies() if p.stem == "frere_jacques")
+    assert win.document.song.tracks[0].notes == read_midi(sample).tracks[0].notes
+    assert win.document.path == ""
+
+    # the instrument the style text names is the one the track list shows
+    assert panel.select_model("chorale")
+    panel.candidates_spin.setValue(1)
+    click_generate(qtbot, panel)
+    table = win.track_list.table
+    alto = next(r for r in range(table.rowCount()) if "Alto" in table.item(r, 1).text())
+    assert table.cellWidget(alto, COL_PROGRAM).currentText() == "53 Choir Aahs"
+    assert "53 Choir Aahs" in panel.card_label.text()
