@@ -90,7 +90,8 @@ class ScanPage(QWidget):
         self.sources_label.setWordWrap(True)
         left.addWidget(self.sources_label)
         self.scan_progress = QProgressBar()
-        self.scan_progress.setFormat("%v / %m files")
+        # no "0 / 100 files" before there is a folder: the count shows once a scan runs
+        self.scan_progress.setFormat("")
         self.scan_progress.setValue(0)
         left.addWidget(self.scan_progress)
         self.counts_label = QLabel("")
@@ -175,6 +176,7 @@ class ScanPage(QWidget):
             self.model.set_result(None, self.config)
             self.counts_label.setText("")
             self.summary_label.setText("")
+            self.scan_progress.setFormat("")
             self.scan_progress.setValue(0)
             self.changed.emit()
             return
@@ -196,6 +198,7 @@ class ScanPage(QWidget):
         job.failed.connect(self._on_scan_failed)
         self.scan_job = job
         self.scan_progress.setRange(0, 0)  # busy until the first count arrives
+        self.scan_progress.setFormat("%v / %m files")
         self.counts_label.setText("Looking for MIDI files\u2026")
         self.cancel_scan_button.setEnabled(True)
         self.scan_button.setEnabled(False)
@@ -257,6 +260,11 @@ class ScanPage(QWidget):
         self.result = result
         self.model.set_result(result, self.config)
         self.table.resizeColumnsToContents()
+        # the status column (why a file is skipped) is the one a user reads: never cut
+        status = self.model.status_column
+        header = self.table.horizontalHeader()
+        header.resizeSection(status, max(header.sectionSize(status),
+                                         self.table.sizeHintForColumn(status)))
         self.scan_progress.setRange(0, max(1, len(result.files)))
         self.scan_progress.setValue(len(result.files))
         self._show_summary()
