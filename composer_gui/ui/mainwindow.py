@@ -15,16 +15,12 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QInputDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -166,7 +162,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open\u2026", self.open_dialog, std.Open)
         self.act_save = self._action("&Save", self.save, std.Save)
         self.act_save_as = self._action("Save &As\u2026", self.save_as, std.SaveAs)
-        self.act_export = self._action("&Export Selected Tracks\u2026", self.export_tracks)
+        self.act_export = self._action("&Export Tracks\u2026", self.export_tracks)
         self.act_quit = self._action("&Quit", self.close, std.Quit)
         self.act_undo = doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(std.Undo))
@@ -428,38 +424,10 @@ class MainWindow(QMainWindow):
         return True
 
     def export_tracks(self) -> None:
-        song = self.document.song
-        if not song.tracks:
-            return
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Export Selected Tracks")
-        layout = QVBoxLayout(dialog)
-        listing = QListWidget()
-        for i, track in enumerate(song.tracks):
-            item = QListWidgetItem(track.name or f"Track {i + 1}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if i == self.document.state.current_track
-                               else Qt.CheckState.Unchecked)
-            listing.addItem(item)
-        layout.addWidget(listing)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        layout.addWidget(buttons)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        chosen = [i for i in range(listing.count())
-                  if listing.item(i).checkState() == Qt.CheckState.Checked]
-        if not chosen:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export tracks",
-                                              str(files.start_folder()), files.MIDI_FILTER)
-        if path:
-            if not path.lower().endswith(files.MIDI_SUFFIXES):
-                path += ".mid"
-            files.remember_folder(path)
-            self.export_tracks_to(chosen, path)
+        """File > Export Tracks: which tracks (all ticked) and where (ui/export_tracks.py)."""
+        from composer_gui.ui.export_tracks import export_tracks_dialog
+
+        export_tracks_dialog(self)
 
     def export_tracks_to(self, indices: list[int], path: str) -> bool:
         try:
