@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 from composer_gui.ui.generate_panel import GeneratePanel
 from composer_gui.ui.roll_export import export_roll_png_dialog
@@ -19,7 +20,14 @@ def install(window) -> GeneratePanel:
     window.generate_panel = panel
     window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     panel.sample_requested.connect(window.open_file)  # asks first when the song is edited
-    menu = window.menuBar().addMenu("&Generate")
+    # before Help, as every app keeps Help last
+    bar = window.menuBar()
+    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    menu = QMenu("&Generate", window)
+    if help_menu is not None:
+        bar.insertMenu(help_menu, menu)
+    else:
+        bar.addMenu(menu)
 
     def action(text: str, slot, shortcut: str | None = None) -> QAction:
         act = QAction(text, window)

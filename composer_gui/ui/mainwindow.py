@@ -37,22 +37,6 @@ from composer_gui.ui.tracklist import TrackList
 log = logging.getLogger(__name__)
 
 
-HELP_TEXT = """\
-Tools: 1 Select, 2 Draw, 3 Erase, 4 Velocity. The right button erases in every tool.
-Select: click a note; Shift+click adds, Ctrl+click toggles; drag on empty space for a box.
-Move: drag a note (Shift locks time or pitch); resize: drag either edge of a note.
-Draw: click for a note of the chosen length, drag right to size it.
-Velocity: drag in the lane under the roll, or up/down on a note with the Velocity tool.
-Arrows: move by grid step / semitone; Shift+arrows by bar / octave. Delete removes.
-Ctrl+A select all, Ctrl+C / Ctrl+X / Ctrl+V (at the playhead), Ctrl+D duplicate.
-Q quantize to the grid, Shift+Q with a strength. Ctrl+Z undo, Ctrl+Shift+Z redo.
-Ctrl+wheel zooms time, Shift+wheel zooms pitch, Ctrl+0 fits the song.
-Ruler: click moves the playhead, Shift+drag sets the loop, double-click edits the tempo,
-meter and key there (Ctrl+T).
-Space plays from the playhead / pauses; Ctrl+R records (press Arm first). With the
-Keyboard panel focused, A-; and W-P play notes, Z/X shift the octave, C/V the velocity."""
-
-
 def new_song() -> Song:
     """The song of File > New: one empty melody track at 120 bpm, 4/4."""
     return Song(tracks=[Track(name="Melody", role="melody")])
@@ -75,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.editor)
         self.setAcceptDrops(True)
         self.panels: dict[str, QDockWidget] = {}
+        self.shortcuts_dialog = None  # Help > Keyboard Shortcuts, once opened
         self._layout_restored = False
         self.autosaver = files.Autosaver(self.document, self)
 
@@ -237,7 +222,7 @@ class MainWindow(QMainWindow):
         for act in self.tool_actions.values():
             m.addAction(act)
         m = bar.addMenu("&Help")
-        m.addAction("&Keyboard and Mouse", self.show_help)
+        self.act_shortcuts = m.addAction("&Keyboard Shortcuts", self.show_help)
         m.addAction(f"&About {APP_NAME}", self.show_about)
         self._rebuild_recent_menu()
 
@@ -484,7 +469,14 @@ class MainWindow(QMainWindow):
         return recovered
 
     def show_help(self) -> None:
-        QMessageBox.information(self, "Keyboard and Mouse", HELP_TEXT)
+        """Help > Keyboard Shortcuts: the table built from the actions themselves."""
+        from composer_gui.ui.shortcuts import ShortcutsDialog
+
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+            self.shortcuts_dialog.deleteLater()
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
 
     def show_about(self) -> None:
         from composer_gui import __version__
