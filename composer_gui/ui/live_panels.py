@@ -481,6 +481,9 @@ class LivePanels(QObject):
     def shutdown(self) -> None:
         """Stop takes, playback, ports and the audio device (window closing)."""
         self._song_timer.stop()
+        typing = getattr(self, "typing", None)  # ui/typing_keys.py, set by live_menu
+        if typing is not None:
+            typing.shutdown()
         if self.takes.active:
             self.takes.stop()
         self.playback.shutdown()

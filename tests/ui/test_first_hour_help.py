@@ -39,3 +39,29 @@ def test_shortcut_table_lists_every_action_shortcut(window, qtbot):
 def test_help_is_the_last_menu(window):
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles[-1] == "&Help" and "&Generate" in titles
+
+
+def test_the_computer_keyboard_plays_notes_without_focusing_the_keyboard_panel(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    keyboard = window.live.keyboard
+    roll = window.roll
+    roll.setFocus()
+    assert keyboard.show_letters and "plays notes" in window.panels["keyboard"].windowTitle()
+    with qtbot.waitSignal(keyboard.note_pressed,
+                          check_params_cb=lambda pitch, _v: pitch == keyboard.base):
+        QTest.keyPress(roll, Qt.Key.Key_A)
+    with qtbot.waitSignal(keyboard.note_released):
+        QTest.keyRelease(roll, Qt.Key.Key_A)
+    # Ctrl+Z stays Undo, not the octave key
+    base = keyboard.base
+    QTest.keyClick(roll, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert keyboard.base == base
+    # Ctrl+K turns musical typing off: A no longer plays (and it says so)
+    QTest.keyClick(roll, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert "click it" in window.panels["keyboard"].windowTitle()
+    played = []
+    keyboard.note_pressed.connect(lambda p, v: played.append(p))
+    QTest.keyClick(roll, Qt.Key.Key_A)
+    assert played == []
