@@ -13,6 +13,23 @@ from composer_gui.ui.generate_panel import GeneratePanel
 from composer_gui.ui.roll_export import export_roll_png_dialog
 
 
+def show_all_pitches(roll) -> None:
+    """Bring the song's pitches into view after a generation (a new bass line written
+    below the rows on screen): scroll to them, or fit the song when they do not fit."""
+    song = roll.document.song
+    pitches = [n.pitch for t in song.tracks for n in t.notes]
+    if not pitches:
+        return
+    lo, hi = min(pitches), max(pitches)
+    first, last = roll.geom.rows(roll.viewport().height())
+    if first <= 127 - hi and 127 - lo <= last:
+        return  # all in view already
+    if (hi - lo + 2) * roll.geom.row_height <= roll.viewport().height():
+        roll.scroll_to_pitch((lo + hi) // 2)
+    else:
+        roll.zoom_to_fit()
+
+
 def install(window) -> GeneratePanel:
     """Dock the panel in ``window`` and add its menu: Generate (Ctrl+G), Cancel,
     variations, and File > Export Piano Roll Image."""
@@ -20,6 +37,7 @@ def install(window) -> GeneratePanel:
     window.generate_panel = panel
     window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
     panel.sample_requested.connect(window.open_file)  # asks first when the song is edited
+    panel.generation_applied.connect(lambda _k: show_all_pitches(window.roll))
     # before Help, as every app keeps Help last
     bar = window.menuBar()
     help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)

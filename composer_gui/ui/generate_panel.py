@@ -554,10 +554,13 @@ class GeneratePanel(QWidget):
             self.generation_applied.emit(self.variations.shown)
 
     def keep(self) -> None:
-        """Keep the shown variation: flipping ends."""
+        """Keep the shown variation: flipping ends; the verdict on it stays in view."""
+        kept = self.variation_label.text()
         self.variations.drop()
         self._update_variation_buttons()
-        self._set_status("Kept.")
+        if kept.startswith("Variation"):
+            self.variation_label.setText("Kept v" + kept[1:])
+        self._set_status("Kept. Generate again for new variations.")
 
     def _update_variation_buttons(self, *_args) -> None:
         variations = self.variations

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         doc.modified_changed.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
+        doc.song_replaced.connect(self._update_title)
         doc.state.selection_changed.connect(self._update_status)
         doc.state.grid_changed.connect(self._update_status)
         doc.state.playhead_moved.connect(lambda _t: self._update_status())
@@ -300,7 +301,8 @@ class MainWindow(QMainWindow):
     # -- status -------------------------------------------------------------------------
     def _update_title(self, *_args) -> None:
         doc = self.document
-        name = Path(doc.path).name if doc.path else "Untitled"
+        # an unsaved song (a sample opened as a template) goes by its title
+        name = Path(doc.path).name if doc.path else (doc.song.title.strip() or "Untitled")
         self.setWindowTitle(f"{name}[*] \u2014 {APP_NAME}")
         self.setWindowModified(doc.modified)
 

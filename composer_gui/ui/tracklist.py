@@ -51,7 +51,11 @@ class TrackList(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((COL_COLOR, 24), (COL_PROGRAM, 140), (COL_MUTE, 24),
+        # the instrument column fits the longest GM name ("25 Acoustic Guitar (nylon)")
+        metrics = self.table.fontMetrics()
+        program_width = 40 + max(metrics.horizontalAdvance(instrument_label(i))
+                                 for i in range(len(GM_PROGRAM_NAMES)))
+        for col, width in ((COL_COLOR, 24), (COL_PROGRAM, program_width), (COL_MUTE, 24),
                            (COL_SOLO, 24), (COL_ROLE, 64)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
             self.table.setColumnWidth(col, width)
@@ -113,6 +117,7 @@ class TrackList(QWidget):
             else:
                 combo.addItems([instrument_label(i) for i in range(len(GM_PROGRAM_NAMES))])
                 combo.setCurrentIndex(track.program)
+                combo.setToolTip(combo.currentText())
                 combo.currentIndexChanged.connect(
                     lambda value, r=row: self._set(r, "Change instrument", program=value)
                 )

@@ -170,3 +170,46 @@ def test_style_texts_speak_to_musicians_with_the_card_one_click_away(shipped_win
     alto = next(r for r in range(table.rowCount()) if "Alto" in table.item(r, 1).text())
     assert table.cellWidget(alto, COL_PROGRAM).currentText() == "53 Choir Aahs"
     assert "53 Choir Aahs" in panel.card_label.text()
+
+
+def test_smaller_things_a_musician_notices(shipped_window, qtbot):
+    from PySide6.QtGui import QFontMetrics
+
+    from composer_gui.ui.tracklist import COL_PROGRAM
+
+    win = shipped_window
+    panel = win.generate_panel
+    open_sample(win)
+    # the window is titled by the song, not "Untitled"
+    assert win.windowTitle().startswith("Ode To Joy")
+    # every transport button shows a glyph the font has, or an icon
+    transport = win.live.transport
+    for button in (transport.play_button, transport.pause_button, transport.stop_button,
+                   transport.record_button):
+        metrics = QFontMetrics(button.font())
+        assert not button.icon().isNull() or all(metrics.inFontUcs4(ord(c))
+                                                for c in button.text())
+    # zoomed in on the melody, as a musician would be
+    win.roll.set_zoom(px_per_tick=0.1, row_height=14)
+    win.roll.scroll_to_pitch(72)
+    assert panel.select_model("pop")
+    pick(panel.mode_combo, "replace")
+    panel.candidates_spin.setValue(2)
+    click_generate(qtbot, panel)
+    assert panel.device_label.text() == "CPU (1 thread)"
+    # the new bass line is on screen, not below it
+    lowest = min(n.pitch for t in win.document.song.tracks for n in t.notes)
+    first, last = win.roll.geom.rows(win.roll.viewport().height())
+    assert first <= 127 - lowest <= last
+    # instrument names are not cut in the track list
+    table = win.track_list.table
+    combo = table.cellWidget(1, COL_PROGRAM)
+    assert combo.currentText() == "34 Electric Bass (finger)"
+    assert table.columnWidth(COL_PROGRAM) > QFontMetrics(combo.font()).horizontalAdvance(
+        combo.currentText()) + 20
+    # Keep keeps the verdict in view
+    qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
+    assert "conductor" in panel.variation_label.text()
+    assert panel.variation_label.text().startswith("Kept variation 1 of 2")
+    # the Generate menu comes before Help
+    assert [a.text() for a in win.menuBar().actions()][-1] == "&Help"
