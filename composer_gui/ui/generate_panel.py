@@ -182,6 +182,13 @@ class GeneratePanel(QWidget):
         self.mode_combo = RegenerateModePicker()
         form.addRow("Again", self.mode_combo)
         layout.addLayout(form)
+        layout.addStretch(1)
+        # the footer stays in view under the scrolling settings: Generate, the
+        # variations and what happened are always where the eye left them
+        footer = QWidget()
+        layout = QVBoxLayout(footer)
+        layout.setContentsMargins(9, 4, 9, 9)
+        outer.addWidget(footer)
 
         row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
@@ -221,7 +228,6 @@ class GeneratePanel(QWidget):
         self.status_label = self._fixed_label(5)
         self.status_label.setObjectName("generate_status")
         layout.addWidget(self.status_label)
-        layout.addStretch(1)
         self._update_variation_buttons()
         scroll.setMinimumWidth(inner.minimumSizeHint().width()
                                + scroll.verticalScrollBar().sizeHint().width())
