@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def song_to_json(song) -> dict[str, Any]:
-    """The ``info --json`` document (issue 2, item 9); the conductor track is not listed."""
+    """The ``info --json`` document (issue 2, item 9); the conductor track is not listed.
+    ``program`` is the file's 0-127 value, ``instrument`` what a person reads ("74 Flute")."""
+    from composer_gui.core.gm import instrument_label
     from composer_gui.core.song import note_sort_key
 
     return {
@@ -42,6 +44,7 @@ def song_to_json(song) -> dict[str, Any]:
                 "name": t.name,
                 "role": t.role,
                 "program": t.program,
+                "instrument": instrument_label(t.program, t.is_drum),
                 "channel": t.channel,
                 "is_drum": t.is_drum,
                 "notes": [
@@ -74,7 +77,7 @@ def _changes(items: list[str], limit: int = 6) -> str:
 
 def format_info(song, path: str) -> str:
     """The human-readable ``info`` text."""
-    from composer_gui.core.gm import program_name
+    from composer_gui.core.gm import instrument_label
     from composer_gui.core.timing import TimeMap
 
     end = song.end_tick
@@ -102,7 +105,7 @@ def format_info(song, path: str) -> str:
         f"({time_map.tick_to_seconds(end):.1f} s; {end} ticks at {song.ticks_per_beat} per beat)",
         f"Tracks:  {len(song.tracks)}, {song.note_count} notes",
     ]
-    rows = [("#", "name", "role", "program", "ch", "drums", "notes", "range")]
+    rows = [("#", "name", "role", "instrument (GM)", "ch", "drums", "notes", "range")]
     for i, t in enumerate(song.tracks, 1):
         if t.notes:
             low = min(n.pitch for n in t.notes)
@@ -110,13 +113,12 @@ def format_info(song, path: str) -> str:
             span = f"{_pitch_name(low)}-{_pitch_name(high)} ({low}-{high})"
         else:
             span = "-"
-        program = "drum kit" if t.is_drum else program_name(t.program)
         rows.append(
             (
                 str(i),
                 t.name or "(unnamed)",
                 t.role or "-",
-                f"{t.program} {program}",
+                instrument_label(t.program, t.is_drum),
                 str(t.channel + 1),
                 "yes" if t.is_drum else "no",
                 str(len(t.notes)),

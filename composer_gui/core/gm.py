@@ -1,7 +1,9 @@
 """General MIDI level 1 names: the 128 programs and the percussion key map.
 
 Plain data for every layer (command line, editor, model cards). Program numbers are
-0-based (0-127) as stored in a file; musicians count them 1-128. Drum names cover
+0-based (0-127) as stored in a file; musicians count them 1-128, and everything a person
+reads (the window, style texts, `info`, model cards) shows :func:`instrument_label`:
+"74 Flute", as DAWs and the GM tables do. Drum names cover
 GM notes 35-81 on channel 10 (index 9).
 """
 
@@ -217,3 +219,13 @@ def program_name(program: int) -> str:
 def drum_name(pitch: int) -> str:
     """The GM percussion name of a note on the drum channel ("Note N" outside 35-81)."""
     return GM_DRUM_NAMES.get(pitch, f"Note {pitch}")
+
+
+def instrument_label(program: int, is_drum: bool = False) -> str:
+    """What a person reads for a 0-based program: GM's 1-128 number and name ("74
+    Flute"), or "Drums" for a drum track (channel 10 plays the GM drum map)."""
+    if is_drum:
+        return "Drums"
+    if 0 <= program < len(GM_PROGRAM_NAMES):
+        return f"{program + 1} {GM_PROGRAM_NAMES[program]}"
+    return f"Program {program}"

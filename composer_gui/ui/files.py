@@ -7,6 +7,11 @@ is gone (a crash, ``kill -9``) are offered for recovery.
 
 Writes go through the MIDI writer, which writes a temporary file and renames it, so a
 failed save never destroys the previous file.
+
+Where file dialogs start (:func:`start_folder`): the last folder the user opened, saved or
+exported in, else the user's music folder (else home); never the package's own data (the
+bundled sample melodies), which open as templates (:func:`is_bundled`): untitled, so Save
+asks where and the sample is never overwritten.
 """
 
 from __future__ import annotations
@@ -157,6 +162,45 @@ class Autosaver(QObject):
             self.clear()
 
 
+def is_bundled(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` lies in the data the package carries (the sample melodies...)."""
+    from composer_gui.assets import asset_dir
+
+    try:
+        Path(path).resolve().relative_to(asset_dir("").resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def music_folder() -> Path:
+    """The user's music folder (as the desktop names it), else the home folder."""
+    from PySide6.QtCore import QStandardPaths
+
+    music = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MusicLocation)
+    if music and Path(music).is_dir():
+        return Path(music)
+    return Path.home()
+
+
+def start_folder() -> Path:
+    """Where a file dialog starts: the last folder used, else the music folder; never
+    the package's own data (see the module docstring)."""
+    last = settings.get(settings.LAST_FOLDER)
+    if last and Path(last).is_dir() and not is_bundled(last):
+        return Path(last)
+    return music_folder()
+
+
+def remember_folder(path: str | os.PathLike[str]) -> None:
+    """A file was picked in a dialog: its folder is where the next dialog starts."""
+    folder = Path(path).resolve()
+    if not folder.is_dir():
+        folder = folder.parent
+    if not is_bundled(folder):
+        settings.put(settings.LAST_FOLDER, str(folder))
+
+
 def remember_recent(path: str) -> list[str]:
     """Put ``path`` first in the recent-files list; returns the new list."""
     path = str(Path(path).resolve())
@@ -164,7 +208,7 @@ def remember_recent(path: str) -> list[str]:
     recent.insert(0, path)
     recent = recent[: settings.get(settings.RECENT_LIMIT)]
     settings.put(settings.RECENT_FILES, recent)
-    settings.put(settings.LAST_FOLDER, str(Path(path).parent))
+    remember_folder(path)
     return recent
 
 

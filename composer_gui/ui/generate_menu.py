@@ -7,9 +7,27 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu
 
 from composer_gui.ui.generate_panel import GeneratePanel
 from composer_gui.ui.roll_export import export_roll_png_dialog
+
+
+def show_all_pitches(roll) -> None:
+    """Bring the song's pitches into view after a generation (a new bass line written
+    below the rows on screen): scroll to them, or fit the song when they do not fit."""
+    song = roll.document.song
+    pitches = [n.pitch for t in song.tracks for n in t.notes]
+    if not pitches:
+        return
+    lo, hi = min(pitches), max(pitches)
+    first, last = roll.geom.rows(roll.viewport().height())
+    if first <= 127 - hi and 127 - lo <= last:
+        return  # all in view already
+    if (hi - lo + 2) * roll.geom.row_height <= roll.viewport().height():
+        roll.scroll_to_pitch((lo + hi) // 2)
+    else:
+        roll.zoom_to_fit()
 
 
 def install(window) -> GeneratePanel:
@@ -18,7 +36,16 @@ def install(window) -> GeneratePanel:
     panel = GeneratePanel(window.document, window)
     window.generate_panel = panel
     window.add_panel("generate", "Generate", panel, Qt.DockWidgetArea.RightDockWidgetArea)
-    menu = window.menuBar().addMenu("&Generate")
+    panel.sample_requested.connect(window.open_file)  # asks first when the song is edited
+    panel.generation_applied.connect(lambda _k: show_all_pitches(window.roll))
+    # before Help, as every app keeps Help last
+    bar = window.menuBar()
+    help_menu = next((a for a in bar.actions() if a.text() == "&Help"), None)
+    menu = QMenu("&Generate", window)
+    if help_menu is not None:
+        bar.insertMenu(help_menu, menu)
+    else:
+        bar.addMenu(menu)
 
     def action(text: str, slot, shortcut: str | None = None) -> QAction:
         act = QAction(text, window)

@@ -27,12 +27,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -48,20 +50,24 @@ from composer_gui.ui.generate_pickers import (
     ModelPicker,
     RegenerateModePicker,
     ask_regenerate_mode,
-    model_summary,
 )
 from composer_gui.ui.generate_plan import (
     GenerationPlan,
     alongside_suffix,
     bars_of_span,
+    instrument_changes,
     job_input,
+    other_style_parts,
     region_of,
     role_targets,
 )
 from composer_gui.ui.generate_variations import Variations, verdict
+from composer_gui.ui.style_text import STYLE_SAMPLES, ModelCardDialog, sample_title, style_summary
 
 log = logging.getLogger(__name__)
 
+#: Candidates drawn per variation asked for when only part of the song is regenerated.
+PARTIAL_TRIES = 4
 RANGES = (("song", "Whole song"), ("loop", "Loop range"), ("selection", "Bars of the selection"))
 
 
@@ -75,6 +81,8 @@ class GeneratePanel(QWidget):
     result_received = Signal(int)
     #: The worker stopped a cancelled job (job id); the panel was idle already.
     cancel_confirmed = Signal(int)
+    #: The user asked to open a sample melody (its path) to try the style on.
+    sample_requested = Signal(str)
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +96,10 @@ class GeneratePanel(QWidget):
         #: The candidates of the last generation, flipped through with next / previous.
         self.variations = Variations(document)
         self._device_name = ""
+        #: What the status adds after a result (another style's parts kept, ...).
+        self._note = ""
+        #: The song a partial regeneration was asked on (to tell a repeat of its notes).
+        self._asked_on = None
         self._build()
         document.tracks_changed.connect(self._refresh_tracks)
         document.song_replaced.connect(self._refresh_tracks)
@@ -98,14 +110,40 @@ class GeneratePanel(QWidget):
 
     # -- construction ----------------------------------------------------------------------
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
+        # The panel scrolls rather than squeezes: squeezed, its word-wrapped texts gave up
+        # height whenever the status changed, and every row below them jumped under the
+        # mouse (issue 21). What changes while generating sits at the bottom, in rows of
+        # fixed height.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        scroll.setWidget(inner)
+        outer.addWidget(scroll)
+        self.scroll_area = scroll
+        layout = QVBoxLayout(inner)
         form = QFormLayout()
         self.model_combo = ModelPicker()
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Style", self.model_combo)
         self.card_label = QLabel()
         self.card_label.setWordWrap(True)
+        self.card_label.setObjectName("style_text")
         form.addRow(self.card_label)
+        links = QHBoxLayout()
+        self.card_button = QPushButton("Model card\u2026")
+        self.card_button.setToolTip("The model card: its data, training and measures")
+        self.card_button.clicked.connect(self.show_model_card)
+        self.sample_button = QPushButton()
+        self.sample_button.clicked.connect(self._on_sample_clicked)
+        links.addWidget(self.card_button)
+        links.addWidget(self.sample_button)
+        links.addStretch(1)
+        form.addRow(links)
+        self.card_dialog: ModelCardDialog | None = None
         self.melody_combo = MelodyPicker()
         form.addRow("Melody", self.melody_combo)
         self.range_combo = QComboBox()
@@ -144,6 +182,13 @@ class GeneratePanel(QWidget):
         self.mode_combo = RegenerateModePicker()
         form.addRow("Again", self.mode_combo)
         layout.addLayout(form)
+        layout.addStretch(1)
+        # the footer stays in view under the scrolling settings: Generate, the
+        # variations and what happened are always where the eye left them
+        footer = QWidget()
+        layout = QVBoxLayout(footer)
+        layout.setContentsMargins(9, 4, 9, 9)
+        outer.addWidget(footer)
 
         row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
@@ -172,16 +217,30 @@ class GeneratePanel(QWidget):
         self.keep_button.clicked.connect(self.keep)
         for b in (self.prev_button, self.next_button, self.keep_button):
             row.addWidget(b)
+        # a clicked button that disables itself (Generate, Keep) would hand the focus on,
+        # and the scroll area would scroll to the new focus: the panel jumped under the mouse
+        for b in (self.generate_button, self.cancel_button, self.prev_button,
+                  self.next_button, self.keep_button):
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         layout.addLayout(row)
-        self.variation_label = QLabel()
-        self.variation_label.setWordWrap(True)
+        self.variation_label = self._fixed_label(2)
         layout.addWidget(self.variation_label)
-        self.status_label = QLabel()
-        self.status_label.setWordWrap(True)
+        self.status_label = self._fixed_label(5)
         self.status_label.setObjectName("generate_status")
         layout.addWidget(self.status_label)
-        layout.addStretch(1)
         self._update_variation_buttons()
+        scroll.setMinimumWidth(inner.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+
+    def _fixed_label(self, lines: int) -> QLabel:
+        """A word-wrapped label of ``lines`` lines' height whatever its text (longer text
+        shows in full in its tooltip)."""
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        label.setFixedHeight(label.fontMetrics().lineSpacing() * lines + 4)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
 
     def _slider(self, value: int, tip: str) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)
@@ -212,14 +271,49 @@ class GeneratePanel(QWidget):
             self.generate_button.setEnabled(False)
             return
         self.generate_button.setEnabled(not self._running)
-        summary = model_summary(entry.path)
-        self.card_label.setText(f"{summary}\nWrites: {', '.join(entry.roles)}".strip())
+        self.card_label.setText(self._style_text(entry))
+        sample = self._sample_for(entry)
+        self.sample_button.setVisible(sample is not None)
+        if sample is not None:
+            self.sample_button.setText(f"Try it on \u201c{sample_title(sample.stem)}\u201d")
+            self.sample_button.setToolTip(f"Open the sample melody {sample.name}")
         for role in entry.roles:
             item = QListWidgetItem(role)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.role_list.addItem(item)
         self._refresh_lock_marks()
+
+    def _style_text(self, entry) -> str:
+        from composer_gui.ml.model.checkpoint import read_config
+
+        try:
+            return style_summary(read_config(entry.path), entry.source)
+        except Exception as exc:  # noqa: BLE001 - a broken folder says so; Generate says more
+            return f"Cannot read this model: {exc}"
+
+    def _sample_for(self, entry):
+        from composer_gui.ui.sample_melodies import sample_melodies
+
+        stem = STYLE_SAMPLES.get(entry.style)
+        return next((p for p in sample_melodies() if p.stem == stem), None)
+
+    def show_model_card(self) -> None:
+        """Show the current model's card (its README) in a window of its own."""
+        entry = self.current_model()
+        if entry is None:
+            return
+        if self.card_dialog is not None:
+            self.card_dialog.close()
+            self.card_dialog.deleteLater()
+        self.card_dialog = ModelCardDialog(entry.path, self)
+        self.card_dialog.show()
+
+    def _on_sample_clicked(self) -> None:
+        entry = self.current_model()
+        sample = self._sample_for(entry) if entry is not None else None
+        if sample is not None:
+            self.sample_requested.emit(str(sample))
 
     def _refresh_tracks(self, *_args) -> None:
         self.melody_combo.set_song(self.document.song)
@@ -260,16 +354,19 @@ class GeneratePanel(QWidget):
     def melody_index(self) -> int:
         return self.melody_combo.track_index()
 
-    def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
-        """Document tracks holding each role: exact name, then role (as the sampler maps)."""
+    def _specs(self) -> list:
+        """The current model's output roles (empty for a broken folder)."""
         from composer_gui.ml.model.checkpoint import read_config
 
         entry = self.current_model()
         try:
-            specs = read_config(entry.path).output_roles()
+            return read_config(entry.path).output_roles()
         except Exception:  # noqa: BLE001 - a broken folder shows its error on Generate
-            return {}
-        return role_targets(specs, self.document.song, melody)
+            return []
+
+    def _role_targets(self, roles: list[str], melody: int) -> dict[int, int]:
+        """Document tracks holding each role: exact name, then role (as the sampler maps)."""
+        return role_targets(self._specs(), self.document.song, melody)
 
     # -- generating ------------------------------------------------------------------------
     def _worker(self):
@@ -302,6 +399,7 @@ class GeneratePanel(QWidget):
 
     def _set_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
         self.status_changed.emit(text)
 
     def generate(self) -> None:
@@ -325,10 +423,12 @@ class GeneratePanel(QWidget):
         if not chosen:
             self._fail("Tick at least one part to generate.")
             return
-        targets = self._role_targets(roles, melody)
+        specs = self._specs()
+        targets = role_targets(specs, song, melody)
+        foreign = other_style_parts(specs, song, melody, targets)
         bars = self._bars()
-        mode = "update" if targets else "add"
-        if targets:
+        mode = "update" if targets or foreign else "add"
+        if targets or foreign:
             wanted = self.mode_combo.currentData()
             if wanted == "ask":
                 wanted = ask_regenerate_mode(self)
@@ -336,21 +436,39 @@ class GeneratePanel(QWidget):
                     return
             mode = "update" if wanted == "replace" else "add"
         suffix = ""
+        self._note = ""
         if mode == "add":
-            targets = {}
+            targets, foreign = {}, []
             suffix = alongside_suffix(song, roles)
+        # another style's parts: replaced whole (a locked one stays), and the parts both
+        # styles write take this style's instrument
+        remove = [i for i in foreign if not song.tracks[i].locked] if bars is None else []
+        retarget = instrument_changes(specs, song, targets) if foreign else {}
+        kept = [song.tracks[i].name for i in foreign if i not in remove]
+        if kept:
+            self._note = (f" Kept {', '.join(kept)} of another style"
+                          + (" (locked)." if bars is None else
+                             ": generate the whole song to replace them."))
         locked = [r for r, i in targets.items() if song.tracks[i].locked]
         regenerate = [r for r in chosen if r not in locked]
         if not regenerate:
             self._fail("Every chosen part is on a locked track: unlock one to regenerate it.")
             return
-        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix)
+        plan = GenerationPlan(mode, roles, regenerate, targets, region_of(song, bars), suffix,
+                              foreign, remove, retarget)
         self.variations.plan = plan
         job_song, tracks_arg, melody_arg = job_input(song, plan, melody)
         self._job_id += 1
+        wanted = self.candidates_spin.value()
+        self.variations.wanted = wanted
+        # a few bars or parts: the network is often sure of them, so many candidates come
+        # out equal; ask for more and offer the distinct ones (a few ms more)
+        partial = mode == "update" and (bars is not None or len(regenerate) < len(roles))
+        self._asked_on = song.copy() if partial else None
         job = GenerateJob(
             job_id=self._job_id, folder=entry.path, song=job_song, melody_track=melody_arg,
-            seed=self.seed_spin.value(), candidates=self.candidates_spin.value(),
+            seed=self.seed_spin.value(),
+            candidates=min(64, wanted * PARTIAL_TRIES) if partial else wanted,
             bars=bars, tracks=tracks_arg, density=self.density_slider.value() / 100,
             dynamics=self.dynamics_slider.value() / 100,
             variation=self.variation_slider.value() / 50, device=self.device_combo.currentText())
@@ -423,9 +541,11 @@ class GeneratePanel(QWidget):
         if result.job_id != self._job_id or not self._running:
             return
         self.result_received.emit(result.job_id)
-        self.variations.take(result)
+        self.variations.take(result, self._asked_on)
+        why = self.variations.why_few(self.variations.job.bars)
         self._finish(f"Generated in {result.seconds:.2f} s on {result.device}."
-                     + ("".join(f" {w}" for w in result.warnings)))
+                     + ("".join(f" {w}" for w in result.warnings)) + self._note
+                     + (f" {why}" if why else ""))
         self.device_label.setText(result.device)
         self.show_variation(0)
 
@@ -440,10 +560,13 @@ class GeneratePanel(QWidget):
             self.generation_applied.emit(self.variations.shown)
 
     def keep(self) -> None:
-        """Keep the shown variation: flipping ends."""
+        """Keep the shown variation: flipping ends; the verdict on it stays in view."""
+        kept = self.variation_label.text()
         self.variations.drop()
         self._update_variation_buttons()
-        self._set_status("Kept.")
+        if kept.startswith("Variation"):
+            self.variation_label.setText("Kept v" + kept[1:])
+        self._set_status("Kept. Generate again for new variations.")
 
     def _update_variation_buttons(self, *_args) -> None:
         variations = self.variations
@@ -461,7 +584,7 @@ class GeneratePanel(QWidget):
             return
         model = self.current_model()
         no_reference = model is not None and str(model.path) in self._no_reference
-        judged = verdict(variations.result, shown, no_reference)
+        judged = verdict(variations.result, variations.percentile_index(shown), no_reference)
         self.variation_label.setText(f"Variation {shown + 1} of {n}: {judged}.")
 
     # -- life cycle -----------------------------------------------------------------------------

@@ -1,14 +1,11 @@
 """The Generate panel's pickers that fill and remember themselves: the Style picker (the
 shipped and user models, read from their config files only, never torch, the one last
-used picked again) with the plain-text summary of a model's card, the Melody picker (the
+used picked again), the Melody picker (the
 song's tracks, keeping the pick while its track exists), and what generating again does
 (ask, replace or add; remembered), with the question asked when it is "ask".
 """
 
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
@@ -20,20 +17,6 @@ REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
                                    "generating again: ask, replace or add")
 MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
          ("add", "Add new parts alongside"))
-
-
-def model_summary(folder: Path) -> str:
-    """The card's first paragraph (after the title), for the picker's tooltip/label."""
-    card = folder / "README.md"
-    try:
-        text = card.read_text(encoding="utf-8")
-    except OSError:
-        return ""
-    paras = [p.strip() for p in text.split("\n\n") if p.strip() and not p.startswith("#")]
-    if not paras:
-        return ""
-    # plain text for a label: drop Markdown emphasis and code marks
-    return re.sub(r"(\*\*|__|`)", "", paras[0].replace("\n", " "))[:400]
 
 
 class ModelPicker(QComboBox):

@@ -4,13 +4,18 @@ role added after the existing ones, or only the chosen bars of the chosen, unloc
 rewritten), the bars and ticks it covers, which document tracks hold the model's roles,
 what the worker is given to generate from, and the edits one candidate becomes; the
 melody track is never touched.
+
+Replacing with another style replaces every part the previous generation wrote, as a
+DAW's "replace" would: the old style's parts the new one does not write (a chorale's Alto
+and Tenor under a pop generation) are removed, and a part both write (Bass) takes the new
+style's instrument. A part is a generated one when it has a role other than the melody.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from composer_gui.core.edits import AddTrack, ReplaceRange
+from composer_gui.core.edits import AddTrack, RemoveTrack, ReplaceRange, SetTrackProperties
 from composer_gui.core.song import Song, Track
 
 
@@ -24,6 +29,12 @@ class GenerationPlan:
     targets: dict[int, int]  # role index -> document track index (update mode)
     region: tuple[int, int]  # ticks [start, end) rewritten in update mode
     suffix: str = ""
+    #: Document tracks of another style's parts: never context for this model ...
+    foreign: list[int] = field(default_factory=list)
+    #: ... and those of them replaced (removed; update mode, whole song, unlocked).
+    remove: list[int] = field(default_factory=list)
+    #: Role index -> track properties its target takes on (the new style's instrument).
+    retarget: dict[int, dict] = field(default_factory=dict)
 
 
 def bar_starts(song: Song) -> list[int]:
@@ -67,6 +78,30 @@ def role_targets(specs, song: Song, melody: int) -> dict[int, int]:
     return out
 
 
+def other_style_parts(specs, song: Song, melody: int, targets: dict[int, int]) -> list[int]:
+    """Document tracks holding generated parts (a role other than the melody's) whose
+    role the model of ``specs`` does not write: a sign that another style wrote them.
+    Empty when the song's generated parts are all of this model's roles."""
+    roles = {spec.role for spec in specs}
+    taken = set(targets.values()) | {melody}
+    return [i for i, t in enumerate(song.tracks)
+            if i not in taken and t.role not in (None, "melody") and t.role not in roles]
+
+
+def instrument_changes(specs, song: Song, targets: dict[int, int]) -> dict[int, dict]:
+    """Role index -> the properties its target track must change to sound as the model
+    of ``specs`` writes it (GM program, channel, drum flag, role)."""
+    out = {}
+    for r, i in targets.items():
+        spec, track = specs[r], song.tracks[i]
+        want = {"program": spec.program, "channel": spec.channel, "is_drum": spec.is_drum,
+                "role": spec.role}
+        changes = {k: v for k, v in want.items() if getattr(track, k) != v}
+        if changes:
+            out[r] = changes
+    return out
+
+
 def alongside_suffix(song: Song, roles: list[str]) -> str:
     """The name suffix (" 2", " 3", ...) of parts added alongside parts named by role."""
     if any(t.name in roles for t in song.tracks):
@@ -89,13 +124,18 @@ def job_input(song: Song, plan: GenerationPlan, melody: int
         job_song.tracks = [job_song.tracks[melody]]
         return job_song, tracks_arg, 0
     # the parts already there (hand edits, locked and unchosen parts) are the context
-    # the model inpaints the chosen bars and parts around
-    return song.copy(), tracks, melody
+    # the model inpaints the chosen bars and parts around; another style's parts are not
+    job_song = song.copy()
+    if plan.foreign:
+        job_song.tracks = [t for i, t in enumerate(job_song.tracks) if i not in plan.foreign]
+        melody -= sum(1 for i in plan.foreign if i < melody)
+    return job_song, tracks, melody
 
 
 def plan_edits(plan: GenerationPlan, candidate: list[Track]) -> list:
     """The edits that put ``candidate`` (one track per role of the model) into the song."""
-    edits = []
+    edits = [SetTrackProperties(plan.targets[r], **changes)
+             for r, changes in plan.retarget.items() if r in plan.regenerate]
     lo, hi = plan.region
     for r in plan.regenerate:
         track = candidate[r]
@@ -107,4 +147,6 @@ def plan_edits(plan: GenerationPlan, candidate: list[Track]) -> list:
         else:
             notes = [n for n in track.notes if lo <= n.start < hi]
             edits.append(ReplaceRange(target, lo, hi, notes))
+    # last and from the end, so the indices above stay right
+    edits += [RemoveTrack(i) for i in sorted(plan.remove, reverse=True)]
     return edits

@@ -3,6 +3,12 @@ ranked by the critic (the conductor); showing another one undoes the one shown, 
 generation stays one undo step, and flipping ends once the song is edited since or the
 user keeps a variation. :func:`verdict` words how real the conductor judged a candidate:
 a percentile among its scores of real passages of the model's training data.
+
+Only candidates that differ where they were asked to are offered: where the network is
+sure of a part (a folk bass under two bars of a plain tune), many candidates write the
+same notes, and flipping between equal variations looks like a broken button. The panel
+asks for more candidates than it offers when it regenerates part of a song, and
+:meth:`Variations.why_few` says why fewer came and what to change.
 """
 
 from __future__ import annotations
@@ -25,14 +31,61 @@ class Variations:
         self.shown = 0
         self._undo_index = -1
         self._undo_text = ""
+        #: How many variations were asked for (the result may hold more candidates).
+        self.wanted = 0
+        #: The result's candidates offered, best first: distinct where regenerated.
+        self.order: list[int] = []
+        #: Every offered candidate writes what the song had there already.
+        self.same_as_before = False
 
     def count(self) -> int:
-        return len(self.result.candidates) if self.result is not None else 0
+        return len(self.order) if self.result is not None else 0
 
-    def take(self, result) -> None:
-        """A result arrived: flip through its candidates (none shown yet)."""
+    def take(self, result, before=None) -> None:
+        """A result arrived: flip through its distinct candidates (none shown yet).
+        ``before``: the song the request was made on (to tell a repeat of its notes)."""
         self.result = result
         self._undo_index = -1
+        seen: dict = {}
+        for i, candidate in enumerate(result.candidates):
+            seen.setdefault(self._key(candidate), i)
+        wanted = self.wanted or len(result.candidates)
+        self.order = sorted(seen.values())[:wanted]
+        self.same_as_before = before is not None and all(
+            self._key(result.candidates[i]) == self._key_of_song(before) for i in self.order)
+
+    def _key(self, candidate: list[Track]) -> tuple:
+        """The notes of the regenerated parts within the region (what a user compares)."""
+        lo, hi = self.plan.region
+        return tuple(tuple((n.pitch, n.start) for n in candidate[r].notes if lo <= n.start < hi)
+                     for r in self.plan.regenerate)
+
+    def _key_of_song(self, song) -> tuple | None:
+        plan = self.plan
+        if plan.mode != "update" or any(r not in plan.targets for r in plan.regenerate):
+            return None
+        lo, hi = plan.region
+        return tuple(tuple((n.pitch, n.start) for n in song.tracks[plan.targets[r]].notes
+                           if lo <= n.start < hi) for r in plan.regenerate)
+
+    def why_few(self, bars: tuple[int, int] | None) -> str:
+        """Why fewer variations than asked came (or the song's own notes came back), and
+        what to change; empty when there is nothing to say."""
+        if self.result is None or self.plan is None:
+            return ""
+        parts = ", ".join(self.plan.roles[r] for r in self.plan.regenerate)
+        where = f" in bars {bars[0]}-{bars[1]}" if bars else ""
+        change = ("raise Variation, regenerate more bars or more parts at once, or change "
+                  "the melody there")
+        if self.same_as_before:
+            return (f"The model writes the same {parts}{where} again: it is sure of this "
+                    f"part here. For something new, {change}.")
+        if self.count() < self.wanted:
+            n = self.count()
+            return (f"Only {n} different version{'s' if n != 1 else ''} of {parts}{where} "
+                    f"came out of {len(self.result.candidates)} tries: the model is sure of "
+                    f"this part here. For more choice, {change}.")
+        return ""
 
     def drop(self) -> None:
         """Flipping ends (a variation was kept, or another song was opened)."""
@@ -59,7 +112,7 @@ class Variations:
             if not self.still_ours() or k == self.shown:
                 return False
             self.document.undo_stack.undo()
-        edits = plan_edits(self.plan, self._shaped(k))
+        edits = plan_edits(self.plan, self._shaped(self.order[k]))
         text = f"Generate {', '.join(self.plan.roles[r] for r in self.plan.regenerate)}"
         self.document.push_many(edits, text)
         stack = self.document.undo_stack
@@ -68,8 +121,12 @@ class Variations:
         self.shown = k
         return True
 
+    def percentile_index(self, k: int) -> int:
+        """The result's index of offered variation ``k``."""
+        return self.order[k]
+
     def _shaped(self, k: int) -> list[Track]:
-        """Candidate ``k`` with the job's density and dynamics applied."""
+        """The result's candidate ``k`` with the job's density and dynamics applied."""
         from composer_gui.ml.generate.controls import shape_tracks  # numpy only
 
         job = self.job

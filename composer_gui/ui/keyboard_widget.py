@@ -54,6 +54,8 @@ class PianoKeyboard(QWidget):
         self._pressed: set[int] = set()  # held here (mouse or keys)
         self._mouse_pitch: int | None = None
         self._held_keys: dict[int, int] = {}  # Qt key -> pitch it started
+        #: Draw the computer key that plays each key (the current octave's).
+        self.show_letters = False
         self.setFocusPolicy(Qt.StrongFocus)
         self.setMinimumSize(300, 60)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
@@ -208,4 +210,16 @@ class PianoKeyboard(QWidget):
                 painter.setPen(pen)
                 painter.setBrush(QColor("#3d7be0") if pitch in lit else QColor("#222222"))
                 painter.drawRect(self.key_rect(pitch))
+        if self.show_letters:
+            for key, semitone in KEY_LAYOUT.items():
+                pitch = self.base + semitone
+                if self.low <= pitch <= self.high:
+                    painter.setPen(QColor("#c0c0c0") if is_black(pitch) else QColor("#1f5fbf"))
+                    painter.drawText(self.key_rect(pitch).adjusted(0, 2, 0, 0),
+                                     Qt.AlignTop | Qt.AlignHCenter, self.letter(key))
         painter.end()
+
+    @staticmethod
+    def letter(key: int) -> str:
+        """The character a computer key types (";" for Key_Semicolon)."""
+        return ";" if key == Qt.Key_Semicolon else chr(int(key)).upper()

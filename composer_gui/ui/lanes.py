@@ -24,6 +24,9 @@ from composer_gui.ui.rollrender import argb, time_map
 
 NOTE_NAMES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 LANE_BG = QColor("#1e2126")
+#: The head of each velocity stalk, and how near (px) a press grabs a hidden one.
+HEAD = QColor("#f4f4f4")
+HEAD_GRAB = 4
 TEXT = QColor("#c9cdd4")
 
 
@@ -201,6 +204,9 @@ class VelocityLane(QWidget):
     """Velocity stalks of the current track; drag across them to set velocities.
 
     With a selection, only selected notes change. The whole drag is one undo step.
+    Every note's velocity also has a head (a short dark line at its height, as a DAW's
+    lollipops): a chord's softer notes stay visible behind the loudest one's stalk, and
+    pressing on such a head drags that note alone.
     """
 
     velocity_dragged = Signal(int)
@@ -212,6 +218,7 @@ class VelocityLane(QWidget):
         self.setMinimumHeight(40)
         self._overrides: dict[Note, Note] = {}
         self._last_x: float | None = None
+        self._grabbed: Note | None = None  # a hidden note's head pressed: it alone moves
         roll.view_changed.connect(self.update)
         doc = self.doc
         doc.notes_changed.connect(self._on_notes_changed)
@@ -291,6 +298,12 @@ class VelocityLane(QWidget):
         rows = np.arange(h)[:, None]
         img = np.where((rows >= h - heights[None, :]) & (heights[None, :] > 0),
                        colors[None, :], np.uint32(argb(LANE_BG)))
+        # every note's head, the loudest's and the ones behind it alike
+        hx = np.floor(starts * g.px_per_tick - g.scroll_x - x0).astype(np.int64)
+        hy = np.clip(h - vels * (h - 4) // 127, 0, h - 1)
+        for dx in range(3 if wide else 1):
+            inside = (hx + dx >= 0) & (hx + dx < width)
+            img[hy[inside], hx[inside] + dx] = np.uint32(argb(HEAD))
         img = np.ascontiguousarray(img)
         qimg = QImage(img.data, width, h, width * 4, QImage.Format.Format_ARGB32)
         p.drawImage(x0, 0, qimg)
@@ -308,10 +321,28 @@ class VelocityLane(QWidget):
         sel = doc.state.selection
         return [n for n in found if n in sel] if sel else found
 
+    def _hidden_head_at(self, pos: QPointF) -> Note | None:
+        """The note whose head is under ``pos`` when it is not the loudest of its column
+        (a softer chord note behind another's stalk)."""
+        found = self._targets(pos.x(), pos.x())
+        if len(found) < 2:
+            return None
+        h = self.height()
+        loudest = max(n.velocity for n in found)
+
+        def head_y(note: Note) -> int:
+            return h - note.velocity * (h - 4) // 127
+
+        near = min(found, key=lambda n: abs(head_y(n) - pos.y()))
+        if near.velocity < loudest and abs(head_y(near) - pos.y()) <= HEAD_GRAB:
+            return near
+        return None
+
     def mousePressEvent(self, event) -> None:  # noqa: N802
         if not self.doc.song.tracks or event.button() != Qt.MouseButton.LeftButton:
             return
         self._overrides = {}
+        self._grabbed = self._hidden_head_at(event.position())
         self._last_x = event.position().x()
         self._apply(event.position())
 
@@ -321,7 +352,8 @@ class VelocityLane(QWidget):
 
     def _apply(self, pos: QPointF) -> None:
         velocity = self._y_to_velocity(pos.y())
-        for note in self._targets(self._last_x, pos.x()):
+        grabbed = [self._grabbed] if self._grabbed is not None else None
+        for note in grabbed or self._targets(self._last_x, pos.x()):
             self._overrides[note] = note.replace(velocity=velocity)
         self._last_x = pos.x()
         self.velocity_dragged.emit(velocity)
@@ -333,6 +365,7 @@ class VelocityLane(QWidget):
         changes = {o: n for o, n in self._overrides.items() if o != n}
         self._overrides = {}
         self._last_x = None
+        self._grabbed = None
         if changes:
             state = self.doc.state
             kept = state.selection - set(changes)

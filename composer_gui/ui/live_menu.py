@@ -35,6 +35,11 @@ def install(window) -> LivePanels:
         play_act.triggered.connect(slot)
         window.addAction(play_act)
         menu.menu().addAction(play_act)
+    from composer_gui.ui.typing_keys import MusicalTyping
+
+    live.typing = MusicalTyping(window, live.keyboard, window.panels.get("keyboard"))
+    menu.menu().addSeparator()
+    menu.menu().addAction(live.typing.action)
     act = QAction("Export &WAV\u2026", window)
     act.setStatusTip("Render the song to a WAV file (44.1 kHz, 16-bit, stereo)")
     act.triggered.connect(live.export_wav_dialog)

@@ -15,7 +15,7 @@ import logging
 import time
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from composer_gui import settings
 from composer_gui.audio.mixer import Mixer, TrackMix
@@ -84,8 +84,12 @@ class LivePanels(QObject):
         self.mixer = MixerPanel()
         self.mixer.setMinimumHeight(160)  # room for the faders when the dock is shown
         self.keyboard = PianoKeyboard(36, 96)
-        self.sound_label = QLabel()
-        self.sound_label.setStyleSheet("QLabel { color: #c0392b; }")
+        # a button, not a message: status messages give way to menu hints, and the
+        # reason (with its fix) must stay one click away
+        self.sound_label = QPushButton("No sound \u2013 why?")
+        self.sound_label.setFlat(True)
+        self.sound_label.setStyleSheet("QPushButton { color: #c0392b; }")
+        self.sound_label.clicked.connect(self._explain_no_sound)
         self.sound_label.hide()
         window.statusBar().addPermanentWidget(self.sound_label)
         self._song_dirty = True  # the player's copy of the song is out of date
@@ -111,6 +115,7 @@ class LivePanels(QObject):
         self.playback.playing_changed.connect(t.set_playing)
         self.playback.playing_changed.connect(self._on_playing_changed)
         self.playback.error_occurred.connect(self.show_status)
+        self.playback.noticed.connect(self.show_status)
         t.set_playing(False)
         for signal in (doc.notes_changed, doc.conductor_changed):
             signal.connect(self._on_song_edited)
@@ -175,12 +180,21 @@ class LivePanels(QObject):
     def _on_sound_unavailable(self, message: str) -> None:
         self.sound_message = f"No built-in sound: {message}"
         # Stays in the status bar (a message would be replaced by the next one).
-        self.sound_label.setText("No sound")
         self.sound_label.setToolTip(self.sound_message)
         self.sound_label.show()
         log.warning("built-in sound unavailable: %s", message)
         self.show_status(self.sound_message)
         self.sound_unavailable.emit(message)
+
+    def _explain_no_sound(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "No sound",
+                          self.sound_message + "\n\nThe song still plays silently (the "
+                          "playhead follows it); a MIDI output chosen in the Transport "
+                          "panel plays it through another synthesizer. `composer-gui doctor` "
+                          "lists what this machine lacks, with the fix.",
+                          QMessageBox.StandardButton.Ok, self.window)
+        box.setObjectName("no_sound")
+        box.exec()
 
     def _sink(self):
         """Where live notes sound: the chosen MIDI output, else the built-in sound."""
@@ -467,6 +481,9 @@ class LivePanels(QObject):
     def shutdown(self) -> None:
         """Stop takes, playback, ports and the audio device (window closing)."""
         self._song_timer.stop()
+        typing = getattr(self, "typing", None)  # ui/typing_keys.py, set by live_menu
+        if typing is not None:
+            typing.shutdown()
         if self.takes.active:
             self.takes.stop()
         self.playback.shutdown()

@@ -15,16 +15,12 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
     QInputDialog,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QMessageBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,22 +35,6 @@ from composer_gui.ui.songsettings import SongSettingsDialog
 from composer_gui.ui.tracklist import TrackList
 
 log = logging.getLogger(__name__)
-
-
-HELP_TEXT = """\
-Tools: 1 Select, 2 Draw, 3 Erase, 4 Velocity. The right button erases in every tool.
-Select: click a note; Shift+click adds, Ctrl+click toggles; drag on empty space for a box.
-Move: drag a note (Shift locks time or pitch); resize: drag either edge of a note.
-Draw: click for a note of the chosen length, drag right to size it.
-Velocity: drag in the lane under the roll, or up/down on a note with the Velocity tool.
-Arrows: move by grid step / semitone; Shift+arrows by bar / octave. Delete removes.
-Ctrl+A select all, Ctrl+C / Ctrl+X / Ctrl+V (at the playhead), Ctrl+D duplicate.
-Q quantize to the grid, Shift+Q with a strength. Ctrl+Z undo, Ctrl+Shift+Z redo.
-Ctrl+wheel zooms time, Shift+wheel zooms pitch, Ctrl+0 fits the song.
-Ruler: click moves the playhead, Shift+drag sets the loop, double-click edits the tempo,
-meter and key there (Ctrl+T).
-Space plays from the playhead / pauses; Ctrl+R records (press Arm first). With the
-Keyboard panel focused, A-; and W-P play notes, Z/X shift the octave, C/V the velocity."""
 
 
 def new_song() -> Song:
@@ -79,6 +59,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.editor)
         self.setAcceptDrops(True)
         self.panels: dict[str, QDockWidget] = {}
+        self.shortcuts_dialog = None  # Help > Keyboard Shortcuts, once opened
         self._layout_restored = False
         self.autosaver = files.Autosaver(self.document, self)
 
@@ -105,6 +86,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         doc.modified_changed.connect(self._update_title)
         doc.path_changed.connect(self._update_title)
+        doc.song_replaced.connect(self._update_title)
         doc.state.selection_changed.connect(self._update_status)
         doc.state.grid_changed.connect(self._update_status)
         doc.state.playhead_moved.connect(lambda _t: self._update_status())
@@ -166,7 +148,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._action("&Open\u2026", self.open_dialog, std.Open)
         self.act_save = self._action("&Save", self.save, std.Save)
         self.act_save_as = self._action("Save &As\u2026", self.save_as, std.SaveAs)
-        self.act_export = self._action("&Export Selected Tracks\u2026", self.export_tracks)
+        self.act_export = self._action("&Export Tracks\u2026", self.export_tracks)
         self.act_quit = self._action("&Quit", self.close, std.Quit)
         self.act_undo = doc.undo_stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcut(QKeySequence(std.Undo))
@@ -241,7 +223,7 @@ class MainWindow(QMainWindow):
         for act in self.tool_actions.values():
             m.addAction(act)
         m = bar.addMenu("&Help")
-        m.addAction("&Keyboard and Mouse", self.show_help)
+        self.act_shortcuts = m.addAction("&Keyboard Shortcuts", self.show_help)
         m.addAction(f"&About {APP_NAME}", self.show_about)
         self._rebuild_recent_menu()
 
@@ -319,7 +301,8 @@ class MainWindow(QMainWindow):
     # -- status -------------------------------------------------------------------------
     def _update_title(self, *_args) -> None:
         doc = self.document
-        name = Path(doc.path).name if doc.path else "Untitled"
+        # an unsaved song (a sample opened as a template) goes by its title
+        name = Path(doc.path).name if doc.path else (doc.song.title.strip() or "Untitled")
         self.setWindowTitle(f"{name}[*] \u2014 {APP_NAME}")
         self.setWindowModified(doc.modified)
 
@@ -370,8 +353,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_discard():
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open MIDI file",
-                                              settings.get(settings.LAST_FOLDER),
-                                              files.MIDI_FILTER)
+                                              str(files.start_folder()), files.MIDI_FILTER)
         if path:
             self.open_file(path, ask=False)
 
@@ -392,7 +374,9 @@ class MainWindow(QMainWindow):
                             "see the log file for details")
             return False
         self.autosaver.clear()
-        self.document.replace_song(song, str(Path(path).resolve()))
+        # a bundled sample opens as a template: Save asks where, never overwrites it
+        self.document.replace_song(song, "" if files.is_bundled(path)
+                                   else str(Path(path).resolve()))
         self.roll.zoom_to_fit()
         self._remember(path)
         self.song_loaded.emit(path)
@@ -404,7 +388,8 @@ class MainWindow(QMainWindow):
         return self._write(self.document.path)
 
     def save_as(self) -> bool:
-        start = self.document.path or str(Path(settings.get(settings.LAST_FOLDER)) / "song.mid")
+        title = self.document.song.title.strip() or "song"
+        start = self.document.path or str(files.start_folder() / f"{title}.mid")
         path, _ = QFileDialog.getSaveFileName(self, "Save MIDI file", start, files.MIDI_FILTER)
         if not path:
             return False
@@ -426,36 +411,10 @@ class MainWindow(QMainWindow):
         return True
 
     def export_tracks(self) -> None:
-        song = self.document.song
-        if not song.tracks:
-            return
-        dialog = QDialog(self)
-        dialog.setWindowTitle("Export Selected Tracks")
-        layout = QVBoxLayout(dialog)
-        listing = QListWidget()
-        for i, track in enumerate(song.tracks):
-            item = QListWidgetItem(track.name or f"Track {i + 1}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if i == self.document.state.current_track
-                               else Qt.CheckState.Unchecked)
-            listing.addItem(item)
-        layout.addWidget(listing)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(dialog.accept)
-        buttons.rejected.connect(dialog.reject)
-        layout.addWidget(buttons)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        chosen = [i for i in range(listing.count())
-                  if listing.item(i).checkState() == Qt.CheckState.Checked]
-        if not chosen:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export tracks",
-                                              settings.get(settings.LAST_FOLDER),
-                                              files.MIDI_FILTER)
-        if path:
-            self.export_tracks_to(chosen, path)
+        """File > Export Tracks: which tracks (all ticked) and where (ui/export_tracks.py)."""
+        from composer_gui.ui.export_tracks import export_tracks_dialog
+
+        export_tracks_dialog(self)
 
     def export_tracks_to(self, indices: list[int], path: str) -> bool:
         try:
@@ -512,7 +471,14 @@ class MainWindow(QMainWindow):
         return recovered
 
     def show_help(self) -> None:
-        QMessageBox.information(self, "Keyboard and Mouse", HELP_TEXT)
+        """Help > Keyboard Shortcuts: the table built from the actions themselves."""
+        from composer_gui.ui.shortcuts import ShortcutsDialog
+
+        if self.shortcuts_dialog is not None:
+            self.shortcuts_dialog.close()
+            self.shortcuts_dialog.deleteLater()
+        self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
 
     def show_about(self) -> None:
         from composer_gui import __version__

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composer_gui.core.gm import GM_PROGRAM_NAMES
+from composer_gui.core.gm import GM_PROGRAM_NAMES, instrument_label
 from composer_gui.core.song import DRUM_CHANNEL, Track
 from composer_gui.ui import edits_bridge as eb
 from composer_gui.ui.document import Document
@@ -51,7 +51,11 @@ class TrackList(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((COL_COLOR, 24), (COL_PROGRAM, 140), (COL_MUTE, 24),
+        # the instrument column fits the longest GM name ("25 Acoustic Guitar (nylon)")
+        metrics = self.table.fontMetrics()
+        program_width = 40 + max(metrics.horizontalAdvance(instrument_label(i))
+                                 for i in range(len(GM_PROGRAM_NAMES)))
+        for col, width in ((COL_COLOR, 24), (COL_PROGRAM, program_width), (COL_MUTE, 24),
                            (COL_SOLO, 24), (COL_ROLE, 64)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
             self.table.setColumnWidth(col, width)
@@ -111,8 +115,9 @@ class TrackList(QWidget):
                 combo.addItem("Drums")
                 combo.setEnabled(False)
             else:
-                combo.addItems([f"{i + 1} {n}" for i, n in enumerate(GM_PROGRAM_NAMES)])
+                combo.addItems([instrument_label(i) for i in range(len(GM_PROGRAM_NAMES))])
                 combo.setCurrentIndex(track.program)
+                combo.setToolTip(combo.currentText())
                 combo.currentIndexChanged.connect(
                     lambda value, r=row: self._set(r, "Change instrument", program=value)
                 )

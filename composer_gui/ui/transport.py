@@ -8,7 +8,7 @@ owner runs the players and reports back through the ``set_*`` slots. It holds no
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyle, QToolButton, QWidget
 
 __all__ = ["TransportBar"]
 
@@ -44,7 +44,10 @@ class TransportBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.play_button = _button("▶", "Play from the playhead (Space)")
-        self.pause_button = _button("⏸", "Pause")
+        # "⏸" is missing from common fonts (a box was drawn): the style's own icon
+        self.pause_button = _button("", "Pause")
+        self.pause_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPause))
         self.stop_button = _button("■", "Stop and return to the start")
         self.record_button = _button("●", "Record into the armed track (count-in first)")
         self.arm_button = _button("Arm", "Arm recording on the selected track", True)

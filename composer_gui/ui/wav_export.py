@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from composer_gui import settings
 from composer_gui.core.errors import UserError
 from composer_gui.core.song import Song
 
@@ -23,12 +21,15 @@ log = logging.getLogger(__name__)
 
 def ask_wav_path(parent: QWidget) -> str | None:
     """The file the user picks (``.wav`` added when missing); None when cancelled."""
-    start = str(Path(settings.get(settings.LAST_FOLDER)) / "song.wav")
+    from composer_gui.ui.files import remember_folder, start_folder
+
+    start = str(start_folder() / "song.wav")
     path, _ = QFileDialog.getSaveFileName(parent, "Export WAV", start, "WAV audio (*.wav)")
     if not path:
         return None
     if not path.lower().endswith(".wav"):
         path += ".wav"
+    remember_folder(path)
     return path
 
 

@@ -28,6 +28,17 @@ __all__ = ["SoundLoader", "PlaybackController", "POSITION_MS"]
 POSITION_MS = 33
 
 
+class _SilentOutput:
+    """A MIDI output that drops everything: with no sound at all, the song still plays
+    (silently) so the playhead follows it, as a DAW does with no audio device."""
+
+    def send(self, _data) -> None:
+        pass
+
+    def all_notes_off(self) -> None:
+        pass
+
+
 class SoundLoader(QObject):
     """Loads the synthesizer and opens the audio output off the GUI thread."""
 
@@ -85,6 +96,8 @@ class PlaybackController(QObject):
     playing_changed = Signal(bool)
     finished = Signal()
     error_occurred = Signal(str)
+    #: Something the user should know but need not act on (playing silently).
+    noticed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -137,18 +150,24 @@ class PlaybackController(QObject):
             self._player = PortPlayer(self._port_output, self._song, self._mixer)
         elif self._engine is not None:
             self._player = EnginePlayer(self._engine, self._song, self._mixer)
+        else:
+            self._player = PortPlayer(_SilentOutput(), self._song, self._mixer)
         if self._player is not None and self._loop is not None:
             self.set_loop(*self._loop)
 
     # ------------------------------------------------------------------ slots
 
+    @property
+    def silent(self) -> bool:
+        """No built-in sound and no MIDI output: playing moves the playhead only."""
+        return self._engine is None and self._port_output is None
+
     def play(self, from_tick: int | None = None) -> None:
         if self._player is None:
-            self.error_occurred.emit(
-                "nothing to play through: the built-in sound is not available and no "
-                "MIDI output is chosen"
-            )
             return
+        if self.silent:
+            self.noticed.emit("Playing silently: the built-in sound is not available and "
+                              "no MIDI output is chosen (choose one in the Transport panel)")
         seconds = None if from_tick is None else self._time_map.tick_to_seconds(from_tick)
         self._player.play(seconds)
         self._timer.start()

@@ -34,7 +34,7 @@ def test_pop_panel_writes_four_parts_and_regenerates_the_drums_alone(pop_window,
     assert win.open_file(str(path), ask=False)
     assert panel.select_model("pop")
     assert [panel.role_list.item(r).text() for r in range(panel.role_list.count())] == NAMES
-    assert "Writes: Bass, Piano, Strings, Drums" in panel.card_label.text()
+    assert "Writes Bass, Piano, Strings, Drums" in panel.card_label.text()
     panel.candidates_spin.setValue(2)
     panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("replace"))
     _generate(qtbot, panel)

@@ -64,8 +64,9 @@ def test_info_shows_tracks_maps_and_length(song_file, capsys):
     assert "F#m" in out
     assert "4 bars" in out and "7.8 s" in out
     flute = next(line for line in out.splitlines() if "Flute line" in line)
-    # name, role, program (+ GM name), channel shown 1-based, drums, notes, range
-    assert flute.split()[3:] == ["melody", "73", "Flute", "3", "no", "3", "G4-E5", "(67-76)"]
+    # name, role, instrument (GM's 1-128 and name, as the window shows it), channel shown
+    # 1-based, drums, notes, range
+    assert flute.split()[3:] == ["melody", "74", "Flute", "3", "no", "3", "G4-E5", "(67-76)"]
     kit = next(line for line in out.splitlines() if "Kit" in line)
     assert " 10 " in kit and "yes" in kit and "C2-C2 (36-36)" in kit
 
@@ -89,6 +90,7 @@ def test_info_json_is_exactly_the_documented_schema(song_file, capsys):
                 "name": "Flute line",
                 "role": "melody",
                 "program": 73,
+                "instrument": "74 Flute",
                 "channel": 2,
                 "is_drum": False,
                 "notes": [[72, 0, 480, 80], [67, 480, 4810, 70], [76, 480, 240, 90]],
@@ -97,6 +99,7 @@ def test_info_json_is_exactly_the_documented_schema(song_file, capsys):
                 "name": "Kit",
                 "role": None,
                 "program": 0,
+                "instrument": "Drums",
                 "channel": 9,
                 "is_drum": True,
                 "notes": [[36, 0, 60, 110]],

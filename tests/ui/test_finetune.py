@@ -292,7 +292,11 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
     out = Path(done["model"])
     assert (out / "model.safetensors").is_file() and (out / "config.json").is_file()
     panel = win.generate_panel
-    assert panel.current_model().path == out
+    listed = [panel.model_combo.itemData(i).path for i in range(panel.model_combo.count())]
+    assert out in listed
+    # a run stopped early is not put in the user's hands unasked (issue 21, item 8)
+    assert panel.current_model().path != out
+    assert "pick it as the Style" in run_tab.state_label.text()
     stopped_at = done["step"]
 
     # restart the app: the run is offered for resuming and continues from its step

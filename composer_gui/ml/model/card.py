@@ -37,12 +37,15 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
     """The card: what it writes, data summary, settings, duration, grid, final metrics
     (``reference``: the data's values, ``final``: the generated parts', both as in the
     training's validation records) and the validation history."""
+    from composer_gui.core.gm import instrument_label
+
     t = config.training
     rep = t.get("data_report", {})
     lines = [
         f"# {config.style} model",
         "",
-        f"Writes {', '.join(config.role_names())} under a melody.",
+        "Writes " + ", ".join(f"{r.name} ({instrument_label(r.program, r.is_drum)})"
+                              for r in config.output_roles()) + " under a melody.",
         "",
         "## Data",
         "",

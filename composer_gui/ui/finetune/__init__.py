@@ -23,6 +23,8 @@ class FineTuneHost:
             from composer_gui.ui.finetune.window import FineTuneWindow
 
             self.window = FineTuneWindow(self.main)
+        elif not self.window.isVisible():
+            self.window.follow_main_style()
         if self.window.isVisible():
             self.window.raise_()  # behind the main window: bring it to the front
         self.window.show()

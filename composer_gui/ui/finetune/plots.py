@@ -38,6 +38,14 @@ METRIC_KEYS = ("empty_bar_rate", "used_pitch_classes", "qualified_note_rate",
 #: The metrics on the second tab (hidden plots cost no painting on the GUI thread).
 HARMONY_TAB = ("notes_per_bar", "melody_clash", "inner_clash", "note_in_chord",
                "parallels_per_100")
+#: The abbreviations of the plots' titles, in a musician's words.
+METRIC_WORDS = (
+    "EB: empty bars, the share of bars where a part rests",
+    "UPC: used pitch classes, how many different notes (C, D, E...) a part plays in a bar",
+    "QN: qualified notes, the share of notes at least a 32nd note long",
+    "TD to melody: tonal distance, how far a part's harmony is from the melody's (lower: "
+    "closer)",
+)
 LOSS_KEYS = (("g_loss", "G loss", "#2e86de"), ("d_loss", "D loss", "#e67e22"),
              ("gp", "GP", "#27ae60"))
 ROLE_COLOURS = ("#8e44ad", "#16a085", "#c0392b", "#2980b9", "#d35400", "#7f8c8d")
@@ -183,9 +191,10 @@ class TrainingPlots(QWidget):
                 self.metric_plots[key] = plot
                 self.ranges[key] = (_Range(plot, y=(-0.02, 1.02)) if key in RATE_METRICS
                                     else _Range(plot, floor=0.0))
+            explained = "" if view is self.harmony_view else "<br>" + "<br>".join(METRIC_WORDS)
             view.addLabel(
-                "Solid: this run on the validation melodies<br>Dashed: your songs' own value",
-                row=first_row + len(keys) // 3, col=len(keys) % 3, size="8pt")
+                "Solid: this run on the validation melodies<br>Dashed: your songs' own value"
+                + explained, row=first_row + len(keys) // 3, col=len(keys) % 3, size="8pt")
         for role in self.roles:
             self._ensure_role(role)
         self._timer.start()

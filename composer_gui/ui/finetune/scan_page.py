@@ -90,7 +90,8 @@ class ScanPage(QWidget):
         self.sources_label.setWordWrap(True)
         left.addWidget(self.sources_label)
         self.scan_progress = QProgressBar()
-        self.scan_progress.setFormat("%v / %m files")
+        # no "0 / 100 files" before there is a folder: the count shows once a scan runs
+        self.scan_progress.setFormat("")
         self.scan_progress.setValue(0)
         left.addWidget(self.scan_progress)
         self.counts_label = QLabel("")
@@ -148,20 +149,21 @@ class ScanPage(QWidget):
         left.addWidget(self.table, 1)
 
     def _on_add_folder_clicked(self) -> None:
-        from composer_gui import settings
+        from composer_gui.ui.files import remember_folder, start_folder
 
         folder = QFileDialog.getExistingDirectory(self, "Folder of MIDI files",
-                                                  settings.get(settings.LAST_FOLDER))
+                                                  str(start_folder()))
         if folder:
+            remember_folder(folder)
             self.set_sources([*self.sources, folder])
 
     def _on_add_files_clicked(self) -> None:
-        from composer_gui import settings
-        from composer_gui.ui.files import MIDI_FILTER
+        from composer_gui.ui.files import MIDI_FILTER, remember_folder, start_folder
 
-        files, _ = QFileDialog.getOpenFileNames(self, "MIDI files",
-                                                settings.get(settings.LAST_FOLDER), MIDI_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(self, "MIDI files", str(start_folder()),
+                                                MIDI_FILTER)
         if files:
+            remember_folder(files[0])
             self.set_sources([*self.sources, *files])
 
     def set_sources(self, paths: list[str], scan: bool = True) -> None:
@@ -174,6 +176,7 @@ class ScanPage(QWidget):
             self.model.set_result(None, self.config)
             self.counts_label.setText("")
             self.summary_label.setText("")
+            self.scan_progress.setFormat("")
             self.scan_progress.setValue(0)
             self.changed.emit()
             return
@@ -195,6 +198,7 @@ class ScanPage(QWidget):
         job.failed.connect(self._on_scan_failed)
         self.scan_job = job
         self.scan_progress.setRange(0, 0)  # busy until the first count arrives
+        self.scan_progress.setFormat("%v / %m files")
         self.counts_label.setText("Looking for MIDI files\u2026")
         self.cancel_scan_button.setEnabled(True)
         self.scan_button.setEnabled(False)
@@ -256,6 +260,11 @@ class ScanPage(QWidget):
         self.result = result
         self.model.set_result(result, self.config)
         self.table.resizeColumnsToContents()
+        # the status column (why a file is skipped) is the one a user reads: never cut
+        status = self.model.status_column
+        header = self.table.horizontalHeader()
+        header.resizeSection(status, max(header.sectionSize(status),
+                                         self.table.sizeHintForColumn(status)))
         self.scan_progress.setRange(0, max(1, len(result.files)))
         self.scan_progress.setValue(len(result.files))
         self._show_summary()

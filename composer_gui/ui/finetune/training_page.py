@@ -41,7 +41,7 @@ class TrainingPage(QWidget):
         row.addWidget(self.state_label, 1)
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton("Stop Training")
         self.stop_button.setToolTip("Stop and keep the model as it is now")
         for b in (self.pause_button, self.resume_button, self.stop_button):
             row.addWidget(b)
@@ -142,10 +142,14 @@ class TrainingPage(QWidget):
 
     def show_done(self, reason: str, step: int, seconds: float | None, model: str) -> None:
         self.eta_label.setText("")
-        self.state_label.setText(
-            f"{'Stopped' if reason == 'stop' else 'Done'} at step {step:,} "
-            f"after {_fmt_seconds(seconds)}: the model {Path(model).name!r} is "
-            "ready in the Generate panel")
+        if reason == "stop":
+            # a run stopped early is kept, but not put in the user's hands unasked
+            where = (f"saved as {Path(model).name!r}: pick it as the Style in the Generate "
+                     "panel to try it, or resume the run to train it further")
+        else:
+            where = f"the model {Path(model).name!r} is now the Generate panel's Style"
+        self.state_label.setText(f"{'Stopped' if reason == 'stop' else 'Done'} at step "
+                                 f"{step:,} after {_fmt_seconds(seconds)}: {where}")
 
     # -- messages --------------------------------------------------------------------------
     def show_message(self, text: str, oom: bool = False, retry: bool = False) -> None:

@@ -82,6 +82,7 @@ class FineTuneWindow(QWidget):
         self._build()
         self.probe.found.connect(self.settings_form.show_device)
         self.refresh_models()
+        self.follow_main_style()
         self.refresh_runs()
         self._update_start()
         self._update_run_buttons()
@@ -355,15 +356,33 @@ class FineTuneWindow(QWidget):
             run.save()
         model = rec.get("model") or (str(run.out_dir) if run else "")
         self.training_page.show_done(reason, run.step if run else 0, rec.get("seconds"), model)
-        self._refresh_generate_panel(model)
+        self._refresh_generate_panel(model, select=reason != "stop")
         self.model_ready.emit(model)
 
-    def _refresh_generate_panel(self, model: str) -> None:
+    def _refresh_generate_panel(self, model: str, select: bool = True) -> None:
+        """List the new model in the Generate panel; a finished run's model becomes its
+        Style, a stopped one's only listed (a barely trained model is no surprise)."""
         panel = getattr(self.main, "generate_panel", None)
         if panel is not None:
+            current = panel.current_model()
             panel.refresh_models()
-            panel.select_model(str(Path(model)))
+            if select:
+                panel.select_model(str(Path(model)))
+            elif current is not None:
+                panel.select_model(str(current.path))
         self.refresh_models()
+
+    def follow_main_style(self) -> None:
+        """Start from the style the main window generates with (unless a run is on)."""
+        panel = getattr(self.main, "generate_panel", None)
+        entry = panel.current_model() if panel is not None else None
+        if entry is None or self.busy:
+            return
+        form = self.settings_form
+        for i in range(form.base_combo.count()):
+            if form.base_combo.itemData(i).path == entry.path:
+                form.base_combo.setCurrentIndex(i)
+                return
 
     def _on_process_ended(self, code: int, crashed: bool, stderr: str) -> None:
         run = self.run
