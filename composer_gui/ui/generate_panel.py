@@ -1,11 +1,10 @@
 """The Generate panel: melody in, accompaniment out, inside the window.
 
-The panel picks a model (shipped and user models, with the model card's summary and the
-tracks it writes), the melody track, the bars (whole song, loop or the bars of the
-selected notes), which parts to (re)generate, seed, number of candidates, density,
-dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.generation`
-(torch is never imported on the GUI thread). Its result lands as **one undo step**
-(worked out in ``ui/generate_plan.py``):
+The panel picks a model (with its card's summary and parts), the melody track, the bars
+(whole song, loop or selected notes), which parts to (re)generate, seed, number of
+candidates, density, dynamics, variation strength and the conductor's guidance. It runs
+on :mod:`composer_gui.workers.generation` (torch never on the GUI thread); the result
+lands as **one undo step** (worked out in ``ui/generate_plan.py``):
 
 * no generated parts yet (or "add alongside"): new tracks named by role with their GM
   programs, after the existing ones; the melody is never touched;
@@ -14,9 +13,9 @@ dynamics and variation strength. Generation runs on :mod:`composer_gui.workers.g
   context); a locked track (``Track.locked``) is never overwritten.
 
 Variations (``ui/generate_variations.py``): the K candidates come back ranked by the
-critic; next / previous swaps the shown candidate within the same undo step, and the label
-says how real the conductor judged it. The pickers are in ``ui/generate_pickers.py``;
-``ui/generate_menu.py`` docks the panel and adds its menu.
+conductor; next / previous swaps the shown one in the same undo step, and the label says
+how real the conductor judged it. Pickers: ``ui/generate_pickers.py``; the dock and menu:
+``ui/generate_menu.py``.
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ from composer_gui.core.edits import SetTrackProperties
 from composer_gui.ui.document import Document
 from composer_gui.ui.generate_pickers import (
     LAST_MODEL,
+    ConductorPicker,
     MelodyPicker,
     ModelPicker,
     RegenerateModePicker,
@@ -157,11 +157,9 @@ class GeneratePanel(QWidget):
         self.lock_button = QPushButton("Lock current track")
         self.lock_button.setCheckable(True)
         self.lock_button.clicked.connect(self._on_lock_clicked)
-        document_state = self.document.state
-        document_state.current_track_changed.connect(lambda _i: self._refresh_lock_button())
+        self.document.state.current_track_changed.connect(lambda _i: self._refresh_lock_button())
         form.addRow(self.lock_button)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setRange(0, 999_999)
+        self.seed_spin = QSpinBox(minimum=0, maximum=999_999)
         form.addRow("Seed", self.seed_spin)
         self.candidates_spin = QSpinBox()
         self.candidates_spin.setRange(1, 64)
@@ -174,6 +172,8 @@ class GeneratePanel(QWidget):
         form.addRow("Dynamics", self.dynamics_slider)
         self.variation_slider = self._slider(50, "How far the generator strays (noise scale)")
         form.addRow("Variation", self.variation_slider)
+        self.conductor_combo = ConductorPicker()
+        form.addRow("Conductor", self.conductor_combo)
         self.device_combo = QComboBox()
         self.device_combo.addItems(["auto", "cpu", "cuda", "mps"])
         form.addRow("Device", self.device_combo)
@@ -471,7 +471,8 @@ class GeneratePanel(QWidget):
             candidates=min(64, wanted * PARTIAL_TRIES) if partial else wanted,
             bars=bars, tracks=tracks_arg, density=self.density_slider.value() / 100,
             dynamics=self.dynamics_slider.value() / 100,
-            variation=self.variation_slider.value() / 50, device=self.device_combo.currentText())
+            variation=self.variation_slider.value() / 50, device=self.device_combo.currentText(),
+            guidance=self.conductor_combo.level())
         settings.put(LAST_MODEL, str(entry.path))
         self._running = True
         self.generate_button.setEnabled(False)

@@ -2,7 +2,8 @@
 shipped and user models, read from their config files only, never torch, the one last
 used picked again), the Melody picker (the
 song's tracks, keeping the pick while its track exists), and what generating again does
-(ask, replace or add; remembered), with the question asked when it is "ask".
+(ask, replace or add; remembered), with the question asked when it is "ask", and how
+hard the conductor steers sampling (remembered).
 """
 
 from __future__ import annotations
@@ -17,6 +18,31 @@ REGENERATE_MODE = settings.declare("generate/mode", str, "ask",
                                    "generating again: ask, replace or add")
 MODES = (("ask", "Ask"), ("replace", "Replace the generated parts"),
          ("add", "Add new parts alongside"))
+GUIDANCE = settings.declare("generate/guidance", str, "light",
+                            "the conductor's guidance while generating: off, light or strong")
+LEVELS = (("off", "Off (the plain network)"), ("light", "Light"), ("strong", "Strong (slower)"))
+
+
+class ConductorPicker(QComboBox):
+    """How hard the conductor (the critic trained after the generator) steers sampling:
+    each variation is sampled several times per window and the conductor keeps the best;
+    remembered across runs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conductor_combo")
+        for key, label in LEVELS:
+            self.addItem(label, key)
+        self.setToolTip("How hard the conductor steers the generator, window by window: "
+                        "light samples each window 4 times and keeps the one it judges most "
+                        "real, strong 16 times. Styles without a conductor play it off.")
+        keys = [key for key, _ in LEVELS]
+        saved = settings.get(GUIDANCE)
+        self.setCurrentIndex(keys.index(saved) if saved in keys else 1)
+        self.currentIndexChanged.connect(lambda _i: settings.put(GUIDANCE, self.level()))
+
+    def level(self) -> str:
+        return self.currentData()
 
 
 class ModelPicker(QComboBox):
