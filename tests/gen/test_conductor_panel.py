@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from composer_gui import settings
 from composer_gui.ui.generate_pickers import GUIDANCE
-from tests.conftest import close_main_window, open_main_window
+from tests.gen.conftest import _window
 from tests.gen.test_generate_flow import generate, open_sample
 
 
@@ -26,13 +26,7 @@ def conducted_window(isolated_home, tiny_models, tmp_path, monkeypatch, qtbot):
     shutil.copytree(tiny_models, models)
     _config, _gen, critic = load_model(models / "tiny")
     save_conductor(models / "tiny", critic, {"reference": [-1.0, -0.5, 0.0, 0.5, 1.0]})
-    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(models))
-    monkeypatch.setenv("COMPOSER_GUI_THREADS", "1")
-    settings.use_settings_file(None)
-    win = open_main_window(qtbot)
-    yield win
-    close_main_window(win)
-    settings.use_settings_file(None)
+    yield from _window(models, monkeypatch, qtbot)
 
 
 def test_the_conductor_level_chosen_is_the_one_generation_uses(conducted_window, qtbot):
