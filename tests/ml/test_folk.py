@@ -218,8 +218,10 @@ def test_generate_writes_chords_and_bass_on_the_bars(folk_home, tmp_path, name, 
         beat = TPB * 3 // 2 if compound else TPB * 4 // meter.denominator
         on_beat.append((n.start - bar) % beat == 0)
         if n in chords.notes and bar in full_bars:
-            offsets.append(n.start - bar)
-    values, counts = np.unique(offsets, return_counts=True)
+            offsets.append((n.start, n.start - bar))
+    # one count per chord (its notes start together), not per note: a chord that lost a
+    # clashing note is still one chord
+    values, counts = np.unique([off for _start, off in set(offsets)], return_counts=True)
     assert values[np.argmax(counts)] == 0, (name, dict(zip(values, counts)))
     assert np.mean(on_beat) >= 0.75, (name, np.mean(on_beat))
     assert np.mean([n.pitch for n in bass.notes]) < np.mean([n.pitch for n in chords.notes])
