@@ -49,6 +49,7 @@ from composer_gui.ui.generate_pickers import (
     MelodyPicker,
     ModelPicker,
     RegenerateModePicker,
+    WrappedLabel,
     ask_regenerate_mode,
 )
 from composer_gui.ui.generate_plan import (
@@ -129,8 +130,7 @@ class GeneratePanel(QWidget):
         self.model_combo = ModelPicker()
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Style", self.model_combo)
-        self.card_label = QLabel()
-        self.card_label.setWordWrap(True)
+        self.card_label = WrappedLabel()
         self.card_label.setObjectName("style_text")
         form.addRow(self.card_label)
         links = QHBoxLayout()

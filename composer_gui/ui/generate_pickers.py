@@ -8,7 +8,7 @@ hard the conductor steers sampling (remembered).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QWidget
 
 from composer_gui import settings
 from composer_gui.core.song import Song
@@ -137,3 +137,26 @@ def ask_regenerate_mode(parent: QWidget) -> str | None:
     if clicked is add:
         return "add"
     return None
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapped label never shorter than its text needs at its width: in a form
+    inside a scroll area the layout does not ask labels for their height at their width,
+    and a long style text was cut at some panel widths."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def _fit(self) -> None:
+        need = self.heightForWidth(max(1, self.width()))
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit()
