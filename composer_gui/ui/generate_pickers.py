@@ -2,8 +2,9 @@
 shipped and user models, read from their config files only, never torch, the one last
 used picked again), the Melody picker (the
 song's tracks, keeping the pick while its track exists), and what generating again does
-(ask, replace or add; remembered), with the question asked when it is "ask", and how
-hard the conductor steers sampling (remembered).
+(ask, replace or add; remembered), with the question asked when it is "ask", how
+hard the conductor steers sampling (remembered), and the panel's word-wrapped style text
+that is never cut.
 """
 
 from __future__ import annotations

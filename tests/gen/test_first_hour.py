@@ -7,21 +7,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from composer_gui.ui.sample_melodies import sample_melodies
-
-
-def open_sample(win, name="ode_to_joy"):
-    path = next(p for p in sample_melodies() if p.stem == name)
-    assert win.open_file(str(path), ask=False)
-    return path
-
-
-def pick(combo, data):
-    combo.setCurrentIndex(combo.findData(data))
+from tests.gen.test_generate_flow import generate, open_sample
+from tests.gen.test_generate_flow import set_combo as pick
 
 
 def click_generate(qtbot, panel, timeout=60_000):
-    with qtbot.waitSignal(panel.generation_applied, timeout=timeout):
-        qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    generate(qtbot, panel, timeout)
 
 
 def tracks(win):

@@ -282,6 +282,18 @@ def no_usable_message(where, report: DataReport, config: ModelConfig) -> str:
             f"{', '.join(config.role_names())} under a melody: " + "; ".join(parts))
 
 
+def load_dataset(folder: Path, config: ModelConfig, use_cache: bool = True) -> Dataset:
+    """:func:`load_folder` run to its end without progress records: the folder's
+    :class:`Dataset` (cached arrays in :func:`default_cache_dir` unless ``use_cache`` is
+    False)."""
+    loading = load_folder(Path(folder), config, default_cache_dir() if use_cache else None)
+    try:
+        while True:
+            next(loading)
+    except StopIteration as stop:
+        return stop.value
+
+
 def melody_in_range(codes_ext: np.ndarray, pitches: int) -> np.ndarray:
     """The melody's extended-range codes folded by octaves into the model's range."""
     out = codes_ext[:, MARGIN:MARGIN + pitches].copy()

@@ -30,10 +30,7 @@ import numpy as np
 from composer_gui.ml.data.dataset import (
     MARGIN,
     SongArrays,
-    default_cache_dir,
-    load_folder,
-    melody_in_range,
-    song_grid_of,
+    load_dataset,
 )
 from composer_gui.ml.errors import DataError
 from composer_gui.ml.evaluate.two_sample import SongBars, judge, other_song_rows, two_sample_auc
@@ -91,12 +88,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     samples = guidance_samples(guidance) if composer.conductor is not None else 1
     config = composer.config
     temp = config.temperature if temperature is None else temperature
-    gen = load_folder(Path(data_dir), config, default_cache_dir() if use_cache else None)
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        dataset = stop.value
+    dataset = load_dataset(Path(data_dir), config, use_cache)
     songs = dataset.validation[:max_songs] if max_songs else dataset.validation
     if not songs:
         raise DataError(f"{data_dir}: no validation songs (the split holds ~10% of files by name)")
@@ -110,16 +102,12 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
     chosen_td, all_td = [], []
     ranked: list[tuple[int, list[SongBars], int]] = []  # (song, candidates, critic's pick)
     for song in songs:
-        grid = song_grid_of(song, config.steps_per_beat)
-        mel = melody_in_range(song.codes[0], config.pitches)
-        empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
-        keep = np.zeros((config.tracks, grid.n_steps), np.float32)
         melody = _pair(song.codes[0], lo_ext)
         real = {role: _pair(song.codes[1 + r], lo_ext) for r, role in enumerate(roles)}
         key = estimate_key(melody, *[t for ro, t in real.items() if ro not in drums])
-        state, _ = composer._run(grid, mel, empty, keep, seed, 1, temp, 1.0, samples)
+        state, _ = composer.accompany_arrays(song, seed, 1, temp, samples)
         made = {role: _pair(state[0, r], config.lowest) for r, role in enumerate(roles)}
-        state2, _ = composer._run(grid, mel, empty, keep, seed + 1, 1, temp, 1.0, samples)
+        state2, _ = composer.accompany_arrays(song, seed + 1, 1, temp, samples)
         first.append(np.stack([state[0, r] > 0 for r in range(config.tracks)]))
         second.append(np.stack([state2[0, r] > 0 for r in range(config.tracks)]))
         common = dict(steps_per_bar=song.bar_starts, steps_per_beat=config.steps_per_beat,
@@ -136,7 +124,7 @@ def evaluate_model(model: str, data_dir: Path, candidates: int = 16, seed: int =
             for ro in pitched:
                 lines.setdefault(ro, []).append(line_counts(tracks[ro], song.bar_starts))
         if candidates > 1:
-            many, scores = composer._run(grid, mel, empty, keep, seed + 2, candidates, temp, 1.0, samples)
+            many, scores = composer.accompany_arrays(song, seed + 2, candidates, temp, samples)
             tds = []
             for c in range(candidates):
                 pitched = [_pair(many[c, r], config.lowest) for r, ro in enumerate(roles)

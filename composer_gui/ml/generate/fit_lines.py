@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from composer_gui.ml.data.dataset import MARGIN, melody_in_range, song_grid_of
+from composer_gui.ml.data.dataset import MARGIN, melody_in_range
 from composer_gui.ml.data.line_stats import (
     KINDS,
     SILENT,
@@ -54,14 +54,10 @@ def _decoded_counts(composer, songs: Sequence, roles: list[int], keys: list[np.n
     config = composer.config
     out = {r: empty_counts(config.pitches, config.steps_per_beat) for r in roles}
     for k, song in enumerate(songs):
-        grid = song_grid_of(song, config.steps_per_beat)
-        mel = melody_in_range(song.codes[0], config.pitches)
-        empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
-        keep = np.zeros((config.tracks, grid.n_steps), np.float32)
-        state, _ = composer._run(grid, mel, empty, keep, seed + k, 1, config.temperature, 1.0)
-        top = top_line(mel > 0)
+        state, _ = composer.accompany_arrays(song, seed + k)
+        top = top_line(melody_in_range(song.codes[0], config.pitches) > 0)
         melody = np.where(top >= 0, top, SILENT)
-        positions = beat_positions(song.bar_starts, grid.n_steps, config.steps_per_beat)
+        positions = beat_positions(song.bar_starts, state.shape[2], config.steps_per_beat)
         for r in roles:
             add_counts(out[r], state[0, r] == ONSET, melody, positions, keys[k])
     return out
@@ -131,18 +127,13 @@ def fit_model_lines(folder, data_dir, songs: int = 40, rounds: int = 5, seed: in
     its config; returns :func:`fit_lines`'s report with what was fitted on."""
     from pathlib import Path
 
-    from composer_gui.ml.data.dataset import default_cache_dir, load_folder
+    from composer_gui.ml.data.dataset import load_dataset
     from composer_gui.ml.errors import DataError
     from composer_gui.ml.generate.sample import Composer
 
     folder = Path(folder)
     composer = Composer(folder, device)
-    loading = load_folder(Path(data_dir), composer.config, default_cache_dir())
-    try:
-        while True:
-            next(loading)
-    except StopIteration as stop:
-        dataset = stop.value
+    dataset = load_dataset(Path(data_dir), composer.config)
     if not dataset.train:
         raise DataError(f"{data_dir}: no training songs to fit the line model on")
     rng = np.random.default_rng(seed)

@@ -351,6 +351,22 @@ class Composer:
                                        lenient=getattr(grid, "lenient", True))
         return mel, ctx, mask, pos
 
+    def accompany_arrays(self, song, seed: int, candidates: int = 1,
+                         temperature: float | None = None, guidance: int = 1):
+        """(codes ``[K, R, S, P]``, scores) of ``candidates`` accompaniments written from
+        scratch under the melody of a dataset song
+        (:class:`composer_gui.ml.data.dataset.SongArrays`): evaluation, line fitting and
+        the conductor's training all judge the model this way."""
+        from composer_gui.ml.data.dataset import melody_in_range, song_grid_of
+
+        config = self.config
+        grid = song_grid_of(song, config.steps_per_beat)
+        mel = melody_in_range(song.codes[0], config.pitches)
+        empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
+        keep = np.zeros((config.tracks, grid.n_steps), np.float32)
+        temp = config.temperature if temperature is None else temperature
+        return self._run(grid, mel, empty, keep, seed, candidates, temp, 1.0, guidance)
+
     def judge(self, melody, accompaniment, position):
         """The conductor's logits of windows (the GAN critic's where the model has no
         conductor): higher is more real."""
@@ -366,7 +382,7 @@ class Composer:
         config, device = self.config, self.device
         rng = np.random.default_rng(seed)
         noise_gen = torch.Generator().manual_seed(seed)
-        candidates, k = k, k * guidance  # guidance: G samples per candidate and window
+        k = k * guidance  # guidance: G samples per candidate and window
         state = np.repeat(context[None], k, axis=0)  # [K*G, R, S, P]
         decided = keep.copy()
         windows = self._windows(grid)
@@ -409,7 +425,6 @@ class Composer:
                     keep_best(state, judged.cpu().numpy().reshape(-1), guidance)
             state = state[::guidance] if guidance > 1 else state
             scores = self._score(grid, mel_codes, state)
-        assert state.shape[0] == candidates
         return state, scores
 
     def _lines(self, mel: np.ndarray, state: np.ndarray, todo: np.ndarray, start: int,
@@ -451,14 +466,13 @@ class Composer:
         if config.line_prior <= 0 or spec.voices != 1 or spec.line_steps is None:
             return None
         in_beat = pos[:, config.max_bar_steps:config.max_bar_steps + config.steps_per_beat]
-        place = in_beat.argmax(axis=1)
-        ones = [1.0] * max(config.pitches, config.steps_per_beat)
-        allowed = np.asarray(spec.line_onsets or ones)[place] >= ONSET_FLOOR
+        rates = np.asarray(spec.line_onsets or np.ones(config.steps_per_beat))
+        allowed = rates[in_beat.argmax(axis=1)] >= ONSET_FLOOR
         top = top_line(mel)
         melody = np.where(top >= 0, top, SILENT)[None]
         return LinePrior(np.asarray(spec.line_steps),
-                         np.asarray(spec.line_register or ones[:config.pitches]),
-                         np.asarray(spec.line_melody or ones[:12]), melody, allowed,
+                         np.asarray(spec.line_register or np.ones(config.pitches)),
+                         np.asarray(spec.line_melody or np.ones(12)), melody, allowed,
                          config.line_prior)
 
     def _key_weights(self, mel_codes: np.ndarray, start: int, probs: np.ndarray) -> np.ndarray:

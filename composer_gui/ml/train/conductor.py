@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from composer_gui.ml.data.dataset import MARGIN, SongArrays, melody_in_range, song_grid_of
+from composer_gui.ml.data.dataset import MARGIN, SongArrays
 
 #: Windows per song (evenly spaced), real and generated alike.
 PER_SONG = 8
@@ -31,11 +31,7 @@ def generated_song(composer, song: SongArrays, seed: int) -> SongArrays:
     """``song`` with its accompaniment replaced by one candidate of ``composer`` (guidance
     off) under its melody."""
     config = composer.config
-    grid = song_grid_of(song, config.steps_per_beat)
-    mel = melody_in_range(song.codes[0], config.pitches)
-    empty = np.zeros((config.tracks, grid.n_steps, config.pitches), np.int8)
-    keep = np.zeros((config.tracks, grid.n_steps), np.float32)
-    state, _ = composer._run(grid, mel, empty, keep, seed, 1, config.temperature, 1.0)
+    state, _ = composer.accompany_arrays(song, seed)
     codes = song.codes.copy()
     codes[1:] = 0
     codes[1:, :, MARGIN:MARGIN + config.pitches] = state[0]
@@ -83,7 +79,7 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
 
     import torch
 
-    from composer_gui.ml.data.dataset import default_cache_dir, load_folder
+    from composer_gui.ml.data.dataset import load_dataset
     from composer_gui.ml.errors import DataError
     from composer_gui.ml.generate.sample import Composer
     from composer_gui.ml.model.conductor import save_conductor
@@ -92,12 +88,7 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
     folder = Path(folder)
     composer = Composer(folder, "cpu")
     config = composer.config
-    loading = load_folder(Path(data_dir), config, default_cache_dir())
-    try:
-        while True:
-            next(loading)
-    except StopIteration as stop:
-        dataset = stop.value
+    dataset = load_dataset(Path(data_dir), config)
     if not dataset.train or not dataset.validation:
         raise DataError(f"{data_dir}: the conductor needs training and validation songs")
     rng = np.random.default_rng(seed)
