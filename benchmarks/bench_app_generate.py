@@ -1,9 +1,12 @@
 """Generate in the app (issue 8, item 9): from clicking Generate to the new notes drawn.
 
     python benchmarks/bench_app_generate.py [--model DIR | --style pop] [--runs 7] [--cold-runs 3]
+                                            [--guidance off|light|strong]
     python benchmarks/bench_app_generate.py --headless [--device cuda] [--model DIR | --style pop]
 
 Window mode (offscreen Qt, 8-bar sample melody "Ode to Joy", 4 candidates):
+
+The Conductor control is set to ``--guidance`` (default light, the app's default).
 
 * warm: the model is loaded; click Generate (a real mouse click), wait for the result to
   land in the song, repaint the roll; median over ``--runs``;
@@ -60,11 +63,11 @@ def sample_path() -> Path:
     return ROOT / "composer_gui" / "assets" / "melodies" / "ode_to_joy.mid"
 
 
-def window_once(model: Path, runs: int) -> list[float]:
+def window_once(model: Path, runs: int, guidance: str = "light") -> list[float]:
     """Times (ms) of ``runs`` clicks in one window; the first is cold."""
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QComboBox
 
     from composer_gui import settings
 
@@ -84,6 +87,8 @@ def window_once(model: Path, runs: int) -> list[float]:
     panel = win.generate_panel
     panel.select_model(model.name)
     panel.mode_combo.setCurrentIndex(panel.mode_combo.findData("replace"))
+    conductor = panel.findChild(QComboBox, "conductor_combo")
+    conductor.setCurrentIndex(conductor.findData(guidance))
     times = []
     for i in range(runs):
         panel.seed_spin.setValue(i)
@@ -102,7 +107,7 @@ def window_once(model: Path, runs: int) -> list[float]:
     return times
 
 
-def headless(model: Path, device: str, runs: int) -> None:
+def headless(model: Path, device: str, runs: int, guidance: str = "light") -> None:
     from composer_gui.core.edits import AddTrack, CompoundEdit
     from composer_gui.ml.generate.controls import shape_tracks
     from composer_gui.ml.generate.sample import Composer
@@ -126,7 +131,7 @@ def headless(model: Path, device: str, runs: int) -> None:
         sync = torch.cuda.synchronize
 
     def once(seed: int) -> None:
-        comp = composer.compose(song, None, seed, 4)
+        comp = composer.compose(song, None, seed, 4, guidance=guidance)
         tracks = shape_tracks(comp.candidates[comp.chosen], song, 0.5, 0.5, seed)
         edit = CompoundEdit([AddTrack(t) for t in tracks], "Generate")
         edit.apply(song)
@@ -140,7 +145,7 @@ def headless(model: Path, device: str, runs: int) -> None:
         t0 = time.perf_counter()
         once(s)
         times.append((time.perf_counter() - t0) * 1000)
-    print(f"headless generate (8 bars, 4 candidates, shaping, song update) on "
+    print(f"headless generate (8 bars, 4 candidates, {guidance} guidance, shaping, song update) on "
           f"{composer.device_name}: median {statistics.median(times):.1f} ms "
           f"(min {min(times):.1f}, max {max(times):.1f}, {runs} runs)")
 
@@ -153,6 +158,8 @@ def main() -> None:
     ap.add_argument("--cold-runs", type=int, default=3)
     ap.add_argument("--headless", action="store_true")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--guidance", default="light", choices=("off", "light", "strong"),
+                    help="the Conductor control's level (default light, the app's default)")
     ap.add_argument("--one-cold", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.style and not args.model:
@@ -161,19 +168,21 @@ def main() -> None:
         args.model = str(resolve_style(args.style))
     model, label = pick_model(args.model)
     if args.headless:
-        headless(model, args.device, args.runs)
+        headless(model, args.device, args.runs, args.guidance)
         return
     if args.one_cold:
-        print(window_once(model, 1)[0])
+        print(window_once(model, 1, args.guidance)[0])
         return
     cold = []
     for _ in range(args.cold_runs):
-        out = subprocess.run([sys.executable, __file__, "--one-cold", "--model", str(model)],
+        out = subprocess.run([sys.executable, __file__, "--one-cold", "--model", str(model),
+                              "--guidance", args.guidance],
                              capture_output=True, text=True, check=True)
         cold.append(float(out.stdout.strip().splitlines()[-1]))
-    warm = window_once(model, args.runs + 1)[1:]
+    warm = window_once(model, args.runs + 1, args.guidance)[1:]
     print(f"model: {label}")
-    print("click Generate -> notes drawn, 8 bars, 4 candidates, CPU, offscreen window:")
+    print(f"click Generate -> notes drawn, 8 bars, 4 candidates, {args.guidance} guidance, CPU, "
+          "offscreen window:")
     print(f"  warm: median {statistics.median(warm):.0f} ms (min {min(warm):.0f}, "
           f"max {max(warm):.0f}, {len(warm)} runs)")
     print(f"  cold: median {statistics.median(cold):.0f} ms (torch import + model load "

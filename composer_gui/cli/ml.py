@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from composer_gui.cli import CliError
-from composer_gui.ml.train.options import TRAIN_DEFAULTS  # torch-free
+from composer_gui.ml.train.options import FINETUNE_CONDUCTOR_MINUTES, TRAIN_DEFAULTS  # torch-free
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -74,6 +74,10 @@ def register(subparsers) -> None:
     p.add_argument("--drum-steps", type=int, metavar="N", help="drum generator updates")
     p.add_argument("--drum-minutes", type=float, metavar="M",
                    help="stop the drum training after this many minutes")
+    p.add_argument("--conductor-minutes", type=float, metavar="M",
+                   help="at the end, train the model's own conductor (guides and ranks "
+                        "generation) for up to M minutes; 0: none (default "
+                        f"{FINETUNE_CONDUCTOR_MINUTES:g} for a fine-tune with --from, else 0)")
     p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR")
     _add_finetune_options(p)
     p.set_defaults(func=cmd_train)
@@ -172,7 +176,7 @@ def cmd_train(args) -> int:
         data_dir=Path(args.data_dir), out_dir=Path(args.output), style=args.style,
         base=args.base, steps=args.steps, minutes=args.minutes, batch_size=args.batch_size,
         lr=args.lr, critic_steps=args.critic_steps, device=args.device, seed=args.seed,
-        resume=args.resume, config_overrides=overrides,
+        resume=args.resume, config_overrides=overrides, conductor_minutes=args.conductor_minutes,
     )
     _add_finetune_settings(opts, args)
     from composer_gui.ml.device import configure_threads
@@ -262,6 +266,11 @@ def _print_records(records) -> None:
                 if k not in ("kind", "step") and isinstance(v, (int, float, str))), flush=True)
         elif kind == "checkpoint":
             print(f"saved step {rec['step']} to {rec['path']} ({rec.get('reason', '')})", flush=True)
+        elif kind == "conductor":
+            print("conductor: " + (rec.get("message") or (
+                f"training on {rec.get('train_songs')} songs, judged on "
+                f"{rec.get('validation_songs')} validation songs, up to {rec.get('minutes')} "
+                f"min, from the {rec.get('from')}")), flush=True)
         elif kind == "done":
             print(f"done: {rec['step']} steps in {rec['seconds']} s ({rec.get('reason', '')})")
 
@@ -300,6 +309,11 @@ def _fill_resumed(args) -> None:
                       ("validate_every", "validate_every")):
         if getattr(args, name) is None:
             setattr(args, name, saved.get(key, TRAIN_DEFAULTS.get(name)))
+    if args.conductor_minutes is None:
+        args.conductor_minutes = float(saved.get("conductor_minutes",
+                                                 FINETUNE_CONDUCTOR_MINUTES if args.base else 0))
+    if args.conductor_minutes < 0:
+        raise CliError("train: --conductor-minutes must be 0 or more")
     if not args.data_dir:
         raise CliError("train: give DATA_DIR (a folder of MIDI files)")
     for name in ("steps", "batch_size", "critic_steps", "preview_every", "validate_every"):

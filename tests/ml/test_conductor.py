@@ -110,3 +110,72 @@ def test_a_conductor_of_other_weights_is_ignored_and_a_corrupt_one_refused(condu
     (copy / "conductor.json").write_text("{not json")
     with pytest.raises(ModelError, match="conductor.json"):
         Composer(copy, "cpu")
+
+
+def _train_jsonl(args, capsys) -> list[dict]:
+    from composer_gui.cli import main
+
+    assert main(["train", *args, "--jsonl"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_a_fine_tune_trains_its_own_conductor_from_the_bases(conducted, datasets_dir, tmp_path,
+                                                              capsys):
+    """Fine-tuning keeps the conductor: the fine-tuned model gets its own, started from the
+    base's, judged on the run's validation songs (whose real windows are its "how real"
+    reference), and it guides and ranks that model's generation."""
+    from composer_gui.ml.data.dataset import load_dataset
+    from composer_gui.ml.generate.controls import percentile, reference_scores
+    from composer_gui.ml.generate.sample import Composer
+    from composer_gui.ml.model.config import ModelConfig
+    from composer_gui.ml.train.conductor import PER_SONG
+
+    base, _ = conducted
+    data = tmp_path / "mine"  # other chorales than the base's conductor learned from
+    data.mkdir()
+    mine = sorted((datasets_dir / "bach_chorales").glob("*.mid"))[20:30]
+    for f in mine:
+        shutil.copy(f, data / f.name)
+    out = tmp_path / "fine"
+    records = _train_jsonl([str(data), "--from", str(base), "-o", str(out), "--steps", "4",
+                            "--validate-every", "4"], capsys)
+    stage = [r for r in records if r["kind"] == "conductor"]
+    assert [r["phase"] for r in stage][0] == "start" and stage[-1]["phase"] == "done"
+    assert stage[0]["from"] == "base conductor" and any(r["phase"] == "progress" for r in stage)
+    assert records[-1]["kind"] == "done"
+    assert records.index(stage[-1]) < len(records) - 1  # the stage ends before "done"
+
+    composer = Composer(out, "cpu")
+    assert composer.conductor is not None  # tied to the fine-tuned weights, not the base's
+    info = composer.conductor_info
+    assert "start_validation_auc" in info and info["validation_auc"] == stage[-1]["validation_auc"]
+    validation = load_dataset(data, ModelConfig.load(out)).validation
+    assert info["validation_songs"] == len(validation)
+    assert len(info["reference"]) <= PER_SONG * len(validation)
+    base_reference = Composer(base, "cpu").conductor_info["reference"]
+    assert info["reference"] != base_reference  # its own judge, its own reference
+    assert "## Conductor" in (out / "README.md").read_text()
+
+    from composer_gui.midi.smf import read_midi
+
+    song = read_midi(mine[0])
+    guided = composer.compose(song, None, seed=3, candidates=2, guidance="strong")
+    plain = composer.compose(song, None, seed=3, candidates=2, guidance="off")
+    assert _notes(guided.song) != _notes(plain.song)  # the conductor steers it
+    reference = reference_scores(composer)  # what the app's "how real" label reads
+    assert reference.tolist() == sorted(info["reference"])
+    assert 0 <= percentile(guided.scores[guided.chosen], reference) <= 100
+
+
+def test_conductor_minutes_zero_and_a_stopped_run_train_no_conductor(tiny_model, chorale_files,
+                                                                      tmp_path, capsys):
+    data = tmp_path / "mine"
+    data.mkdir()
+    for f in chorale_files[:4]:
+        shutil.copy(f, data / f.name)
+    out = tmp_path / "plain"
+    records = _train_jsonl([str(data), "--from", str(tiny_model), "-o", str(out), "--steps", "2",
+                            "--conductor-minutes", "0"], capsys)
+    assert not [r for r in records if r["kind"] == "conductor"]
+    assert not (out / "conductor.safetensors").exists()
+    assert json.loads((out / "config.json").read_text())["training"]["conductor_minutes"] == 0

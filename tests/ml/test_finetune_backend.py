@@ -30,7 +30,7 @@ from .conftest import tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
 KINDS = {"data", "start", "step", "validation", "preview", "paused", "resumed", "checkpoint",
-         "error", "done", "warning"}
+         "error", "done", "warning", "conductor"}
 
 
 class _Run:

@@ -21,6 +21,25 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.qt_log_ignore("propagateSizeHints"))
 
 
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A models folder holding ``tiny``: chorale parts, seeded untrained tiny networks
+    (the Fine-tune window's base)."""
+    from tests.conftest import save_tiny_model
+
+    return save_tiny_model(tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def env(isolated_home, tiny_base, monkeypatch):
+    """A throwaway home whose only model is ``tiny`` (the fine-tune tests)."""
+    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(tiny_base))
+    monkeypatch.setenv("COMPOSER_GUI_THREADS", "1")
+    settings.use_settings_file(None)
+    yield isolated_home
+    settings.use_settings_file(None)
+
+
 @pytest.fixture
 def home(isolated_home, tmp_path):
     """A throwaway home; the settings file lives inside it."""

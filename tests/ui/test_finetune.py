@@ -19,19 +19,12 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox
 
-from composer_gui import settings
 from composer_gui.core.song import Note, Song, Track
 from composer_gui.midi.smf import write_midi
-from tests.conftest import close_main_window, open_main_window, save_tiny_model
+from tests.conftest import close_main_window, open_main_window
 
 pytestmark = [pytest.mark.qt_log_ignore("raise"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 RUN_TIMEOUT = 120_000
-
-
-@pytest.fixture(scope="module")
-def tiny_base(tmp_path_factory) -> Path:
-    """A models folder holding ``tiny``: chorale parts, seeded untrained tiny networks."""
-    return save_tiny_model(tmp_path_factory.mktemp("models"))
 
 
 def open_main(qtbot):
@@ -39,15 +32,6 @@ def open_main(qtbot):
 
 
 close_main = close_main_window
-
-
-@pytest.fixture
-def env(isolated_home, tiny_base, monkeypatch):
-    monkeypatch.setenv("COMPOSER_GUI_MODELS", str(tiny_base))
-    monkeypatch.setenv("COMPOSER_GUI_THREADS", "1")
-    settings.use_settings_file(None)
-    yield isolated_home
-    settings.use_settings_file(None)
 
 
 @pytest.fixture

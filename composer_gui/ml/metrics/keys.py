@@ -22,6 +22,16 @@ _MAJOR_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _MINOR_NAMES = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
 
 
+def _zscores(profile: np.ndarray) -> np.ndarray:
+    """``profile`` rotated to each of the 12 tonics (row t: tonic t), as z-scores."""
+    rows = np.stack([np.roll(profile, tonic) for tonic in range(12)])
+    return (rows - rows.mean(axis=1, keepdims=True)) / rows.std(axis=1, keepdims=True)
+
+
+#: Rows 0-11: the major keys C..B; rows 12-23: the minor keys.
+_KK_ZSCORES = np.concatenate([_zscores(_KK_MAJOR), _zscores(_KK_MINOR)])
+
+
 def parse_key(name: str) -> tuple[int, bool]:
     """(tonic pitch class, is_minor) of a mido key name such as ``"F#m"``, ``"Bb"``."""
     text = name.strip()
@@ -60,12 +70,12 @@ def key_of_chroma(histogram: np.ndarray) -> str:
     histogram = np.asarray(histogram, dtype=np.float64)
     if not histogram.any():
         return "C"
-    scores = np.empty(24)
-    for tonic in range(12):
-        rotated = np.roll(histogram, -tonic)  # index 0 is now the candidate tonic
-        scores[tonic] = np.corrcoef(rotated, _KK_MAJOR)[0, 1]
-        scores[12 + tonic] = np.corrcoef(rotated, _KK_MINOR)[0, 1]
-    scores = np.nan_to_num(scores, nan=-2.0)  # a flat histogram correlates with nothing
+    # Pearson's r with each of the 24 profiles at once: the mean product of z-scores
+    centred = histogram - histogram.mean()
+    spread = np.sqrt((centred ** 2).mean())
+    if spread == 0:  # a flat histogram correlates with nothing
+        return _MAJOR_NAMES[0]
+    scores = _KK_ZSCORES @ (centred / spread) / 12
     best = int(np.argmax(scores))
     return _MAJOR_NAMES[best] if best < 12 else _MINOR_NAMES[best - 12]
 

@@ -33,10 +33,12 @@ def _nan_free(table: dict | None) -> dict:
 
 
 def card_text(config: ModelConfig, history: list[dict] | None = None,
-              reference: dict | None = None, final: dict | None = None) -> str:
+              reference: dict | None = None, final: dict | None = None,
+              conductor: dict | None = None) -> str:
     """The card: what it writes, data summary, settings, duration, grid, final metrics
     (``reference``: the data's values, ``final``: the generated parts', both as in the
-    training's validation records) and the validation history."""
+    training's validation records), the conductor (its conductor.json record, when the run
+    trained one) and the validation history."""
     from composer_gui.core.gm import instrument_label
 
     t = config.training
@@ -91,6 +93,7 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
                   "parts against the real ones (`composer-gui evaluate` measures whole songs):",
                   "", format_table(_nan_free(reference), _nan_free(final),
                                            roles=[r.name for r in config.roles]).rstrip()]
+    lines += _conductor_lines(conductor)
     if history:
         lines += ["", "## Validation during training", "",
                   "| step | val BCE | val F1 | critic gap |",
@@ -101,8 +104,26 @@ def card_text(config: ModelConfig, history: list[dict] | None = None,
     return "\n".join(lines + ["", AUTO_MARK]) + "\n"
 
 
+def _conductor_lines(info: dict | None) -> list[str]:
+    if not info:
+        return []
+    start = ("the base model's conductor" if "start_validation_auc" in info
+             else "the GAN critic")
+    before = info.get("start_validation_auc", info.get("critic_validation_auc"))
+    return ["", "## Conductor", "",
+            f"Trained after the generator, which stayed frozen, starting from {start}: "
+            f"{info.get('train_songs', '?')} training songs' real accompaniment against what "
+            f"this model writes under their melodies, {info.get('steps', '?')} steps in "
+            f"{info.get('minutes', '?')} min. On the {info.get('validation_songs', '?')} "
+            f"validation songs it tells real from generated windows with ROC AUC "
+            f"{info.get('validation_auc', '?')} (before: {before}); their real windows are "
+            "the reference of the \"how real\" label. It guides generation (Conductor: "
+            "light by default) and ranks candidates."]
+
+
 def write_card(folder: Path, config: ModelConfig, history: list[dict] | None = None,
-               reference: dict | None = None, final: dict | None = None) -> Path | None:
+               reference: dict | None = None, final: dict | None = None,
+               conductor: dict | None = None) -> Path | None:
     """Write README.md unless a hand-written card is there; returns the path written."""
     folder = Path(folder)
     path = folder / CARD_NAME
@@ -111,7 +132,7 @@ def write_card(folder: Path, config: ModelConfig, history: list[dict] | None = N
         if not old.rstrip().endswith(AUTO_MARK):
             return None
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(card_text(config, history, reference, final), encoding="utf-8")
+    tmp.write_text(card_text(config, history, reference, final, conductor), encoding="utf-8")
     tmp.replace(path)
     return path
 

@@ -15,7 +15,7 @@ it (ROC AUC of its logits, real against generated windows) and give the referenc
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,37 +75,79 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
                     progress: Callable[[str], None] | None = None) -> dict:
     """Train and save the conductor of the model in ``folder`` on ``songs`` training songs
     of ``data_dir`` for about ``minutes``; returns its record (also in conductor.json)."""
-    import copy
-
-    import torch
-
     from composer_gui.ml.data.dataset import load_dataset
     from composer_gui.ml.errors import DataError
-    from composer_gui.ml.generate.sample import Composer
-    from composer_gui.ml.model.conductor import save_conductor
+    from composer_gui.ml.model.config import ModelConfig
 
-    say = progress or (lambda _line: None)
-    folder = Path(folder)
-    composer = Composer(folder, "cpu")
-    config = composer.config
+    config = ModelConfig.load(Path(folder))
     dataset = load_dataset(Path(data_dir), config)
     if not dataset.train or not dataset.validation:
         raise DataError(f"{data_dir}: the conductor needs training and validation songs")
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(dataset.train), min(songs, len(dataset.train)), replace=False))
-    train_real = [dataset.train[i] for i in pick]
+    return fit_conductor(folder, [dataset.train[i] for i in pick], dataset.validation,
+                         minutes=minutes, seed=seed, lr=lr, batch=batch,
+                         progress=progress, data=str(data_dir))
+
+
+def fit_conductor(folder: Path, train_real: Sequence[SongArrays],
+                  validation: Sequence[SongArrays], *, minutes: float,
+                  progress: Callable[[str], None] | None = None, **options) -> dict:
+    """Train and save the conductor of the model in ``folder`` (see
+    :func:`conductor_records`, whose ``options`` it takes); ``progress`` gets a line per
+    judgement. Returns its record (also in conductor.json)."""
+    say = progress or (lambda _line: None)
+    records = conductor_records(folder, train_real, validation, minutes=minutes, **options)
+    while True:
+        try:
+            record = next(records)
+        except StopIteration as done:
+            return done.value
+        say(record["message"])
+
+
+def conductor_records(folder: Path, train_real: Sequence[SongArrays],
+                      validation: Sequence[SongArrays], *, minutes: float, seed: int = 0,
+                      lr: float = 1e-4, batch: int = 32, start=None,
+                      patience: int | None = None, passes: int | None = None,
+                      control=None, data: str = "") -> Iterator[dict]:
+    """Train and save the conductor of the model in ``folder``: ``train_real`` songs against
+    the model's own accompaniment of their melodies, judged on ``validation`` songs, for
+    about ``minutes`` (paused time not counted), or until ``control`` (a
+    :class:`~composer_gui.ml.train.control.TrainControl`) asks to stop, ``patience``
+    judgements pass without a better validation AUC, or ``passes`` passes over the training
+    windows are done. It starts from the network ``start`` (a base model's conductor) or
+    else the model's GAN critic. Yields ``{"phase": "progress", "message", "steps",
+    "validation_auc"}`` per judgement and ``{"kind": "paused"}`` / ``{"kind": "resumed"}``
+    around a pause; returns the conductor's record (also in conductor.json)."""
+    import copy
+
+    import torch
+
+    from composer_gui.ml.generate.sample import Composer
+    from composer_gui.ml.model.conductor import save_conductor
+
+    folder = Path(folder)
+    composer = Composer(folder, "cpu")
+    config = composer.config
+    rng = np.random.default_rng(seed)
     t0 = time.monotonic()
     train_fake = [generated_song(composer, s, seed + 1000 + k) for k, s in enumerate(train_real)]
-    val_fake = [generated_song(composer, s, seed + k) for k, s in enumerate(dataset.validation)]
-    say(f"generated {len(train_fake)} training and {len(val_fake)} validation songs "
-        f"in {time.monotonic() - t0:.0f} s")
+    val_fake = [generated_song(composer, s, seed + k) for k, s in enumerate(validation)]
+    yield {"phase": "progress", "steps": 0, "validation_auc": None,
+           "message": f"generated {len(train_fake)} training and {len(val_fake)} validation "
+                      f"songs in {time.monotonic() - t0:.0f} s"}
     real, fake = song_windows(train_real, config), song_windows(train_fake, config)
-    val_real, val_gen = song_windows(dataset.validation, config), song_windows(val_fake, config)
+    val_real, val_gen = song_windows(validation, config), song_windows(val_fake, config)
     x = [np.concatenate([a, b]) for a, b in zip(real, fake)]
     y = np.r_[np.ones(len(real[0])), np.zeros(len(fake[0]))].astype(np.float32)
+    batch = min(batch, len(y))
+    max_steps = max(20, passes * len(y) // batch) if passes else None
+    every = min(100, max(10, max_steps // 10)) if max_steps else 100
 
     torch.manual_seed(seed)
-    network = copy.deepcopy(getattr(composer.critic, "net", composer.critic)).train()
+    network = copy.deepcopy(start if start is not None
+                            else getattr(composer.critic, "net", composer.critic)).train()
     optimizer = torch.optim.Adam(network.parameters(), lr=lr, betas=(0.5, 0.9))
     loss_fn = torch.nn.BCEWithLogitsLoss()
 
@@ -115,11 +157,24 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
         network.train()
         return auc
 
-    best_auc, best_state, step = judged(), copy.deepcopy(network.state_dict()), 0
+    best_auc, best_state, step, since_best = judged(), copy.deepcopy(network.state_dict()), 0, 0
     start_auc = best_auc
-    say(f"step 0: validation AUC {best_auc:.3f} (the GAN critic)")
+    yield {"phase": "progress", "steps": 0, "validation_auc": round(best_auc, 4),
+           "message": f"step 0: validation AUC {best_auc:.3f} "
+                      f"({'the base conductor' if start is not None else 'the GAN critic'})"}
     t0 = time.monotonic()
-    while time.monotonic() - t0 < minutes * 60:
+    stopped = (lambda: control.stop_requested) if control is not None else (lambda: False)
+    while (time.monotonic() - t0 < minutes * 60 and not stopped()
+           and (max_steps is None or step < max_steps)
+           and (patience is None or since_best < patience)):
+        if control is not None and control.paused:
+            paused_at = time.monotonic()
+            yield {"kind": "paused"}
+            while control.paused and not control.stop_requested:
+                control.wait(1.0)
+            t0 += time.monotonic() - paused_at
+            yield {"kind": "resumed"}
+            continue
         idx = rng.choice(len(y), batch, replace=False)
         logits = network(*(torch.from_numpy(a[idx]) for a in x)).reshape(-1)
         loss = loss_fn(logits, torch.from_numpy(y[idx]))
@@ -127,20 +182,82 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
         loss.backward()
         optimizer.step()
         step += 1
-        if step % 100 == 0:
+        if step % every == 0:
             auc = judged()
-            say(f"step {step}: loss {loss.item():.3f}, validation AUC {auc:.3f}")
+            since_best += 1
             if auc > best_auc:
-                best_auc, best_state = auc, copy.deepcopy(network.state_dict())
+                best_auc, best_state, since_best = auc, copy.deepcopy(network.state_dict()), 0
+            yield {"phase": "progress", "steps": step, "validation_auc": round(auc, 4),
+                   "message": f"step {step}: loss {loss.item():.3f}, validation AUC {auc:.3f}"}
     network.load_state_dict(best_state)
     network.eval()
     reference = np.sort(_logits(network, val_real, "cpu"))
     info = {
-        "data": str(data_dir), "train_songs": len(train_real),
-        "validation_songs": len(dataset.validation), "steps": step,
+        "data": data, "train_songs": len(train_real),
+        "validation_songs": len(validation), "steps": step,
         "minutes": round((time.monotonic() - t0) / 60, 1), "seed": seed,
-        "validation_auc": round(best_auc, 4), "critic_validation_auc": round(start_auc, 4),
+        "validation_auc": round(best_auc, 4),
+        ("start_validation_auc" if start is not None else "critic_validation_auc"):
+            round(start_auc, 4),
         "reference": [round(float(v), 5) for v in reference],
     }
     save_conductor(folder, network, info)
+    return info
+
+
+#: Training songs (spread over the set) a training run's own conductor learns from.
+STAGE_SONGS = 40
+#: Judgements without a better validation AUC that end a training run's conductor stage.
+STAGE_PATIENCE = 5
+
+
+def conductor_stage(out: Path, dataset, base: Path | None, minutes: float, step: int,
+                    control=None, seed: int = 0, data: str = "") -> Iterator[dict]:
+    """The conductor stage at the end of a training run (``train --conductor-minutes``):
+    the run's own conductor, trained on its training songs and judged on its validation
+    songs (whose real windows become the "how real" reference), starting from the base
+    model's conductor when a fine-tune's base has one. Yields the protocol's ``conductor``
+    records (and ``paused``/``resumed``); returns the conductor's record, or None when it
+    could not be trained (a ``warning`` record says why; the model stays usable,
+    unguided)."""
+    from composer_gui.ml.errors import UserError
+    from composer_gui.ml.model.conductor import load_conductor
+    from composer_gui.ml.model.config import ModelConfig
+
+    out = Path(out)
+    train_songs = dataset.train[:: max(1, len(dataset.train) // STAGE_SONGS)][:STAGE_SONGS]
+    start = None
+    try:
+        config = ModelConfig.load(out)
+        if base is not None:
+            from composer_gui.ml.model.registry import resolve_model
+
+            loaded = load_conductor(resolve_model(str(base)), config)
+            start = loaded[0] if loaded is not None else None
+    except UserError:
+        start = None  # a broken base conductor: start from the run's critic
+    yield {"kind": "conductor", "step": step, "phase": "start", "train_songs": len(train_songs),
+           "validation_songs": len(dataset.validation), "minutes": minutes,
+           "from": "base conductor" if start is not None else "critic"}
+    records = conductor_records(out, train_songs, dataset.validation, minutes=minutes,
+                                seed=seed, start=start, patience=STAGE_PATIENCE, passes=40,
+                                control=control, data=data)
+    try:
+        while True:
+            try:
+                record = next(records)
+            except StopIteration as done:
+                info = done.value
+                break
+            if "kind" in record:
+                yield {**record, "step": step}
+            else:
+                yield {"kind": "conductor", "step": step, **record}
+    except (UserError, RuntimeError, MemoryError, ValueError, OSError) as exc:
+        yield {"kind": "warning", "step": step,
+               "message": f"no conductor trained ({exc}): the model generates unguided"}
+        return None
+    yield {"kind": "conductor", "step": step, "phase": "done",
+           "validation_auc": info["validation_auc"], "steps": info["steps"],
+           "message": f"conductor trained: validation AUC {info['validation_auc']:.3f}"}
     return info

@@ -21,6 +21,8 @@ the full list and fields):
 * ``preview``    path, base_path, melody (every ``preview_every`` steps)
 * ``paused`` / ``resumed``, ``warning`` (message)
 * ``checkpoint`` path, reason
+* ``conductor``  phase (start, progress, done) ...: the run's own conductor, after the last
+  checkpoint (``TrainOptions.conductor_minutes``; :func:`~composer_gui.ml.train.conductor.conductor_stage`)
 * ``done``       seconds, reason ("steps", "minutes", "stop"), model
 
 Several processes (``torchrun``): see :mod:`composer_gui.ml.train.distributed`; only rank 0
@@ -102,7 +104,7 @@ class _Clock:
 #: Settings that a resumed run takes from its own options (the rest of the saved
 #: training record, data and base and command, stays).
 _RUN_SETTINGS = ("batch_size", "lr", "critic_steps", "adv_weight", "target_steps", "minutes",
-                 "preview_every", "validate_every", "world_size")
+                 "preview_every", "validate_every", "world_size", "conductor_minutes")
 
 
 def train(opts: TrainOptions) -> Iterator[dict]:
@@ -197,6 +199,7 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         "preview_every": opts.preview_every,
         "validate_every": opts.validate_every,
         "world_size": ctx.world_size,
+        "conductor_minutes": opts.conductor_minutes,
         "base": str(opts.base) if opts.base else None,
         "data_report": {k: v for k, v in dataset.report.to_dict().items() if k != "skipped"},
         "skipped_files": len(dataset.report.skipped),
@@ -490,7 +493,15 @@ def _train(opts: TrainOptions, ctx) -> Iterator[dict]:
         raise ModelError("another process of the run stopped it (see its message)")
     if main:
         yield save("stop" if reason == "stop" else "end")
-        write_card(out, decoding_config(), history, monitor.json_table(reference), final_metrics)
+        conductor = None
+        if opts.conductor_minutes > 0 and reason != "stop":  # a stop means now
+            from composer_gui.ml.train.conductor import conductor_stage
+
+            conductor = yield from conductor_stage(
+                out, dataset, opts.base if not opts.resume else training_info.get("base"),
+                opts.conductor_minutes, step, control, opts.seed, str(opts.data_dir))
+        write_card(out, decoding_config(), history, monitor.json_table(reference), final_metrics,
+                   conductor)
         yield {"kind": "done", "step": step, "seconds": round(clock.active(), 1),
                "reason": reason, "model": str(out)}
     _rank_report(ctx, step, saves, generator, critic, rng)

@@ -16,6 +16,9 @@ from composer_gui.ml.errors import ModelError
 #: Defaults of the settings a resumed run otherwise takes from its saved state, declared
 #: once for ``composer-gui train`` and the fine-tune window.
 TRAIN_DEFAULTS = {"batch_size": 32, "lr": 3e-4, "critic_steps": 1, "validate_every": 200}
+#: Minutes of a fine-tune's conductor stage unless ``--conductor-minutes`` says otherwise
+#: (it usually ends sooner: when the validation AUC stops improving).
+FINETUNE_CONDUCTOR_MINUTES = 2.0
 
 
 @dataclass
@@ -45,6 +48,9 @@ class TrainOptions:
     melody_track: int | None = None
     #: ``--mapping MAP.json``: the files to read and their melody / role tracks.
     mapping: Path | None = None
+    #: Minutes of the conductor stage at the end (``ml.train.conductor.conductor_stage``);
+    #: 0: none.
+    conductor_minutes: float = 0.0
     #: Write a preview MIDI every this many steps (None: no previews).
     preview_every: int | None = None
     #: A :class:`composer_gui.ml.train.control.TrainControl` (pause / resume / stop), or None.

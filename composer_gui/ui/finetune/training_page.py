@@ -139,6 +139,8 @@ class TrainingPage(QWidget):
             self.state_label.setText(f"Training (resumed at step {step:,})")
         elif kind == "checkpoint":
             self.state_label.setToolTip(f"Saved at step {step:,} ({rec.get('reason', '')})")
+        elif kind == "conductor":
+            self.state_label.setText(_conductor_text(rec))
 
     def show_done(self, reason: str, step: int, seconds: float | None, model: str) -> None:
         self.eta_label.setText("")
@@ -162,3 +164,17 @@ class TrainingPage(QWidget):
         self.message_label.setText("")
         for b in (self.smaller_batch_button, self.cpu_button, self.retry_button):
             b.hide()
+
+
+def _conductor_text(rec: dict) -> str:
+    """The state line of the conductor stage (the judge trained after the generator)."""
+    phase = rec.get("phase")
+    if phase == "start":
+        return (f"Training the conductor (the judge that guides generation) on "
+                f"{rec.get('train_songs', 0)} of your songs, for up to "
+                f"{rec.get('minutes', 0):g} min")
+    auc = rec.get("validation_auc")
+    if phase == "done":
+        return (f"Conductor trained: it tells your validation songs from the model's "
+                f"with AUC {auc:.2f}" if isinstance(auc, (int, float)) else "Conductor trained")
+    return "Training the conductor: " + str(rec.get("message", ""))
