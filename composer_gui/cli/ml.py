@@ -115,7 +115,9 @@ def register(subparsers) -> None:
     p.add_argument("--songs", type=int, default=120, metavar="N",
                    help="training songs to generate under (default 120)")
     p.add_argument("--minutes", type=float, default=10.0, metavar="M",
-                   help="training time after generating (default 10)")
+                   help="network training time after generating (default 10; 0: keep the "
+                        "network of the conductor the model has, fit its ear and reference "
+                        "anew)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train_conductor)
 
@@ -486,12 +488,17 @@ def cmd_train_conductor(args) -> int:
     from composer_gui.ml.model.registry import resolve_model
     from composer_gui.ml.train.conductor import train_conductor
 
-    if args.songs < 2 or args.minutes <= 0:
-        raise CliError("train-conductor: --songs must be at least 2 and --minutes above 0")
+    if args.songs < 2 or args.minutes < 0:
+        raise CliError("train-conductor: --songs must be at least 2 and --minutes 0 or more")
     configure_threads(default=None)
     folder = resolve_model(args.model)
     info = train_conductor(folder, Path(args.data_dir), args.songs, args.minutes, args.seed,
                            progress=lambda line: print(line, file=sys.stderr, flush=True))
-    print(f"conductor of {folder}: validation AUC {info['validation_auc']:.3f} "
-          f"(the GAN critic: {info['critic_validation_auc']:.3f}), {info['steps']} steps")
+    before = info.get("critic_validation_auc", info.get("start_validation_auc"))
+    ear = info.get("ear") or {}
+    print(f"conductor of {folder}: network validation AUC {info['validation_auc']:.3f} "
+          f"(at its start: {before:.3f}), {info['steps']} steps"
+          + (f"; ear: validation bars AUC {ear['validation_bar_auc']:.3f}" if ear else "")
+          + f"; score {info['weights']['network']:g} x network + {info['weights']['ear']:g} x ear"
+          f", validation AUC {info['judge_validation_auc']:.3f}")
     return 0

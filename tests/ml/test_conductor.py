@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +180,72 @@ def test_conductor_minutes_zero_and_a_stopped_run_train_no_conductor(tiny_model,
     assert not [r for r in records if r["kind"] == "conductor"]
     assert not (out / "conductor.safetensors").exists()
     assert json.loads((out / "config.json").read_text())["training"]["conductor_minutes"] == 0
+
+
+def test_the_ear_stored_as_arrays_judges_as_the_fitted_trees_do():
+    """The ear's trees leave scikit-learn as plain arrays (no pickle) and give the same
+    log-odds, missing features included; arrays that point outside the forest are
+    refused."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from composer_gui.ml.errors import ModelError
+    from composer_gui.ml.model.ear import Ear
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 6))
+    x[rng.random(x.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(x[:, 0]) + np.nan_to_num(x[:, 2]) ** 2 > 0.8).astype(int)
+    fitted = HistGradientBoostingClassifier(max_iter=50, max_leaf_nodes=15,
+                                            random_state=0).fit(x, y)
+    ear = Ear.from_classifier(fitted)
+    probe = rng.normal(size=(300, 6))
+    probe[rng.random(probe.shape) < 0.2] = np.nan
+    assert np.allclose(ear.raw(probe), fitted.decision_function(probe))
+    stored = Ear.from_arrays(ear.arrays(), ear.baseline, ear.n_features)
+    assert np.allclose(stored.raw(probe), fitted.decision_function(probe))
+    broken = ear.arrays()
+    broken["left"] = broken["left"] + len(broken["left"])
+    with pytest.raises(ModelError, match="corrupt"):
+        Ear.from_arrays(broken, ear.baseline, ear.n_features)
+    with pytest.raises(ValueError, match="6 features"):
+        ear.raw(probe[:, :5])
+
+
+def test_the_conductor_scores_with_its_ear_and_its_reference_is_that_score(conducted):
+    """A trained conductor carries its ear; its score (guidance, ranking, "how real") is
+    the ear's by default, and the reference holds that same score of real windows."""
+    from composer_gui.ml.generate.sample import Composer
+    from composer_gui.ml.train.conductor import DEFAULT_WEIGHTS, song_windows
+
+    folder, info = conducted
+    composer = Composer(folder, "cpu")
+    judge = composer.conductor
+    assert judge.ear is not None and info["weights"] == DEFAULT_WEIGHTS
+    assert info["ear"]["train_bars"] > 0 and 0 <= info["ear"]["validation_bar_auc"] <= 1
+    import torch
+
+    from composer_gui.ml.data.dataset import load_dataset
+
+    data = Path(info["data"])
+    windows = song_windows(load_dataset(data, composer.config).validation, composer.config)
+    with torch.inference_mode():
+        scores = judge(*(torch.from_numpy(a) for a in windows)).numpy()
+    assert np.allclose(np.sort(scores), info["reference"], atol=1e-4)
+    ear_only = judge.ear_logits(*windows)
+    assert np.allclose(scores, ear_only, atol=1e-5)  # network weight 0: the ear alone
+
+
+def test_a_broken_ear_is_refused_with_a_message(conducted, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from composer_gui.ml.errors import ModelError
+    from composer_gui.ml.generate.sample import Composer
+
+    folder, _ = conducted
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    tensors = load_file(copy / "conductor.safetensors")
+    del tensors["ear.roots"]
+    save_file(tensors, copy / "conductor.safetensors")
+    with pytest.raises(ModelError, match="ear"):
+        Composer(copy, "cpu")

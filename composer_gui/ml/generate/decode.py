@@ -44,6 +44,8 @@ from composer_gui.pianoroll.grid import HOLD, ONSET
 
 #: A pitch is kept (held, or drawn) only above this share of the most likely pitch.
 RELATIVE_FLOOR = 0.25
+#: A one-voice part starts a note where its summed onset probability reaches this.
+ONSET_THRESHOLD = 0.5
 #: A block chord's notes: pitches at least this likely (and the likeliest one).
 CHORD_FLOOR = 0.4
 
@@ -165,7 +167,7 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
     peak = frame.max(axis=2)
     for t in range(start, t_len):
         active = activity[:, t] >= 0.5
-        fresh = (onset_total[:, t] >= 0.5) & (age >= 2)
+        fresh = (onset_total[:, t] >= ONSET_THRESHOLD) & (age >= 2)
         held_p = frame[rows, t, np.maximum(current, 0)]
         hold = active & (current >= 0) & ~fresh & (held_p >= RELATIVE_FLOOR * peak[:, t])
         if line is not None and not line.allowed[t]:

@@ -39,3 +39,79 @@ def keep_best(state: np.ndarray, scores: np.ndarray, samples: int) -> np.ndarray
     best = np.arange(len(groups)) * samples + groups.argmax(axis=1)
     state[:] = np.repeat(state[best], samples, axis=0)
     return best
+
+
+class Judge:
+    """The conductor's score of windows (higher: more real), as guidance, ranking and the
+    "how real" label use it: ``network_weight`` x the conductor network's logit plus
+    ``ear_weight`` x the mean over the window's bars of the ear's log-odds
+    (:mod:`composer_gui.ml.model.ear`). Called as the critic is: with the channels of the
+    melody ``[K, 2, T, P]``, the parts ``[K, R, 2, T, P]`` and the positions
+    ``[K, T, F]`` (torch tensors); returns ``[K]``."""
+
+    def __init__(self, network, ear, config, network_weight: float = 1.0,
+                 ear_weight: float = 0.0) -> None:
+        self.network, self.ear, self.config = network, ear, config
+        self.network_weight = float(network_weight)
+        self.ear_weight = float(ear_weight) if ear is not None else 0.0
+
+    def to(self, device) -> Judge:
+        self.network.to(device)
+        return self
+
+    def eval(self) -> Judge:
+        self.network.eval()
+        return self
+
+    def __call__(self, melody, parts, position):
+        import torch
+
+        k = parts.shape[0]
+        out = torch.zeros(k, device=parts.device)
+        if self.network_weight:
+            out = out + self.network_weight * self.network(melody, parts, position).reshape(-1)
+        if self.ear_weight:
+            ear = self.ear_logits(melody.cpu().numpy(), parts.cpu().numpy(),
+                                  position.cpu().numpy())
+            out = out + self.ear_weight * torch.from_numpy(ear).to(out)
+        return out
+
+    def ear_logits(self, melody: np.ndarray, parts: np.ndarray,
+                   position: np.ndarray) -> np.ndarray:
+        """``[K]``: the ear's mean log-odds over each window's bars (numpy channels)."""
+        rows = window_feature_rows(melody, parts, position, self.config)
+        return np.array([float(self.ear.raw(r).mean()) for r in rows])
+
+
+def window_feature_rows(melody: np.ndarray, parts: np.ndarray, position: np.ndarray,
+                        config) -> list[np.ndarray]:
+    """Per window, the bar features (``[bars, F]``, :mod:`composer_gui.ml.metrics.bars`)
+    of its pitched parts, from channels: melody ``[K, 2, T, P]``, parts
+    ``[K, R, 2, T, P]``, positions ``[K, T, F]`` (the ear's input, in training and in
+    generation alike)."""
+    from composer_gui.ml.generate.decode import window_bars
+    from composer_gui.ml.metrics.bars import window_features_batch
+
+    pitched = [r for r, spec in enumerate(config.roles) if not spec.is_drum]
+    groups: dict[tuple, list[int]] = {}  # windows with the same bar lines, judged at once
+    for i in range(len(parts)):
+        bars = window_bars(position[i], config)
+        groups.setdefault(tuple(np.r_[0, np.nonzero(np.diff(bars))[0] + 1]), []).append(i)
+    rows: list = [None] * len(parts)
+    for starts, members in groups.items():
+        mel = melody[members, 0] > 0  # channels: frame, onset
+        acc = parts[members]
+        feats = window_features_batch(mel, [(acc[:, r, 1] > 0, acc[:, r, 0] > 0)
+                                            for r in pitched],
+                                      np.asarray(starts), config.steps_per_beat,
+                                      config.lowest)
+        for j, i in enumerate(members):
+            rows[i] = feats[j]
+    return rows
+
+
+def judge_of(network, ear, config, info: dict) -> Judge:
+    """The :class:`Judge` of a loaded conductor: the weights its record names (a conductor
+    from before the ear: its network alone)."""
+    weights = info.get("weights") or {}
+    return Judge(network, ear, config, weights.get("network", 1.0), weights.get("ear", 0.0))

@@ -151,7 +151,12 @@ class Composer:
         from composer_gui.ml.model.conductor import load_conductor
 
         loaded = load_conductor(self.folder, self.config, self.device)
-        self.conductor, self.conductor_info = loaded if loaded else (None, None)
+        self.conductor, self.conductor_info = None, None
+        if loaded:
+            from composer_gui.ml.generate.guidance import judge_of
+
+            network, self.conductor_info, ear = loaded
+            self.conductor = judge_of(network, ear, self.config, self.conductor_info)
         self.drums = self._load_drums() if self.config.has_drums else None
 
     def _load_drums(self):

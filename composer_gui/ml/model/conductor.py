@@ -7,10 +7,14 @@ and gives a logit per window (higher: more real). Generation uses it to rank can
 and to guide sampling, and the "how real" label places a candidate's score among its
 scores of real validation windows it never trained on.
 
-* ``conductor.safetensors``: the network (the GAN critic's architecture, ``critic.*``).
+* ``conductor.safetensors``: the network (the GAN critic's architecture, ``critic.*``) and
+  its ear's trees (``ear.*``, :mod:`composer_gui.ml.model.ear`).
 * ``conductor.json``: ``weights_sha256`` (of ``model.safetensors``: a conductor belongs
   to one generator), ``reference`` (its sorted logits of real validation windows), and
-  what it was trained on and how well it tells the two apart on validation songs.
+  what it was trained on and how well it tells the two apart on validation songs;
+  ``ear`` (the trees' baseline and feature count, and how well the ear tells bars apart)
+  and ``weights`` (``network`` and ``ear``: how the two make the conductor's score,
+  :class:`composer_gui.ml.generate.guidance.Judge`).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Any
 from composer_gui.ml.errors import ModelError
 from composer_gui.ml.model.checkpoint import _load_net, _load_tensors, _tensor_bytes, _write_all
 from composer_gui.ml.model.config import WEIGHTS_NAME, ModelConfig
+from composer_gui.ml.model.ear import Ear
 
 CONDUCTOR_WEIGHTS = "conductor.safetensors"
 CONDUCTOR_INFO = "conductor.json"
@@ -33,11 +38,18 @@ def weights_digest(folder: Path) -> str:
     return hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
 
 
-def save_conductor(folder: Path, network, info: dict[str, Any]) -> None:
-    """Write the conductor's weights and ``info`` (``weights_sha256`` added) atomically."""
+def save_conductor(folder: Path, network, info: dict[str, Any], ear: Ear | None = None) -> None:
+    """Write the conductor's weights (its network and, when given, its ``ear``) and
+    ``info`` (``weights_sha256`` and the ear's record added) atomically."""
+    import torch
+
     folder = Path(folder)
     info = dict(info, weights_sha256=weights_digest(folder))
     tensors = {f"critic.{k}": v for k, v in network.state_dict().items()}
+    if ear is not None:
+        tensors.update({f"ear.{k}": torch.from_numpy(v) for k, v in ear.arrays().items()})
+        info["ear"] = dict(info.get("ear") or {}, baseline=ear.baseline,
+                           n_features=ear.n_features)
     _write_all(folder, {
         CONDUCTOR_WEIGHTS: _tensor_bytes(tensors, {"format": "composer-gui-conductor"}),
         CONDUCTOR_INFO: (json.dumps(info, indent=1) + "\n").encode("utf-8"),
@@ -45,9 +57,9 @@ def save_conductor(folder: Path, network, info: dict[str, Any]) -> None:
 
 
 def load_conductor(folder: Path, config: ModelConfig, device: Any = "cpu"):
-    """(network in eval mode, info) of a model folder's conductor; None when it has none
-    or it belongs to other generator weights (a fine-tune's copy of its base's).
-    Raises ModelError for a corrupt conductor file."""
+    """(network in eval mode, info, ear or None) of a model folder's conductor; None when
+    it has none or it belongs to other generator weights (a fine-tune's copy of its
+    base's). Raises ModelError for a corrupt conductor file."""
     from composer_gui.ml.model.networks import Critic
 
     folder = Path(folder)
@@ -62,5 +74,14 @@ def load_conductor(folder: Path, config: ModelConfig, device: Any = "cpu"):
         return None
     tensors, _meta = _load_tensors(weights)
     network = Critic(config)
-    _load_net(network, "critic", tensors, weights)
-    return network.to(device).eval(), info
+    _load_net(network, "critic", {k: v for k, v in tensors.items() if k.startswith("critic.")},
+              weights)
+    ear = None
+    if isinstance(info.get("ear"), dict):
+        record = info["ear"]
+        arrays = {k[len("ear."):]: v.numpy() for k, v in tensors.items() if k.startswith("ear.")}
+        try:
+            ear = Ear.from_arrays(arrays, record["baseline"], record["n_features"])
+        except (KeyError, ModelError) as exc:
+            raise ModelError(f"{weights}: {exc}") from exc
+    return network.to(device).eval(), info, ear

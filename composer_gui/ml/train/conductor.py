@@ -74,20 +74,26 @@ def train_conductor(folder: Path, data_dir: Path, songs: int = 120, minutes: flo
                     seed: int = 0, lr: float = 1e-4, batch: int = 32,
                     progress: Callable[[str], None] | None = None) -> dict:
     """Train and save the conductor of the model in ``folder`` on ``songs`` training songs
-    of ``data_dir`` for about ``minutes``; returns its record (also in conductor.json)."""
+    of ``data_dir`` for about ``minutes`` (0: keep the network of the conductor it has, or
+    its GAN critic, and fit the ear and the reference anew); returns its record (also in
+    conductor.json)."""
     from composer_gui.ml.data.dataset import load_dataset
     from composer_gui.ml.errors import DataError
+    from composer_gui.ml.model.conductor import load_conductor
     from composer_gui.ml.model.config import ModelConfig
 
     config = ModelConfig.load(Path(folder))
+    current = load_conductor(Path(folder), config) if minutes <= 0 else None
     dataset = load_dataset(Path(data_dir), config)
     if not dataset.train or not dataset.validation:
         raise DataError(f"{data_dir}: the conductor needs training and validation songs")
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(dataset.train), min(songs, len(dataset.train)), replace=False))
     return fit_conductor(folder, [dataset.train[i] for i in pick], dataset.validation,
-                         minutes=minutes, seed=seed, lr=lr, batch=batch,
-                         progress=progress, data=str(data_dir))
+                         minutes=max(0.0, minutes), seed=seed, lr=lr, batch=batch,
+                         progress=progress, data=str(data_dir),
+                         start=current[0] if current else None,
+                         weights=current[1].get("weights") if current else None)
 
 
 def fit_conductor(folder: Path, train_real: Sequence[SongArrays],
@@ -110,20 +116,26 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
                       validation: Sequence[SongArrays], *, minutes: float, seed: int = 0,
                       lr: float = 1e-4, batch: int = 32, start=None,
                       patience: int | None = None, passes: int | None = None,
-                      control=None, data: str = "") -> Iterator[dict]:
+                      control=None, data: str = "", ear: bool = True,
+                      weights: dict | None = None) -> Iterator[dict]:
     """Train and save the conductor of the model in ``folder``: ``train_real`` songs against
     the model's own accompaniment of their melodies, judged on ``validation`` songs, for
     about ``minutes`` (paused time not counted), or until ``control`` (a
     :class:`~composer_gui.ml.train.control.TrainControl`) asks to stop, ``patience``
     judgements pass without a better validation AUC, or ``passes`` passes over the training
     windows are done. It starts from the network ``start`` (a base model's conductor) or
-    else the model's GAN critic. Yields ``{"phase": "progress", "message", "steps",
-    "validation_auc"}`` per judgement and ``{"kind": "paused"}`` / ``{"kind": "resumed"}``
-    around a pause; returns the conductor's record (also in conductor.json)."""
+    else the model's GAN critic (``minutes`` 0 keeps that network as it is). Then, with
+    ``ear``, the conductor's ear (:mod:`composer_gui.ml.model.ear`) is fitted on the bars of
+    the same windows; ``weights`` (``network``, ``ear``; default :data:`DEFAULT_WEIGHTS`)
+    say how the two make the conductor's score. Yields ``{"phase": "progress", "message",
+    "steps", "validation_auc"}`` per judgement and ``{"kind": "paused"}`` /
+    ``{"kind": "resumed"}`` around a pause; returns the conductor's record (also in
+    conductor.json)."""
     import copy
 
     import torch
 
+    from composer_gui.ml.generate.guidance import Judge
     from composer_gui.ml.generate.sample import Composer
     from composer_gui.ml.model.conductor import save_conductor
 
@@ -161,7 +173,7 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
     start_auc = best_auc
     yield {"phase": "progress", "steps": 0, "validation_auc": round(best_auc, 4),
            "message": f"step 0: validation AUC {best_auc:.3f} "
-                      f"({'the base conductor' if start is not None else 'the GAN critic'})"}
+                      f"({'the conductor it starts from' if start is not None else 'the GAN critic'})"}
     t0 = time.monotonic()
     stopped = (lambda: control.stop_requested) if control is not None else (lambda: False)
     while (time.monotonic() - t0 < minutes * 60 and not stopped()
@@ -191,7 +203,19 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
                    "message": f"step {step}: loss {loss.item():.3f}, validation AUC {auc:.3f}"}
     network.load_state_dict(best_state)
     network.eval()
-    reference = np.sort(_logits(network, val_real, "cpu"))
+    ear_model, ear_record = (_fit_ear(real, fake, val_real, val_gen, config, seed)
+                             if ear else (None, None))
+    if ear_model is not None:
+        yield {"phase": "progress", "steps": step, "validation_auc": round(best_auc, 4),
+               "message": f"ear: tells validation bars apart with AUC "
+                          f"{ear_record['validation_bar_auc']:.3f} (windows "
+                          f"{ear_record['validation_window_auc']:.3f})"}
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    if ear_model is None:
+        weights = {"network": 1.0, "ear": 0.0}
+    judge = Judge(network, ear_model, config, weights["network"], weights["ear"])
+    reference = np.sort(_logits(judge, val_real, "cpu"))
+    judge_auc = _auc(reference, _logits(judge, val_gen, "cpu"))
     info = {
         "data": data, "train_songs": len(train_real),
         "validation_songs": len(validation), "steps": step,
@@ -199,10 +223,47 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
         "validation_auc": round(best_auc, 4),
         ("start_validation_auc" if start is not None else "critic_validation_auc"):
             round(start_auc, 4),
+        "weights": weights, "judge_validation_auc": round(judge_auc, 4),
+        **({"ear": ear_record} if ear_record else {}),
         "reference": [round(float(v), 5) for v in reference],
     }
-    save_conductor(folder, network, info)
+    save_conductor(folder, network, info, ear_model)
     return info
+
+
+#: How the network and the ear make the conductor's score (:class:`Judge`). The ear alone:
+#: on validation songs the network's preferences among generated windows made the
+#: two-sample test's job easier (chorale) or helped half as much as the ear's (folk).
+DEFAULT_WEIGHTS = {"network": 0.0, "ear": 1.0}
+
+
+def _fit_ear(real, fake, val_real, val_gen, config, seed: int):
+    """(ear, record): the bar-feature trees fitted on the real (1) and generated (0)
+    training windows' bars, with how well they tell the validation windows' bars apart."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from composer_gui.ml.generate.guidance import window_feature_rows
+    from composer_gui.ml.metrics.bars import FEATURES
+    from composer_gui.ml.model.ear import Ear
+
+    def rows(windows):
+        return window_feature_rows(*windows, config)
+
+    x_real, x_fake = np.concatenate(rows(real)), np.concatenate(rows(fake))
+    classifier = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1,
+                                                max_leaf_nodes=15, random_state=seed)
+    classifier.fit(np.r_[x_real, x_fake], np.r_[np.ones(len(x_real)), np.zeros(len(x_fake))])
+    ear = Ear.from_classifier(classifier)
+    v_real, v_gen = rows(val_real), rows(val_gen)
+    record = {
+        "features": list(FEATURES), "parts": [s.name for s in config.roles if not s.is_drum],
+        "train_bars": int(len(x_real) + len(x_fake)),
+        "validation_bar_auc": round(_auc(ear.raw(np.concatenate(v_real)),
+                                         ear.raw(np.concatenate(v_gen))), 4),
+        "validation_window_auc": round(_auc(np.array([ear.raw(r).mean() for r in v_real]),
+                                            np.array([ear.raw(r).mean() for r in v_gen])), 4),
+    }
+    return ear, record
 
 
 #: Training songs (spread over the set) a training run's own conductor learns from.
@@ -226,14 +287,15 @@ def conductor_stage(out: Path, dataset, base: Path | None, minutes: float, step:
 
     out = Path(out)
     train_songs = dataset.train[:: max(1, len(dataset.train) // STAGE_SONGS)][:STAGE_SONGS]
-    start = None
+    start, weights = None, None
     try:
         config = ModelConfig.load(out)
         if base is not None:
             from composer_gui.ml.model.registry import resolve_model
 
             loaded = load_conductor(resolve_model(str(base)), config)
-            start = loaded[0] if loaded is not None else None
+            if loaded is not None:
+                start, weights = loaded[0], loaded[1].get("weights")
     except UserError:
         start = None  # a broken base conductor: start from the run's critic
     yield {"kind": "conductor", "step": step, "phase": "start", "train_songs": len(train_songs),
@@ -241,7 +303,7 @@ def conductor_stage(out: Path, dataset, base: Path | None, minutes: float, step:
            "from": "base conductor" if start is not None else "critic"}
     records = conductor_records(out, train_songs, dataset.validation, minutes=minutes,
                                 seed=seed, start=start, patience=STAGE_PATIENCE, passes=40,
-                                control=control, data=data)
+                                control=control, data=data, weights=weights)
     try:
         while True:
             try:
