@@ -7,10 +7,11 @@
 #   packaging/linux/cpu_torch.sh [VENV]        # default: .venv
 #
 # The CPU wheel comes from a local folder when one holds it (no network): the folders in
-# COMPOSER_GUI_TORCH_WHEELS and in PIP_FIND_LINKS (space-separated; CI keeps
-# torch-<version>+cpu-cp311-...whl in /opt/wheels); otherwise from PyTorch's CPU index
-# (COMPOSER_GUI_TORCH_INDEX, default https://download.pytorch.org/whl/cpu). It ends by
-# checking that torch is a CPU build and that no CUDA package is left.
+# COMPOSER_GUI_TORCH_WHEELS, then pip's find-links (PIP_FIND_LINKS, pip.conf), all
+# space-separated; CI keeps torch-<version>+cpu-cp311-...whl in /opt/wheels. Otherwise
+# it comes from PyTorch's CPU index (COMPOSER_GUI_TORCH_INDEX, default
+# https://download.pytorch.org/whl/cpu). It ends by checking that torch is a CPU build
+# and that no CUDA package is left.
 set -euo pipefail
 venv=${1:-.venv}
 py="$venv/bin/python"
@@ -26,8 +27,11 @@ PY
 )
 cuda=$("$py" -c 'import torch; print(torch.version.cuda is not None)')
 if [ "$cuda" = True ]; then
+    # pip's find-links (pip.conf, PIP_FIND_LINKS), as `pip config list` shows them
+    pip_links=$(python3 -m pip config list 2>/dev/null \
+        | sed -n "s/^[^=]*find-links='\(.*\)'\$/\1/p" | tr '\n' ' ' || true)
     wheel=
-    for dir in ${COMPOSER_GUI_TORCH_WHEELS:-} ${PIP_FIND_LINKS:-}; do
+    for dir in ${COMPOSER_GUI_TORCH_WHEELS:-} ${PIP_FIND_LINKS:-} $pip_links; do
         dir=${dir#file://}
         [ -d "$dir" ] || continue
         for candidate in "$dir"/torch-"$version"+cpu-"$pytag"-"$pytag"-*linux*_"$arch".whl; do
