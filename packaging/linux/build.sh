@@ -4,8 +4,10 @@
 #
 # Run from the root of a checkout or of a `git archive HEAD` copy, on Debian/Ubuntu with
 # python3 (3.11), binutils, dpkg-dev and xz-utils. It installs the locked environment
-# with uv (installing uv from the package index when it is missing), freezes the app,
-# lays out the package and compresses it with xz.
+# with uv (installing uv from the package index when it is missing), swaps the lock's
+# CUDA torch for the CPU build of the same version (cpu_torch.sh: from a local wheel
+# folder, else PyTorch's CPU index), freezes the app, lays out the package and
+# compresses it with xz.
 #
 #   packaging/linux/build.sh            # -> ./composer-gui_0.1.0_amd64.deb
 set -euo pipefail
@@ -24,6 +26,12 @@ fi
 step "locked environment (app, synthesizer, PyInstaller; no test tools)"
 uv sync --locked --no-default-groups --group sound --group bundle
 
+# The lock's torch on Linux is the package index's CUDA build: swap in PyTorch's CPU
+# build of the same version and remove the CUDA packages, then check that no CUDA is
+# left (a local wheel folder first: COMPOSER_GUI_TORCH_WHEELS, PIP_FIND_LINKS).
+step "CPU torch"
+packaging/linux/cpu_torch.sh .venv
+
 step "PyInstaller"
 uv run --no-sync pyinstaller --noconfirm --log-level WARN \
     --workpath build/pyinstaller --distpath dist packaging/linux/composer-gui.spec
@@ -31,6 +39,11 @@ uv run --no-sync pyinstaller --noconfirm --log-level WARN \
 # wheels' patched libraries break when stripped, see the spec)
 strip --strip-unneeded dist/composer-gui/_internal/torch/lib/libtorch_cpu.so \
     dist/composer-gui/_internal/torch/lib/libtorch_python.so
+# no CUDA library may reach the package (cpu_torch.sh checked the venv; this, the bundle)
+cuda_files=$(find dist/composer-gui \( -iname '*nvidia*' -o -iname 'libtorch_cuda*' \
+    -o -iname 'libc10_cuda*' -o -iname 'libcudart*' -o -iname 'libcublas*' -o -iname 'libcudnn*' \
+    -o -iname 'libnccl*' -o -iname 'triton' \) -print)
+[ -z "$cuda_files" ] || { echo "CUDA files in the bundle:"; echo "$cuda_files"; exit 1; } >&2
 # the frozen app must start, and generate with torch, before it is packaged
 dist/composer-gui/composer-gui --version
 melody=$(find dist/composer-gui -name ode_to_joy.mid | head -n 1)
