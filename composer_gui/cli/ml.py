@@ -102,6 +102,8 @@ def register(subparsers) -> None:
                         "the rules); repeatable")
     p.add_argument("--guidance", choices=("off", "light", "strong"), default=None,
                    help="the conductor's guidance while generating (default light, as generate)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="generation seed (the measures over several seeds say how much is luck)")
     p.set_defaults(func=cmd_evaluate)
 
     p = subparsers.add_parser(
@@ -131,6 +133,9 @@ def register(subparsers) -> None:
     p.add_argument("--songs", type=int, default=40, metavar="N",
                    help="training songs to decode each round (default 40)")
     p.add_argument("--rounds", type=int, default=5, metavar="N", help="fitting rounds (default 5)")
+    p.add_argument("--onsets-only", action="store_true",
+                   help="only the onset rule, for one-voice and block-chord parts: no note "
+                        "starts at a position in the beat where the data starts (almost) none")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_fit_lines)
 
@@ -445,7 +450,7 @@ def cmd_evaluate(args) -> int:
             raise CliError(f"evaluate: --set {item!r}: need KEY=NUMBER")
     result = evaluate_model(args.model, Path(args.data_dir), max_songs=args.max_songs,
                             by_meter=args.by_meter, overrides=overrides or None,
-                            guidance=args.guidance)
+                            guidance=args.guidance, seed=args.seed)
     drums = None
     if args.drums:
         from composer_gui.ml.drums.evaluate import evaluate_drums, format_drum_table
@@ -475,7 +480,8 @@ def cmd_fit_lines(args) -> int:
         raise CliError("fit-lines: --songs and --rounds must be at least 1")
     folder = resolve_model(args.model)
     report = fit_model_lines(folder, Path(args.data_dir), args.songs, args.rounds, args.seed,
-                             progress=lambda line: print(line, file=sys.stderr, flush=True))
+                             progress=lambda line: print(line, file=sys.stderr, flush=True),
+                             onsets_only=args.onsets_only)
     if not report:
         raise CliError(f"fit-lines: {folder} has no one-voice parts to fit")
     print(json.dumps(report, indent=2))

@@ -312,3 +312,35 @@ def test_the_chord_rule_drops_the_less_likely_note_of_a_semitone_pair():
     ruled = decode_block(frame, onset, no_semitones=True)
     assert sorted(np.nonzero(plain[0, 0])[0].tolist()) == [0, 1, 4, 7]
     assert sorted(np.nonzero(ruled[0, 0])[0].tolist()) == [1, 4, 7]
+
+
+def test_no_chord_starts_on_a_sixteenth_offbeat_where_the_tunes_start_none(nottingham):
+    """The onset rule for block chords and the bass (``fit-lines --onsets-only``): the
+    Nottingham accompaniment starts chords on beats and eighth offbeats only, so a chord
+    the network wants on a sixteenth offbeat waits (the one sounding goes on)."""
+    from composer_gui.ml.data.dataset import load_dataset
+    from composer_gui.ml.generate.decode import ONSET_FLOOR, decode_part
+    from composer_gui.ml.generate.fit_lines import fit_onsets
+    from composer_gui.ml.model.config import BLOCK_CHORDS, ModelConfig
+    from composer_gui.pianoroll.grid import HOLD, ONSET
+
+    config = ModelConfig.load(FOLK)
+    songs = load_dataset(nottingham, config).train[:60]
+    rates = fit_onsets(config, songs)
+    assert set(rates) == {"Chords", "Bass"}
+    chords = np.asarray(config.roles[0].line_onsets)
+    assert chords[0] == 1.0 and chords[2] >= ONSET_FLOOR  # beats and eighth offbeats
+    assert chords[1] < ONSET_FLOOR and chords[3] < ONSET_FLOOR  # (almost) no sixteenths
+
+    t, p = 8, 12
+    frame = np.zeros((1, t, p), np.float32)
+    onset = np.zeros((1, t, p), np.float32)
+    frame[0, 0:5, [0, 4, 7]] = 0.9  # C E G, then D F A wanted from step 5 (a sixteenth)
+    frame[0, 5:8, [2, 5, 9]] = 0.9
+    onset[0, 5, [2, 5, 9]] = 0.9
+    allowed = chords[np.arange(t) % 4] >= ONSET_FLOOR
+    free = decode_part(frame, onset, BLOCK_CHORDS, None)[0]
+    ruled = decode_part(frame, onset, BLOCK_CHORDS, None, allowed=allowed)[0]
+    assert set(np.nonzero(free[5] == ONSET)[0]) == {2, 5, 9}
+    assert not (ruled[5] == ONSET).any() and set(np.nonzero(ruled[5] == HOLD)[0]) == {0, 4, 7}
+    assert set(np.nonzero(ruled[6] == ONSET)[0]) == {2, 5, 9}  # on the next eighth

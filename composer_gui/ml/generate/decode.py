@@ -147,15 +147,19 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
                 prev_pitch: np.ndarray | None = None,
                 weights: np.ndarray | None = None,
                 leading: VoiceLeading | None = None,
-                line: LinePrior | None = None) -> np.ndarray:
+                line: LinePrior | None = None,
+                allowed: np.ndarray | None = None) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of one-voice parts (earlier steps stay
     silent); ``prev_pitch[n]`` is the pitch sounding at ``start - 1`` (or -1).
     ``weights`` ``[N, P]`` (e.g. a key guard) scale the pitch choice only: whether the
     part sounds and where notes start follow the network's own probabilities; so does
     ``leading`` (:class:`VoiceLeading`) for each new note. ``line``
     (:class:`LinePrior`) weights each new pitch by the data's steps from the last note
-    and keeps notes from starting where the data does not start them."""
+    and keeps notes from starting where the data does not start them; ``allowed`` ``[T]``
+    (without a line model) does only the latter."""
     n, t_len, p_len = frame.shape
+    if line is not None:
+        allowed = line.allowed
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     rows = np.arange(n)
     current = np.full(n, -1) if prev_pitch is None else np.asarray(prev_pitch).copy()
@@ -170,7 +174,7 @@ def decode_mono(frame: np.ndarray, onset: np.ndarray, rng: np.random.Generator |
         fresh = (onset_total[:, t] >= ONSET_THRESHOLD) & (age >= 2)
         held_p = frame[rows, t, np.maximum(current, 0)]
         hold = active & (current >= 0) & ~fresh & (held_p >= RELATIVE_FLOOR * peak[:, t])
-        if line is not None and not line.allowed[t]:
+        if allowed is not None and not allowed[t]:
             # no note starts here in the data: what sounds goes on, a rest stays a rest
             hold = active & (current >= 0)
             active = hold
@@ -248,11 +252,13 @@ def without_semitones(chord: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
-                 prev_frame: np.ndarray | None = None, no_semitones: bool = False) -> np.ndarray:
+                 prev_frame: np.ndarray | None = None, no_semitones: bool = False,
+                 allowed: np.ndarray | None = None) -> np.ndarray:
     """Codes ``[N, T, P]`` for steps ``start..T`` of block-chord parts;
     ``prev_frame`` ``[N, P]`` (bool) is the chord sounding at ``start - 1``; with
     ``no_semitones`` a chord keeps no two notes a semitone apart
-    (:func:`without_semitones`)."""
+    (:func:`without_semitones`); where ``allowed`` ``[T]`` is False no chord starts
+    (what sounds goes on, a rest stays a rest)."""
     n, t_len, p_len = frame.shape
     codes = np.zeros((n, t_len, p_len), dtype=np.int8)
     current = np.zeros((n, p_len), dtype=bool) if prev_frame is None else prev_frame.astype(bool)
@@ -265,6 +271,9 @@ def decode_block(frame: np.ndarray, onset: np.ndarray, start: int = 0,
         held_p = (frame[:, t] * current).sum(axis=1) / np.maximum(size, 1)
         fresh = (onset_total[:, t] >= 1.0) & (age >= 2)
         hold = active & (size > 0) & ~fresh & (held_p >= RELATIVE_FLOOR)
+        if allowed is not None and not allowed[t]:
+            hold = active & (size > 0)
+            active = hold
         new = active & ~hold
         if new.any():
             probs = np.sqrt(frame[:, t] * frame[:, min(t + 1, t_len - 1)])
@@ -345,25 +354,27 @@ def decode_part(frame: np.ndarray, onset: np.ndarray, voices: int,
                 previous: np.ndarray | None = None,
                 weights: np.ndarray | None = None,
                 leading: VoiceLeading | None = None,
-                line: LinePrior | None = None, no_semitones: bool = False) -> np.ndarray:
+                line: LinePrior | None = None, no_semitones: bool = False,
+                allowed: np.ndarray | None = None) -> np.ndarray:
     """Decode one part for a batch: ``frame``/``onset`` ``[N, T, P]``; ``previous``
     ``[N, P]`` is the code row at ``start - 1`` (continuity across windows); ``weights``
     ``[N, P]`` scale the pitch choice of one-voice and chord parts (the key guard);
     ``leading`` applies the voice-leading rule and ``line`` the data's line
     (:class:`LinePrior`) to one-voice parts; ``no_semitones`` keeps block chords free of
-    semitones."""
+    semitones; ``allowed`` ``[T]`` (one-voice and block-chord parts) keeps notes from
+    starting on the steps where it is False."""
     if voices == 1:
         prev_pitch = None
         if previous is not None:
             sounding = previous > 0
             prev_pitch = np.where(sounding.any(axis=1), sounding.argmax(axis=1), -1)
         return decode_mono(frame, onset, rng, temperature, start, prev_pitch, weights,
-                           leading, line)
+                           leading, line, allowed)
     if voices == BLOCK_CHORDS:
         if weights is not None:
             frame = _weighted(frame, weights)
         return decode_block(frame, onset, start, None if previous is None else previous > 0,
-                            no_semitones)
+                            no_semitones, allowed)
     if voices >= 2:
         return decode_chords(frame, onset, voices, start,
                              None if previous is None else previous > 0, weights)

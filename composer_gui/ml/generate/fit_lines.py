@@ -120,11 +120,34 @@ def fit_lines(composer, songs: Sequence, rounds: int = 5, seed: int = 0,
     return report
 
 
+def fit_onsets(config, songs: Sequence) -> dict:
+    """Only the onset rule: each one-voice and block-chord part's note (or chord) starts
+    per position in the beat, relative to the busiest (``line_onsets``), from ``songs``
+    (training :class:`SongArrays`), set on ``config``; no note of the part starts where
+    the data starts under :data:`~composer_gui.ml.generate.decode.ONSET_FLOOR` of that.
+    Returns the rates per part name."""
+    from composer_gui.ml.model.config import BLOCK_CHORDS
+
+    roles = [r for r, spec in enumerate(config.roles)
+             if spec.voices in (1, BLOCK_CHORDS) and not spec.is_drum]
+    if not roles or not songs:
+        return {}
+    counts, _keys = line_counts(songs, roles, config.steps_per_beat, MARGIN, config.pitches,
+                                config.lowest)
+    report = {}
+    for r in roles:
+        config.roles[r].line_onsets = onset_rates(counts[r])
+        report[config.roles[r].name] = {"line_onsets": config.roles[r].line_onsets}
+    return report
+
+
 def fit_model_lines(folder, data_dir, songs: int = 40, rounds: int = 5, seed: int = 0,
-                    device: str = "cpu", progress: Callable[[str], None] | None = None) -> dict:
+                    device: str = "cpu", progress: Callable[[str], None] | None = None,
+                    onsets_only: bool = False) -> dict:
     """Fit the line model of the model in ``folder`` to ``songs`` training songs of
     ``data_dir`` (the fixed split's training part; a random choice by ``seed``) and save
-    its config; returns :func:`fit_lines`'s report with what was fitted on."""
+    its config; returns :func:`fit_lines`'s report with what was fitted on. With
+    ``onsets_only`` only the onset rule (:func:`fit_onsets`)."""
     from pathlib import Path
 
     from composer_gui.ml.data.dataset import load_dataset
@@ -138,12 +161,14 @@ def fit_model_lines(folder, data_dir, songs: int = 40, rounds: int = 5, seed: in
         raise DataError(f"{data_dir}: no training songs to fit the line model on")
     rng = np.random.default_rng(seed)
     pick = sorted(rng.choice(len(dataset.train), min(songs, len(dataset.train)), replace=False))
-    report = fit_lines(composer, [dataset.train[i] for i in pick], rounds, seed, progress)
+    chosen = [dataset.train[i] for i in pick]
+    report = (fit_onsets(composer.config, chosen) if onsets_only
+              else fit_lines(composer, chosen, rounds, seed, progress))
     if not report:
         return report
     config = composer.config
     config.training = dict(config.training, line_fit={
-        "data": str(data_dir), "songs": len(pick), "rounds": rounds, "seed": seed,
-        "report": report})
+        "data": str(data_dir), "songs": len(pick), "rounds": 0 if onsets_only else rounds,
+        "seed": seed, "onsets_only": onsets_only, "report": report})
     config.save(folder)
     return report

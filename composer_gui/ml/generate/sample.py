@@ -421,7 +421,8 @@ class Composer:
                     codes = decode_part(frame, onset, spec.voices, rng, temperature,
                                         start=local0, previous=prev, weights=guard,
                                         leading=leading, line=self._line_prior(spec, pos, mel),
-                                        no_semitones=config.chord_rule)
+                                        no_semitones=config.chord_rule,
+                                        allowed=self._onsets_allowed(spec, pos))
                     state[:, r, start + steps] = codes[:, steps]
                     whole[:, r, local0:] = codes[:, local0:]
                 decided[:, start:commit_end] = 1.0
@@ -463,6 +464,17 @@ class Composer:
 
         return lines
 
+    def _onsets_allowed(self, spec, pos: np.ndarray) -> np.ndarray | None:
+        """``[T]``: the steps of a window (position features ``pos``) where a note of the
+        part may start: the positions in the beat where the data starts notes at all
+        (``line_onsets`` at least :data:`ONSET_FLOOR` of the busiest); None where the
+        part has no onset rates (or they are off with the line model)."""
+        config = self.config
+        if spec.line_onsets is None or (config.line_prior <= 0 and spec.line_steps is not None):
+            return None
+        in_beat = pos[:, config.max_bar_steps:config.max_bar_steps + config.steps_per_beat]
+        return np.asarray(spec.line_onsets)[in_beat.argmax(axis=1)] >= ONSET_FLOOR
+
     def _line_prior(self, spec, pos: np.ndarray, mel: np.ndarray) -> LinePrior | None:
         """The model of a one-voice part's line (:class:`LinePrior`) in a window whose
         position features are ``pos`` and melody ``mel`` ``[T, P]``, or None (off, or
@@ -470,9 +482,9 @@ class Composer:
         config = self.config
         if config.line_prior <= 0 or spec.voices != 1 or spec.line_steps is None:
             return None
-        in_beat = pos[:, config.max_bar_steps:config.max_bar_steps + config.steps_per_beat]
-        rates = np.asarray(spec.line_onsets or np.ones(config.steps_per_beat))
-        allowed = rates[in_beat.argmax(axis=1)] >= ONSET_FLOOR
+        allowed = self._onsets_allowed(spec, pos)
+        if allowed is None:
+            allowed = np.ones(len(pos), dtype=bool)
         top = top_line(mel)
         melody = np.where(top >= 0, top, SILENT)[None]
         return LinePrior(np.asarray(spec.line_steps),
