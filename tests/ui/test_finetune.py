@@ -70,6 +70,20 @@ def scan(qtbot, ft, sources):
     return blocker.args[0]
 
 
+def set_up_run(qtbot, win, folder, name: str, steps: int, every: int):
+    """Tools > Fine-tune on ``folder`` (scanned), the run named ``name`` (typed), for
+    ``steps`` steps of batch 4 with validation every ``every`` steps."""
+    ft = open_finetune(win, qtbot)
+    form = ft.settings_form
+    scan(qtbot, ft, [folder])
+    form.name_edit.clear()
+    QTest.keyClicks(form.name_edit, name)
+    form.steps_spin.setValue(steps)
+    form.batch_spin.setValue(4)
+    form.validate_spin.setValue(every)
+    return ft
+
+
 def rows_shown(ft) -> list[tuple[str, str]]:
     proxy, status = ft.scan_page.table.model(), ft.scan_page.model.status_column
     return [(proxy.index(r, 0).data(), proxy.index(r, status).data())
@@ -197,15 +211,9 @@ def test_fine_tune_pause_resume_stop_restart_and_generate(env, qtbot, datasets_d
         shutil.copy(f, folder / f.name)
     win = open_main(qtbot)
     win.live.set_engine(Engine(SilentSynth()))
-    ft = open_finetune(win, qtbot)
+    ft = set_up_run(qtbot, win, folder, "my chorales", steps=100_000, every=10)
     form, run_tab = ft.settings_form, ft.training_page
-    scan(qtbot, ft, [folder])
-    form.name_edit.clear()
-    QTest.keyClicks(form.name_edit, "my chorales")
-    form.steps_spin.setValue(100_000)
-    form.batch_spin.setValue(4)
     form.preview_spin.setValue(10)
-    form.validate_spin.setValue(10)
     records: list[dict] = []
     ft.record_received.connect(records.append)
     clock = FrameClock()

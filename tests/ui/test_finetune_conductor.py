@@ -10,9 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtTest import QTest
 
-from tests.ui.test_finetune import RUN_TIMEOUT, click, close_main, open_finetune, open_main, scan
+from tests.ui.test_finetune import RUN_TIMEOUT, click, close_main, open_main, set_up_run
 
 pytestmark = [pytest.mark.qt_log_ignore("raise"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -25,14 +24,8 @@ def test_a_fine_tune_ends_with_its_own_conductor_and_generation_uses_it(env, qtb
     for f in sorted((datasets_dir / "bach_chorales").glob("*.mid"))[:10]:
         shutil.copy(f, folder / f.name)
     win = open_main(qtbot)
-    ft = open_finetune(win, qtbot)
+    ft = set_up_run(qtbot, win, folder, "conducted", steps=6, every=6)
     form, run_tab = ft.settings_form, ft.training_page
-    scan(qtbot, ft, [folder])
-    form.name_edit.clear()
-    QTest.keyClicks(form.name_edit, "conducted")
-    form.steps_spin.setValue(6)
-    form.batch_spin.setValue(4)
-    form.validate_spin.setValue(6)
     shown: list[tuple[str, str]] = []  # (phase, the state line while the stage runs)
     records: list[dict] = []
     ft.record_received.connect(records.append)
