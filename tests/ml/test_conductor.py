@@ -20,6 +20,20 @@ def test_guidance_levels_and_bad_levels():
         guidance_samples("loud")
 
 
+def test_light_guidance_draws_a_sample_in_proportion_to_its_odds_of_being_real():
+    """keep_best with a sharpness draws row i of a group with probability proportional to
+    exp(sharpness * score_i): the best most often, the others sometimes (varied output)."""
+    rng = np.random.default_rng(0)
+    scores = np.log(np.array([0.1, 0.2, 0.3, 0.4]))  # odds 1 : 2 : 3 : 4
+    picks = np.zeros(4)
+    for _ in range(4000):
+        state = np.arange(4)[:, None, None, None] * np.ones((4, 1, 1, 1), np.int8)
+        picks[keep_best(state, scores.copy(), samples=4, rng=rng, sharpness=1.0)[0]] += 1
+    assert np.allclose(picks / picks.sum(), [0.1, 0.2, 0.3, 0.4], atol=0.03)
+    state = np.arange(4)[:, None, None, None] * np.ones((4, 1, 1, 1), np.int8)
+    assert keep_best(state, scores, samples=4, rng=rng, sharpness=None)[0] == 3
+
+
 def test_keep_best_continues_every_sample_from_its_candidates_best():
     state = np.arange(6)[:, None, None, None] * np.ones((6, 1, 2, 2), np.int8)
     best = keep_best(state, np.array([0.1, 0.9, 0.2, 0.5, 0.4, 0.3]), samples=3)

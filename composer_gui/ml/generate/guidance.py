@@ -32,13 +32,34 @@ def guidance_samples(level: str | int | None) -> int:
         raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, got {level!r}") from None
 
 
-def keep_best(state: np.ndarray, scores: np.ndarray, samples: int) -> np.ndarray:
+def keep_best(state: np.ndarray, scores: np.ndarray, samples: int,
+              rng: np.random.Generator | None = None,
+              sharpness: float | None = None) -> np.ndarray:
     """Per group of ``samples`` consecutive rows (one candidate's samples), the index of
-    its best-scoring row; every row of the group is overwritten with that row."""
+    the row it goes on from; every row of the group is overwritten with that row. Without
+    ``sharpness`` (or ``rng``) the best-scoring row; with it, a row drawn with probability
+    proportional to ``exp(sharpness * score)``: with the conductor's log-odds of "real"
+    as the score and ``sharpness`` 1 that is discriminator rejection sampling's weight
+    (the ratio of real to generated density), so guided candidates stay as varied as the
+    music they are drawn towards."""
     groups = scores.reshape(-1, samples)
-    best = np.arange(len(groups)) * samples + groups.argmax(axis=1)
+    if sharpness is None or rng is None:
+        pick = groups.argmax(axis=1)
+    else:
+        logits = sharpness * (groups - groups.max(axis=1, keepdims=True))
+        weights = np.exp(logits)
+        cdf = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
+        pick = np.minimum((cdf < rng.random((len(groups), 1))).sum(axis=1), samples - 1)
+    best = np.arange(len(groups)) * samples + pick
     state[:] = np.repeat(state[best], samples, axis=0)
     return best
+
+
+#: How sharply each level picks among a window's samples (:func:`keep_best`; None: the
+#: best). Drawing light's pick in proportion to the odds squared (2.0) gave the chorale
+#: AUC 0.739 and a ranking that beats random on 80% of melodies (argmax: 0.734, 56%), but
+#: it moved the folk network-conductor's output off two meter tests; not shipped yet.
+SHARPNESS = {GUIDANCE["light"]: None, GUIDANCE["strong"]: None}
 
 
 class Judge:

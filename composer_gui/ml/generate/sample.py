@@ -34,7 +34,7 @@ from composer_gui.ml.generate.decode import (
     gate_bars,
     window_bars,
 )
-from composer_gui.ml.generate.guidance import guidance_samples, keep_best
+from composer_gui.ml.generate.guidance import SHARPNESS, guidance_samples, keep_best
 from composer_gui.ml.generate.keys import key_guard_weights, with_key_signature
 from composer_gui.ml.metrics.harmony import top_line
 from composer_gui.ml.model.config import KEY_SPAN, ModelConfig
@@ -428,7 +428,8 @@ class Composer:
                 decided[:, start:commit_end] = 1.0
                 if guidance > 1:
                     judged = self.judge(mel_t, torch.from_numpy(channels(whole)).to(device), pos_t)
-                    keep_best(state, judged.cpu().numpy().reshape(-1), guidance)
+                    keep_best(state, judged.cpu().numpy().reshape(-1), guidance, rng,
+                              SHARPNESS.get(guidance))
             state = state[::guidance] if guidance > 1 else state
             scores = self._score(grid, mel_codes, state)
         return state, scores
