@@ -80,10 +80,6 @@ class Judge:
         self.network.to(device)
         return self
 
-    def eval(self) -> Judge:
-        self.network.eval()
-        return self
-
     def __call__(self, melody, parts, position):
         import torch
 

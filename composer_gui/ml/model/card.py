@@ -116,9 +116,12 @@ def _conductor_lines(info: dict | None) -> list[str]:
             f"this model writes under their melodies, {info.get('steps', '?')} steps in "
             f"{info.get('minutes', '?')} min. On the {info.get('validation_songs', '?')} "
             f"validation songs it tells real from generated windows with ROC AUC "
-            f"{info.get('validation_auc', '?')} (before: {before}); their real windows are "
-            "the reference of the \"how real\" label. It guides generation (Conductor: "
-            "light by default) and ranks candidates."]
+            f"{info.get('validation_auc', '?')} (before: {before})"
+            + (f"; its ear (trees on what a listener hears in each bar) tells their bars "
+               f"apart with AUC {info['ear'].get('validation_bar_auc', '?')}"
+               if isinstance(info.get("ear"), dict) else "")
+            + ". The real windows' scores are the reference of the \"how real\" label. It "
+            "guides generation (Conductor: light by default) and ranks candidates."]
 
 
 def write_card(folder: Path, config: ModelConfig, history: list[dict] | None = None,

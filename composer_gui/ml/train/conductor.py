@@ -116,7 +116,7 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
                       validation: Sequence[SongArrays], *, minutes: float, seed: int = 0,
                       lr: float = 1e-4, batch: int = 32, start=None,
                       patience: int | None = None, passes: int | None = None,
-                      control=None, data: str = "", ear: bool = True,
+                      control=None, data: str = "",
                       weights: dict | None = None) -> Iterator[dict]:
     """Train and save the conductor of the model in ``folder``: ``train_real`` songs against
     the model's own accompaniment of their melodies, judged on ``validation`` songs, for
@@ -124,8 +124,8 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
     :class:`~composer_gui.ml.train.control.TrainControl`) asks to stop, ``patience``
     judgements pass without a better validation AUC, or ``passes`` passes over the training
     windows are done. It starts from the network ``start`` (a base model's conductor) or
-    else the model's GAN critic (``minutes`` 0 keeps that network as it is). Then, with
-    ``ear``, the conductor's ear (:mod:`composer_gui.ml.model.ear`) is fitted on the bars of
+    else the model's GAN critic (``minutes`` 0 keeps that network as it is). Then the
+    conductor's ear (:mod:`composer_gui.ml.model.ear`) is fitted on the bars of
     the same windows; ``weights`` (``network``, ``ear``; default :data:`DEFAULT_WEIGHTS`)
     say how the two make the conductor's score. Yields ``{"phase": "progress", "message",
     "steps", "validation_auc"}`` per judgement and ``{"kind": "paused"}`` /
@@ -203,16 +203,12 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
                    "message": f"step {step}: loss {loss.item():.3f}, validation AUC {auc:.3f}"}
     network.load_state_dict(best_state)
     network.eval()
-    ear_model, ear_record = (_fit_ear(real, fake, val_real, val_gen, config, seed)
-                             if ear else (None, None))
-    if ear_model is not None:
-        yield {"phase": "progress", "steps": step, "validation_auc": round(best_auc, 4),
-               "message": f"ear: tells validation bars apart with AUC "
-                          f"{ear_record['validation_bar_auc']:.3f} (windows "
-                          f"{ear_record['validation_window_auc']:.3f})"}
+    ear_model, ear_record = _fit_ear(real, fake, val_real, val_gen, config, seed)
+    yield {"phase": "progress", "steps": step, "validation_auc": round(best_auc, 4),
+           "message": f"ear: tells validation bars apart with AUC "
+                      f"{ear_record['validation_bar_auc']:.3f} (windows "
+                      f"{ear_record['validation_window_auc']:.3f})"}
     weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
-    if ear_model is None:
-        weights = {"network": 1.0, "ear": 0.0}
     judge = Judge(network, ear_model, config, weights["network"], weights["ear"])
     reference = np.sort(_logits(judge, val_real, "cpu"))
     judge_auc = _auc(reference, _logits(judge, val_gen, "cpu"))
@@ -224,7 +220,7 @@ def conductor_records(folder: Path, train_real: Sequence[SongArrays],
         ("start_validation_auc" if start is not None else "critic_validation_auc"):
             round(start_auc, 4),
         "weights": weights, "judge_validation_auc": round(judge_auc, 4),
-        **({"ear": ear_record} if ear_record else {}),
+        "ear": ear_record,
         "reference": [round(float(v), 5) for v in reference],
     }
     save_conductor(folder, network, info, ear_model)
